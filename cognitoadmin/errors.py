@@ -1,0 +1,168 @@
+"""Domain errors, declared once, and the only places that render them per protocol.
+
+Services raise subclasses of `ServiceError` named after Cognito's exception shapes; the AWS-JSON
+endpoint, the DRF API, the admin and the OAuth2 endpoints each render them in their own form.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, ClassVar
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A rule was broken. `aws_type` is the Cognito exception name, the same on every door."""
+
+    aws_type: ClassVar[str] = "InternalErrorException"
+    # Cognito answers 400 for every client error and 500 for its internal ones.
+    http_status: ClassVar[int] = 400
+    # The management API uses HTTP's own vocabulary.
+    api_status: ClassVar[int] = 400
+    oauth_error: ClassVar[str | None] = None
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str = "", *, reason_code: str | None = None) -> None:
+        self.message = message or self.default_message or self.aws_type
+        self.reason_code = reason_code
+        super().__init__(self.message)
+
+
+class InternalErrorException(ServiceError):
+    aws_type = "InternalErrorException"
+    http_status = 500
+    api_status = 500
+    oauth_error = "server_error"
+    default_message = "Internal server error."
+
+
+class InvalidParameterException(ServiceError):
+    aws_type = "InvalidParameterException"
+    oauth_error = "invalid_request"
+
+
+class ResourceNotFoundException(ServiceError):
+    aws_type = "ResourceNotFoundException"
+    api_status = 404
+
+
+class NotAuthorizedException(ServiceError):
+    aws_type = "NotAuthorizedException"
+    api_status = 403
+    oauth_error = "invalid_grant"
+
+
+class LimitExceededException(ServiceError):
+    aws_type = "LimitExceededException"
+
+
+class ConcurrentModificationException(ServiceError):
+    aws_type = "ConcurrentModificationException"
+    api_status = 409
+
+
+class TooManyRequestsException(ServiceError):
+    aws_type = "TooManyRequestsException"
+    api_status = 429
+
+
+class ResourceConflictException(ServiceError):
+    aws_type = "ResourceConflictException"
+    api_status = 409
+
+
+def request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def aws_error_response(error: ServiceError, *, content_type: str) -> HttpResponse:
+    """The AWS error envelope: status, `x-amzn-ErrorType` and `__type` (clients read different ones)."""
+    body: dict[str, Any] = {"__type": error.aws_type, "message": error.message}
+    if error.reason_code:
+        body["reasonCode"] = error.reason_code
+    response = JsonResponse(body, status=error.http_status, content_type=content_type)
+    response["x-amzn-ErrorType"] = f"{error.aws_type}:"
+    response["x-amzn-ErrorMessage"] = error.message
+    return response
+
+
+def oauth_error_response(error: ServiceError) -> JsonResponse:
+    code = error.oauth_error or "invalid_request"
+    status_code = 401 if code == "invalid_client" else error.http_status
+    return JsonResponse({"error": code, "error_description": error.message}, status=status_code)
+
+
+def as_service_error(exc: Exception) -> ServiceError:
+    """Map any exception to the domain error a client should see; unexpected ones are logged."""
+    if isinstance(exc, ServiceError):
+        return exc
+    if isinstance(exc, DjangoValidationError):
+        return InvalidParameterException("; ".join(exc.messages))
+    logger.exception("Unexpected error", exc_info=exc)
+    return InternalErrorException()
+
+
+_DRF_CODES: dict[type[drf_exceptions.APIException], str] = {
+    drf_exceptions.NotAuthenticated: "NotAuthorizedException",
+    drf_exceptions.AuthenticationFailed: "NotAuthorizedException",
+    drf_exceptions.PermissionDenied: "AccessDeniedException",
+    drf_exceptions.NotFound: "ResourceNotFoundException",
+    drf_exceptions.MethodNotAllowed: "MethodNotAllowedException",
+    drf_exceptions.NotAcceptable: "NotAcceptableException",
+    drf_exceptions.UnsupportedMediaType: "UnsupportedMediaTypeException",
+    drf_exceptions.Throttled: "TooManyRequestsException",
+    drf_exceptions.ParseError: "SerializationException",
+    drf_exceptions.ValidationError: "InvalidParameterException",
+}
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[str]:
+    if isinstance(detail, dict):
+        out: list[str] = []
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            out.extend(_flatten(value, f"{prefix}.{name}" if prefix and name else name or prefix))
+        return out
+    if isinstance(detail, list):
+        return [m for item in detail for m in _flatten(item, prefix)]
+    return [f"{prefix}: {detail}" if prefix else str(detail)]
+
+
+def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """One JSON shape for every API error: `{"code": <Cognito name>, "message": ...}`."""
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    if isinstance(exc, drf_exceptions.APIException):
+        code = next(
+            (name for cls, name in _DRF_CODES.items() if isinstance(exc, cls)),
+            "InvalidParameterException",
+        )
+        body: dict[str, Any] = {"code": code, "message": "; ".join(_flatten(exc.detail))}
+        if isinstance(exc, drf_exceptions.ValidationError):
+            body["fields"] = exc.detail
+        response = Response(body, status=exc.status_code)
+        if getattr(exc, "auth_header", None):
+            response["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
+            response["Retry-After"] = str(int(exc.wait))
+        return response
+
+    error = as_service_error(exc)
+    return Response(
+        {"code": error.aws_type, "message": error.message},
+        status=error.api_status
+        if error.http_status < status.HTTP_500_INTERNAL_SERVER_ERROR
+        else 500,
+    )

@@ -1,0 +1,50 @@
+"""Identifiers shaped as Cognito's, so SDKs and their validators accept them."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+
+from django.conf import settings
+
+_ALNUM = string.ascii_letters + string.digits
+_LOWER_ALNUM = string.ascii_lowercase + string.digits
+
+
+def random_string(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def region() -> str:
+    value: str = settings.COGNITOADMIN_REGION
+    return value
+
+
+def account_id() -> str:
+    value: str = settings.COGNITOADMIN_ACCOUNT_ID
+    return value
+
+
+def new_user_pool_id() -> str:
+    return f"{region()}_{random_string(_ALNUM, 9)}"
+
+
+def new_app_client_id() -> str:
+    return random_string(_LOWER_ALNUM, 26)
+
+
+def new_app_client_secret() -> str:
+    return random_string(_LOWER_ALNUM, 51)
+
+
+def new_identity_pool_id() -> str:
+    return f"{region()}:{uuid.uuid4()}"
+
+
+def new_identity_id() -> str:
+    return f"{region()}:{uuid.uuid4()}"
+
+
+def user_pool_arn(pool_id: str) -> str:
+    return f"arn:aws:cognito-idp:{region()}:{account_id()}:userpool/{pool_id}"

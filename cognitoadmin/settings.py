@@ -1,0 +1,205 @@
+"""cognitoadmin settings. Deployment values come from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from cognitoadmin.env import email_settings, env_bool, env_int, env_list, env_str, load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env")
+
+# Development mode (`manage.py devserver`, or COGNITOADMIN_DEV=1): local secrets are created once in
+# LOCAL_DIR, outside git, so a fresh clone runs with no configuration at all.
+DEV_MODE = env_bool("COGNITOADMIN_DEV", False)
+DEBUG = env_bool("DEBUG", DEV_MODE)
+LOCAL_DIR = Path(env_str("COGNITOADMIN_LOCAL_DIR", str(BASE_DIR / ".local")))
+
+
+def _local_secrets() -> dict[str, str]:
+    path = LOCAL_DIR / "secrets.json"
+    if path.is_file():
+        stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return stored
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    created = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "COGNITOADMIN_MASTER_KEY": secrets.token_urlsafe(32),
+    }
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(created, indent=2), encoding="utf-8")
+    return created
+
+
+_dev_secrets = _local_secrets() if (DEV_MODE or DEBUG) else {}
+
+SECRET_KEY = env_str("SECRET_KEY") or _dev_secrets.get("SECRET_KEY", "")
+COGNITOADMIN_MASTER_KEY = env_str("COGNITOADMIN_MASTER_KEY") or _dev_secrets.get(
+    "COGNITOADMIN_MASTER_KEY", ""
+)
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is required outside development mode (see README).")
+if not COGNITOADMIN_MASTER_KEY:
+    raise ImproperlyConfigured(
+        "COGNITOADMIN_MASTER_KEY is required outside development mode: it encrypts secrets at rest."
+    )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+
+COGNITOADMIN_PUBLIC_URL = env_str("COGNITOADMIN_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+COGNITOADMIN_REGION = env_str("COGNITOADMIN_REGION", "us-east-1")
+COGNITOADMIN_ACCOUNT_ID = env_str("COGNITOADMIN_ACCOUNT_ID", "000000000000")
+# Development only: let operators into the admin without an OTP device.
+COGNITOADMIN_ADMIN_OTP_REQUIRED = env_bool("COGNITOADMIN_ADMIN_OTP_REQUIRED", True) or not DEBUG
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "social_django",
+    "cognitoadmin",
+    "pools",
+    "identities",
+    "sync",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cognitoadmin.urls"
+WSGI_APPLICATION = "cognitoadmin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("COGNITOADMIN_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2id with OWASP's parameters first; older hashes upgrade at the next sign-in.
+PASSWORD_HASHERS = [
+    "cognitoadmin.hashers.OWASPArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("COGNITOADMIN_STATIC_ROOT", str(BASE_DIR / ".local" / "static")))
+
+# AWS SDKs POST to the endpoint path verbatim; never redirect a POST to add a slash.
+APPEND_SLASH = False
+
+LOGIN_URL = "admin:login"
+
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+for _name, _value in email_settings(env_str("EMAIL_URL")).items():
+    globals()[_name] = _value
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+# Without a broker, tasks run in-process (the embedded default).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
+CELERY_TIMEZONE = "UTC"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cognitoadmin.authentication.AccessKeySigV4Authentication",
+        "cognitoadmin.authentication.AccessKeyBasicAuthentication",
+        "cognitoadmin.authentication.OperatorSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cognitoadmin.errors.drf_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cognitoadmin management API",
+    "DESCRIPTION": "Manage user pools, users, groups, app clients, resource servers and domains.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+SOCIAL_AUTH_USER_MODEL = "pools.PoolUser"
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("COGNITOADMIN_LOG_LEVEL", "INFO")},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("COGNITOADMIN_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,0 +1,110 @@
+"""User-pool errors, named after Cognito's exception shapes (botocore `cognito-idp`)."""
+
+from cognitoadmin.errors import (
+    ConcurrentModificationException,
+    InternalErrorException,
+    InvalidParameterException,
+    LimitExceededException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    ServiceError,
+    TooManyRequestsException,
+)
+
+__all__ = [
+    "AliasExistsException",
+    "CodeMismatchException",
+    "ConcurrentModificationException",
+    "DuplicateProviderException",
+    "ExpiredCodeException",
+    "GroupExistsException",
+    "InternalErrorException",
+    "InvalidParameterException",
+    "InvalidPasswordException",
+    "InvalidUserPoolConfigurationException",
+    "LimitExceededException",
+    "NotAuthorizedException",
+    "PasswordResetRequiredException",
+    "ResourceNotFoundException",
+    "ScopeDoesNotExistException",
+    "TooManyRequestsException",
+    "UnsupportedUserStateException",
+    "UserNotConfirmedException",
+    "UserNotFoundException",
+    "UserPoolTaggingException",
+    "UsernameExistsException",
+]
+
+
+class UserNotFoundException(ServiceError):
+    aws_type = "UserNotFoundException"
+    api_status = 404
+    default_message = "User does not exist."
+
+
+class UsernameExistsException(ServiceError):
+    aws_type = "UsernameExistsException"
+    api_status = 409
+    default_message = "An account with the given username already exists."
+
+
+class AliasExistsException(ServiceError):
+    aws_type = "AliasExistsException"
+    api_status = 409
+    default_message = "An account with the given email or phone number already exists."
+
+
+class GroupExistsException(ServiceError):
+    aws_type = "GroupExistsException"
+    api_status = 409
+    default_message = "A group with the name already exists."
+
+
+class DuplicateProviderException(ServiceError):
+    aws_type = "DuplicateProviderException"
+    api_status = 409
+    default_message = "A provider with the name already exists in this user pool."
+
+
+class InvalidPasswordException(ServiceError):
+    aws_type = "InvalidPasswordException"
+
+
+class InvalidUserPoolConfigurationException(ServiceError):
+    aws_type = "InvalidUserPoolConfigurationException"
+
+
+class ScopeDoesNotExistException(ServiceError):
+    aws_type = "ScopeDoesNotExistException"
+    oauth_error = "invalid_scope"
+
+
+class UserPoolTaggingException(ServiceError):
+    aws_type = "UserPoolTaggingException"
+
+
+class UnsupportedUserStateException(ServiceError):
+    aws_type = "UnsupportedUserStateException"
+    api_status = 409
+
+
+class UserNotConfirmedException(ServiceError):
+    aws_type = "UserNotConfirmedException"
+    api_status = 403
+    default_message = "User is not confirmed."
+
+
+class PasswordResetRequiredException(ServiceError):
+    aws_type = "PasswordResetRequiredException"
+    api_status = 403
+    default_message = "Password reset required for the user"
+
+
+class CodeMismatchException(ServiceError):
+    aws_type = "CodeMismatchException"
+    default_message = "Invalid verification code provided, please try again."
+
+
+class ExpiredCodeException(ServiceError):
+    aws_type = "ExpiredCodeException"
+    default_message = "Invalid code provided, please request a code again."

@@ -1,0 +1,477 @@
+"""User pools and everything they hold. Every row below a pool is scoped by its `pool` foreign key.
+
+Field names, enums, defaults and limits follow botocore's `cognito-idp` model. Nested configuration
+that is only stored and echoed (Lambda triggers, SMS/email delivery settings, add-ons) is kept as JSON
+in the AWS shape; anything a rule reads is a column.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+
+from cognitoadmin.ids import user_pool_arn
+
+# The OIDC standard attributes a PoolUser keeps as columns (name in Cognito -> column).
+STANDARD_ATTRIBUTE_COLUMNS: dict[str, str] = {
+    "address": "address",
+    "birthdate": "birthdate",
+    "email": "email",
+    "email_verified": "email_verified",
+    "family_name": "family_name",
+    "gender": "gender",
+    "given_name": "given_name",
+    "locale": "locale",
+    "middle_name": "middle_name",
+    "name": "name",
+    "nickname": "nickname",
+    "phone_number": "phone_number",
+    "phone_number_verified": "phone_number_verified",
+    "picture": "picture",
+    "preferred_username": "preferred_username",
+    "profile": "profile",
+    "updated_at": "attr_updated_at",
+    "website": "website",
+    "zoneinfo": "zoneinfo",
+}
+
+# Columns that serve ListUsers filters (`=` and `^=`) and so carry an index each.
+FILTERABLE_COLUMNS = (
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+)
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class MfaConfiguration(models.TextChoices):
+    OFF = "OFF"
+    ON = "ON"
+    OPTIONAL = "OPTIONAL"
+
+
+class DeletionProtection(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+class UserPoolTier(models.TextChoices):
+    LITE = "LITE"
+    ESSENTIALS = "ESSENTIALS"
+    PLUS = "PLUS"
+
+
+class UserPool(TimestampedModel):
+    pool_id = models.CharField(max_length=55, unique=True, editable=False)
+    name = models.CharField(max_length=128, db_index=True)
+    status = models.CharField(max_length=16, default="Enabled", editable=False)
+    tier = models.CharField(
+        max_length=16, choices=UserPoolTier.choices, default=UserPoolTier.ESSENTIALS
+    )
+    deletion_protection = models.CharField(
+        max_length=8, choices=DeletionProtection.choices, default=DeletionProtection.INACTIVE
+    )
+
+    # Password policy (PasswordPolicyType).
+    password_minimum_length = models.PositiveSmallIntegerField(default=8)
+    password_require_uppercase = models.BooleanField(default=True)
+    password_require_lowercase = models.BooleanField(default=True)
+    password_require_numbers = models.BooleanField(default=True)
+    password_require_symbols = models.BooleanField(default=True)
+    password_history_size = models.PositiveSmallIntegerField(default=0)
+    temporary_password_validity_days = models.PositiveSmallIntegerField(default=7)
+
+    # Sign-in identifiers. UsernameAttributes and AliasAttributes are mutually exclusive.
+    username_attributes = models.JSONField(default=list, blank=True)
+    alias_attributes = models.JSONField(default=list, blank=True)
+    username_case_sensitive = models.BooleanField(default=False)
+    auto_verified_attributes = models.JSONField(default=list, blank=True)
+    attributes_require_verification_before_update = models.JSONField(default=list, blank=True)
+
+    # Messages.
+    sms_verification_message = models.CharField(max_length=140, blank=True)
+    email_verification_message = models.TextField(blank=True)
+    email_verification_subject = models.CharField(max_length=140, blank=True)
+    verification_message_template = models.JSONField(default=dict, blank=True)
+    sms_authentication_message = models.CharField(max_length=140, blank=True)
+
+    # AdminCreateUserConfig.
+    allow_admin_create_user_only = models.BooleanField(default=False)
+    invite_message_template = models.JSONField(default=dict, blank=True)
+
+    # MFA and devices.
+    mfa_configuration = models.CharField(
+        max_length=8, choices=MfaConfiguration.choices, default=MfaConfiguration.OFF
+    )
+    software_token_mfa_enabled = models.BooleanField(default=False)
+    email_mfa_configuration = models.JSONField(default=dict, blank=True)
+    device_challenge_required_on_new_device = models.BooleanField(default=False)
+    device_only_remembered_on_user_prompt = models.BooleanField(default=False)
+
+    # Stored and echoed in the AWS shape.
+    account_recovery_mechanisms = models.JSONField(default=list, blank=True)
+    email_configuration = models.JSONField(default=dict, blank=True)
+    sms_configuration = models.JSONField(default=dict, blank=True)
+    lambda_config = models.JSONField(default=dict, blank=True)
+    user_pool_add_ons = models.JSONField(default=dict, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+
+    # Maintained by the user services so that DescribeUserPool never counts rows.
+    estimated_number_of_users = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pool_id})"
+
+    @property
+    def arn(self) -> str:
+        return user_pool_arn(self.pool_id)
+
+    def normalize_username(self, username: str) -> str:
+        return username if self.username_case_sensitive else username.lower()
+
+
+class AttributeDataType(models.TextChoices):
+    STRING = "String"
+    NUMBER = "Number"
+    DATETIME = "DateTime"
+    BOOLEAN = "Boolean"
+
+
+class SchemaAttribute(models.Model):
+    """One attribute of a pool's schema: the standard ones and up to 50 custom ones."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="schema_attributes")
+    # Custom attributes are stored without the `custom:` prefix, standard ones by their name.
+    name = models.CharField(max_length=64)
+    is_custom = models.BooleanField(default=False)
+    attribute_data_type = models.CharField(
+        max_length=8, choices=AttributeDataType.choices, default=AttributeDataType.STRING
+    )
+    developer_only = models.BooleanField(default=False)
+    mutable = models.BooleanField(default=True)
+    required = models.BooleanField(default=False)
+    min_length = models.PositiveIntegerField(null=True, blank=True)
+    max_length = models.PositiveIntegerField(null=True, blank=True)
+    min_value = models.BigIntegerField(null=True, blank=True)
+    max_value = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "name", "is_custom"], name="schema_attribute_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        if not self.is_custom:
+            return self.name
+        return f"dev:custom:{self.name}" if self.developer_only else f"custom:{self.name}"
+
+
+class UserStatus(models.TextChoices):
+    UNCONFIRMED = "UNCONFIRMED"
+    CONFIRMED = "CONFIRMED"
+    ARCHIVED = "ARCHIVED"
+    COMPROMISED = "COMPROMISED"
+    UNKNOWN = "UNKNOWN"
+    RESET_REQUIRED = "RESET_REQUIRED"
+    FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"
+    EXTERNAL_PROVIDER = "EXTERNAL_PROVIDER"
+
+
+class PoolUser(TimestampedModel):
+    """A user of one pool. Never an operator: operators are Django's `auth.User`."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="users")
+    username = models.CharField(max_length=128)
+    # The pool's case rule applied once, so lookups and the uniqueness constraint agree.
+    username_key = models.CharField(max_length=128, editable=False)
+    sub = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        max_length=24, choices=UserStatus.choices, default=UserStatus.UNCONFIRMED
+    )
+    enabled = models.BooleanField(default=True)
+    password = models.CharField(max_length=255, blank=True, editable=False)
+    password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Temporary passwords (FORCE_CHANGE_PASSWORD) stop working after this moment.
+    temporary_password_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    address = models.CharField(max_length=2048, blank=True)
+    birthdate = models.CharField(max_length=10, blank=True)
+    email = models.CharField(max_length=2048, blank=True)
+    email_verified = models.BooleanField(null=True, blank=True)
+    family_name = models.CharField(max_length=2048, blank=True)
+    gender = models.CharField(max_length=2048, blank=True)
+    given_name = models.CharField(max_length=2048, blank=True)
+    locale = models.CharField(max_length=2048, blank=True)
+    middle_name = models.CharField(max_length=2048, blank=True)
+    name = models.CharField(max_length=2048, blank=True)
+    nickname = models.CharField(max_length=2048, blank=True)
+    phone_number = models.CharField(max_length=2048, blank=True)
+    phone_number_verified = models.BooleanField(null=True, blank=True)
+    picture = models.CharField(max_length=2048, blank=True)
+    preferred_username = models.CharField(max_length=2048, blank=True)
+    profile = models.CharField(max_length=2048, blank=True)
+    attr_updated_at = models.CharField(max_length=32, blank=True)
+    website = models.CharField(max_length=2048, blank=True)
+    zoneinfo = models.CharField(max_length=2048, blank=True)
+    # `custom:<name>` and `dev:custom:<name>` values, keyed by their full attribute name.
+    custom_attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "username_key"], name="pool_user_username")
+        ]
+        # (pool, column) indexes serve ListUsers `=` and, on PostgreSQL, `^=` (pattern ops).
+        indexes = [
+            models.Index(
+                fields=["pool", column],
+                name=f"pooluser_{column[:12]}_idx",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            )
+            for column in (*FILTERABLE_COLUMNS, "username")
+        ] + [
+            models.Index(fields=["pool", "status", "id"], name="pooluser_status_idx"),
+            models.Index(fields=["pool", "enabled", "id"], name="pooluser_enabled_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_active(self) -> bool:
+        # social-auth reads this on its user model.
+        return self.enabled
+
+    def attribute_value(self, name: str) -> str | None:
+        """The value Cognito would report for attribute `name`, or None when unset."""
+        if name == "sub":
+            return str(self.sub)
+        column = STANDARD_ATTRIBUTE_COLUMNS.get(name)
+        if column is None:
+            value: Any = self.custom_attributes.get(name)
+            return None if value is None else str(value)
+        raw = getattr(self, column)
+        if isinstance(raw, bool):
+            return "true" if raw else "false"
+        return raw or None
+
+
+class Group(TimestampedModel):
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=128)
+    description = models.CharField(max_length=2048, blank=True)
+    precedence = models.PositiveIntegerField(null=True, blank=True)
+    role_arn = models.CharField(max_length=2048, blank=True)
+    members = models.ManyToManyField(
+        PoolUser, through="GroupMembership", related_name="member_of", blank=True
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["pool", "name"], name="group_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMembership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user"], name="group_membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group}"
+
+
+class PreventUserExistenceErrors(models.TextChoices):
+    LEGACY = "LEGACY"
+    ENABLED = "ENABLED"
+
+
+class TokenUnit(models.TextChoices):
+    SECONDS = "seconds"
+    MINUTES = "minutes"
+    HOURS = "hours"
+    DAYS = "days"
+
+
+class AppClient(TimestampedModel):
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="clients")
+    client_id = models.CharField(max_length=128, unique=True, editable=False)
+    name = models.CharField(max_length=128)
+    # Recoverable (DescribeUserPoolClient shows it), so sealed rather than hashed.
+    secret_sealed = models.TextField(blank=True, editable=False)
+    explicit_auth_flows = models.JSONField(default=list, blank=True)
+    refresh_token_validity = models.PositiveIntegerField(default=30)
+    access_token_validity = models.PositiveIntegerField(default=60)
+    id_token_validity = models.PositiveIntegerField(default=60)
+    refresh_token_unit = models.CharField(
+        max_length=8, choices=TokenUnit.choices, default=TokenUnit.DAYS
+    )
+    access_token_unit = models.CharField(
+        max_length=8, choices=TokenUnit.choices, default=TokenUnit.MINUTES
+    )
+    id_token_unit = models.CharField(
+        max_length=8, choices=TokenUnit.choices, default=TokenUnit.MINUTES
+    )
+    read_attributes = models.JSONField(default=list, blank=True)
+    write_attributes = models.JSONField(default=list, blank=True)
+    supported_identity_providers = models.JSONField(default=list, blank=True)
+    callback_urls = models.JSONField(default=list, blank=True)
+    logout_urls = models.JSONField(default=list, blank=True)
+    default_redirect_uri = models.CharField(max_length=1024, blank=True)
+    allowed_oauth_flows = models.JSONField(default=list, blank=True)
+    allowed_oauth_scopes = models.JSONField(default=list, blank=True)
+    allowed_oauth_flows_user_pool_client = models.BooleanField(default=False)
+    analytics_configuration = models.JSONField(default=dict, blank=True)
+    prevent_user_existence_errors = models.CharField(
+        max_length=8,
+        choices=PreventUserExistenceErrors.choices,
+        default=PreventUserExistenceErrors.ENABLED,
+    )
+    enable_token_revocation = models.BooleanField(default=True)
+    enable_propagate_additional_user_context_data = models.BooleanField(default=False)
+    auth_session_validity = models.PositiveSmallIntegerField(default=3)
+    refresh_token_rotation_enabled = models.BooleanField(default=False)
+    refresh_token_rotation_grace_seconds = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_sealed)
+
+
+class ResourceServer(TimestampedModel):
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="resource_servers")
+    identifier = models.CharField(max_length=256)
+    name = models.CharField(max_length=256)
+    # [{"ScopeName": ..., "ScopeDescription": ...}], at most 100.
+    scopes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "identifier"], name="resource_server_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class DomainStatus(models.TextChoices):
+    CREATING = "CREATING"
+    DELETING = "DELETING"
+    UPDATING = "UPDATING"
+    ACTIVE = "ACTIVE"
+    FAILED = "FAILED"
+
+
+class Domain(TimestampedModel):
+    """A hosted-UI domain: a prefix under this server, or a custom domain name."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+    is_custom = models.BooleanField(default=False)
+    certificate_arn = models.CharField(max_length=2048, blank=True)
+    status = models.CharField(
+        max_length=8, choices=DomainStatus.choices, default=DomainStatus.ACTIVE
+    )
+    managed_login_version = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # One prefix domain and one custom domain per pool, as Cognito allows.
+            models.UniqueConstraint(fields=["pool", "is_custom"], name="domain_one_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class ProviderType(models.TextChoices):
+    SAML = "SAML"
+    FACEBOOK = "Facebook"
+    GOOGLE = "Google"
+    LOGIN_WITH_AMAZON = "LoginWithAmazon"
+    SIGN_IN_WITH_APPLE = "SignInWithApple"
+    OIDC = "OIDC"
+
+
+class IdentityProvider(TimestampedModel):
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="identity_providers")
+    name = models.CharField(max_length=32)
+    provider_type = models.CharField(max_length=16, choices=ProviderType.choices)
+    # Secrets in ProviderDetails (client_secret) are sealed by the service, never stored plain.
+    provider_details = models.JSONField(default=dict, blank=True)
+    attribute_mapping = models.JSONField(default=dict, blank=True)
+    idp_identifiers = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "name"], name="identity_provider_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provider_type})"
+
+
+class SigningKey(models.Model):
+    """An RSA key that signs a pool's tokens. Retired keys stay in the JWKS until their tokens expire."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="signing_keys")
+    kid = models.CharField(max_length=64, unique=True, editable=False)
+    private_key_sealed = models.TextField(editable=False)
+    public_jwk = models.JSONField(editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    # After this moment no token signed by the key can still be valid, so it leaves the JWKS.
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool"],
+                condition=models.Q(active=True),
+                name="signing_key_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.kid

@@ -1,0 +1,1 @@
+"""Datasets and records come in the Sync issue."""
