@@ -2,7 +2,8 @@
 
 Recoverable secrets (app client secrets, SigV4 secret keys, private signing keys, SRP verifiers) are
 sealed; secrets that need only be recognised (refresh tokens, codes) are stored as keyed digests.
-The `purpose` is bound as associated data, so a value sealed for one column cannot be replayed in another.
+The `purpose` is bound as associated data, so a value sealed for one column cannot be replayed in
+another.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def request_id() -> str:
 
 
 def aws_error_response(error: ServiceError, *, content_type: str) -> HttpResponse:
-    """The AWS error envelope: status, `x-amzn-ErrorType` and `__type` (clients read different ones)."""
+    """The AWS error envelope: status, `x-amzn-ErrorType` and `__type` (clients read either)."""
     body: dict[str, Any] = {"__type": error.aws_type, "message": error.message}
     if error.reason_code:
         body["reasonCode"] = error.reason_code
@@ -155,8 +155,9 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response = Response(body, status=exc.status_code)
         if getattr(exc, "auth_header", None):
             response["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
-            response["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, drf_exceptions.Throttled) and wait is not None:
+            response["Retry-After"] = str(int(wait))
         return response
 
     error = as_service_error(exc)

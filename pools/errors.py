@@ -17,8 +17,10 @@ __all__ = [
     "ConcurrentModificationException",
     "DuplicateProviderException",
     "ExpiredCodeException",
+    "FeatureUnavailableInTierException",
     "GroupExistsException",
     "InternalErrorException",
+    "InvalidOAuthFlowException",
     "InvalidParameterException",
     "InvalidPasswordException",
     "InvalidUserPoolConfigurationException",
@@ -108,3 +110,12 @@ class CodeMismatchException(ServiceError):
 class ExpiredCodeException(ServiceError):
     aws_type = "ExpiredCodeException"
     default_message = "Invalid code provided, please request a code again."
+
+
+class InvalidOAuthFlowException(ServiceError):
+    aws_type = "InvalidOAuthFlowException"
+
+
+class FeatureUnavailableInTierException(ServiceError):
+    aws_type = "FeatureUnavailableInTierException"
+    api_status = 403

@@ -1,8 +1,8 @@
 """User pools and everything they hold. Every row below a pool is scoped by its `pool` foreign key.
 
 Field names, enums, defaults and limits follow botocore's `cognito-idp` model. Nested configuration
-that is only stored and echoed (Lambda triggers, SMS/email delivery settings, add-ons) is kept as JSON
-in the AWS shape; anything a rule reads is a column.
+that is only stored and echoed (Lambda triggers, SMS/email delivery settings, add-ons) is kept as
+JSON in the AWS shape; anything a rule reads is a column.
 """
 
 from __future__ import annotations
@@ -115,8 +115,14 @@ class UserPool(TimestampedModel):
     mfa_configuration = models.CharField(
         max_length=8, choices=MfaConfiguration.choices, default=MfaConfiguration.OFF
     )
+    # SetUserPoolMfaConfig replaces the set of enabled factors as a whole. The SMS delivery settings
+    # are shared with verification messages, so SMS MFA is its own flag rather than implied by them.
+    sms_mfa_enabled = models.BooleanField(default=False)
     software_token_mfa_enabled = models.BooleanField(default=False)
+    email_mfa_enabled = models.BooleanField(default=False)
     email_mfa_configuration = models.JSONField(default=dict, blank=True)
+    # A pool without DeviceConfiguration remembers no devices; with one (even all false) it does.
+    device_tracking_enabled = models.BooleanField(default=False)
     device_challenge_required_on_new_device = models.BooleanField(default=False)
     device_only_remembered_on_user_prompt = models.BooleanField(default=False)
 
@@ -195,7 +201,7 @@ class UserStatus(models.TextChoices):
     COMPROMISED = "COMPROMISED"
     UNKNOWN = "UNKNOWN"
     RESET_REQUIRED = "RESET_REQUIRED"
-    FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"
+    FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"  # noqa: S105
     EXTERNAL_PROVIDER = "EXTERNAL_PROVIDER"
 
 
@@ -284,7 +290,7 @@ class Group(TimestampedModel):
     description = models.CharField(max_length=2048, blank=True)
     precedence = models.PositiveIntegerField(null=True, blank=True)
     role_arn = models.CharField(max_length=2048, blank=True)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[PoolUser, GroupMembership] = models.ManyToManyField(
         PoolUser, through="GroupMembership", related_name="member_of", blank=True
     )
 
@@ -355,7 +361,7 @@ class AppClient(TimestampedModel):
     prevent_user_existence_errors = models.CharField(
         max_length=8,
         choices=PreventUserExistenceErrors.choices,
-        default=PreventUserExistenceErrors.ENABLED,
+        default=PreventUserExistenceErrors.LEGACY,
     )
     enable_token_revocation = models.BooleanField(default=True)
     enable_propagate_additional_user_context_data = models.BooleanField(default=False)
@@ -451,7 +457,7 @@ class IdentityProvider(TimestampedModel):
 
 
 class SigningKey(models.Model):
-    """An RSA key that signs a pool's tokens. Retired keys stay in the JWKS until their tokens expire."""
+    """An RSA key that signs a pool's tokens. Retired keys stay in JWKS until their tokens end."""
 
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="signing_keys")
     kid = models.CharField(max_length=64, unique=True, editable=False)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import TypeVar
 
-from pools.errors import ResourceNotFoundException, UserNotFoundException
+from django.db.models import Model, QuerySet
+
+from cognitoadmin.pagination import decode_token, encode_token
+from pools.errors import (
+    InvalidParameterException,
+    ResourceNotFoundException,
+    UserNotFoundException,
+)
 from pools.models import (
     AppClient,
     Domain,
@@ -21,6 +28,12 @@ def user_pool_get(*, pool_id: str) -> UserPool:
         return UserPool.objects.get(pool_id=pool_id)
     except UserPool.DoesNotExist:
         raise ResourceNotFoundException(f"User pool {pool_id} does not exist.") from None
+
+
+def user_pool_locked(*, pool: UserPool) -> UserPool:
+    """`pool` re-read under a row lock (inside a transaction): serialises the changes that check a
+    per-pool limit or invariant, so two concurrent requests cannot both pass the check."""
+    return UserPool.objects.select_for_update().get(pk=pool.pk)
 
 
 def user_get(*, pool: UserPool, username: str) -> PoolUser:
@@ -76,3 +89,27 @@ def identity_provider_get(*, pool: UserPool, name: str) -> IdentityProvider:
 
 def groups_for_user(*, user: PoolUser) -> QuerySet[Group]:
     return Group.objects.filter(pool_id=user.pool_id, memberships__user=user)
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def keyset_page(
+    queryset: QuerySet[_M], *, limit: int, next_token: str | None, scope: str
+) -> tuple[list[_M], str | None]:
+    """One page of `queryset` in primary-key order and the next page's token (None at the end).
+
+    Keyset rather than offset pagination: a page costs the same at any depth and rows created or
+    deleted meanwhile neither repeat nor vanish. `scope` names the list and its tenant, so a token
+    is refused by any other list or pool.
+    """
+    if next_token is not None:
+        after = decode_token(next_token, scope=scope).get("after")
+        if not isinstance(after, int):
+            raise InvalidParameterException("Invalid pagination token.")
+        queryset = queryset.filter(pk__gt=after)
+    rows = list(queryset.order_by("pk")[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_token({"after": rows[-1].pk}, scope=scope)

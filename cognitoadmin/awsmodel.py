@@ -1,0 +1,166 @@
+"""Input validation driven by botocore's service models, answering as the AWS services do.
+
+botocore validates only minimum lengths client-side; the server is where lengths, ranges,
+patterns and enums are enforced. Messages follow AWS's form ("1 validation error detected:
+Value ... at 'member' failed to satisfy constraint: ..."), so a client sees the member it got wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+import botocore.session
+import regex
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
+
+from cognitoadmin.errors import InvalidParameterException, ServiceError
+
+
+class SerializationException(ServiceError):
+    aws_type = "SerializationException"
+
+
+@cache
+def service_model(service: str) -> ServiceModel:
+    return botocore.session.get_session().get_service_model(service)
+
+
+@cache
+def _pattern(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern, regex.DOTALL)
+
+
+def is_unsigned(operation: OperationModel) -> bool:
+    """botocore sends an operation unsigned when its model says `authtype: none` / smithy noAuth."""
+    return operation.auth_type == "none"
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= 256 else f"'{value[:256]}...'"
+    return f"'{value}'" if not isinstance(value, dict | list) else "'<value>'"
+
+
+class _Validator:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def fail(self, value: Any, path: str, constraint: str, *, sensitive: bool = False) -> None:
+        # AWS never echoes a sensitive member (passwords, tokens, usernames) in an error.
+        subject = "Value" if sensitive else f"Value {_describe(value)}"
+        self.errors.append(f"{subject} at '{path}' failed to satisfy constraint: {constraint}")
+
+    def check(self, shape: Shape, value: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912
+        kind = shape.type_name
+        if isinstance(shape, StructureShape):
+            if not isinstance(value, dict):
+                raise SerializationException(f"Expected an object at '{path or 'input'}'.")
+            out: dict[str, Any] = {}
+            for name in shape.required_members:
+                if value.get(name) is None:
+                    self.fail(None, self._join(path, name), "Member must not be null")
+            for name, member in shape.members.items():
+                if name in value and value[name] is not None:
+                    out[name] = self.check(member, value[name], self._join(path, name))
+            return out
+        if isinstance(shape, ListShape):
+            if not isinstance(value, list):
+                raise SerializationException(f"Expected a list at '{path}'.")
+            self._length(shape, value, path, "Member must have length")
+            return [
+                self.check(shape.member, v, f"{path}.{i + 1}.member") for i, v in enumerate(value)
+            ]
+        if isinstance(shape, MapShape):
+            if not isinstance(value, dict):
+                raise SerializationException(f"Expected a map at '{path}'.")
+            self._length(shape, value, path, "Member must have length")
+            return {
+                self.check(shape.key, k, f"{path}.{k}.key"): self.check(
+                    shape.value, v, f"{path}.{k}.value"
+                )
+                for k, v in value.items()
+            }
+        if kind == "string":
+            if not isinstance(value, str):
+                raise SerializationException(f"Expected a string at '{path}'.")
+            self._length(shape, value, path, "Member must have length")
+            sensitive = bool(shape.metadata.get("sensitive"))
+            enum = shape.metadata.get("enum")
+            if enum and value not in enum:
+                self.fail(
+                    value,
+                    path,
+                    f"Member must satisfy enum value set: [{', '.join(enum)}]",
+                    sensitive=sensitive,
+                )
+            pattern = shape.metadata.get("pattern")
+            if pattern and not _pattern(pattern).fullmatch(value):
+                self.fail(
+                    value,
+                    path,
+                    f"Member must satisfy regular expression pattern: {pattern}",
+                    sensitive=sensitive,
+                )
+            return value
+        if kind in {"integer", "long"}:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SerializationException(f"Expected an integer at '{path}'.")
+            low, high = shape.metadata.get("min"), shape.metadata.get("max")
+            if low is not None and value < low:
+                self.fail(value, path, f"Member must have value greater than or equal to {low}")
+            if high is not None and value > high:
+                self.fail(value, path, f"Member must have value less than or equal to {high}")
+            return value
+        if kind == "boolean":
+            if not isinstance(value, bool):
+                raise SerializationException(f"Expected a boolean at '{path}'.")
+            return value
+        if kind in {"double", "float"}:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise SerializationException(f"Expected a number at '{path}'.")
+            return value
+        if kind == "timestamp":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise SerializationException(f"Expected epoch seconds at '{path}'.")
+            return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+        # blobs travel base64-encoded; handlers decode the few that exist.
+        return value
+
+    def _length(self, shape: Shape, value: Any, path: str, label: str) -> None:
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        sensitive = bool(shape.metadata.get("sensitive"))
+        if low is not None and len(value) < low:
+            self.fail(value, path, f"{label} greater than or equal to {low}", sensitive=sensitive)
+        if high is not None and len(value) > high:
+            self.fail(value, path, f"{label} less than or equal to {high}", sensitive=sensitive)
+
+    @staticmethod
+    def _join(path: str, name: str) -> str:
+        return f"{path}.{_camel(name)}" if path else _camel(name)
+
+
+def validate_input(operation: OperationModel, params: Any) -> dict[str, Any]:
+    """Check `params` against the operation's input shape; return them with members typed.
+
+    Unknown members are dropped (newer SDKs send fields older models don't know).
+    """
+    shape = operation.input_shape
+    if shape is None:
+        return {}
+    validator = _Validator()
+    checked: dict[str, Any] = validator.check(shape, params, "")
+    if validator.errors:
+        count = len(validator.errors)
+        noun = "error" if count == 1 else "errors"
+        raise InvalidParameterException(
+            f"{count} validation {noun} detected: " + "; ".join(validator.errors)
+        )
+    return checked

@@ -1,0 +1,414 @@
+"""App clients of a user pool: CreateUserPoolClient, UpdateUserPoolClient, DeleteUserPoolClient,
+ListUserPoolClients, and the client secret.
+
+Settings arrive as the AWS members of the request (PascalCase). Create and Update share one
+translation into columns, because UpdateUserPoolClient is a full replacement: a member left out of
+the request goes back to its default, exactly as on create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+
+from cognitoadmin.awsmodel import service_model, validate_input
+from cognitoadmin.crypto import seal, unseal_str
+from cognitoadmin.ids import new_app_client_id, new_app_client_secret
+from pools.errors import (
+    FeatureUnavailableInTierException,
+    InvalidOAuthFlowException,
+    InvalidParameterException,
+    LimitExceededException,
+    ScopeDoesNotExistException,
+)
+from pools.models import (
+    AppClient,
+    IdentityProvider,
+    PreventUserExistenceErrors,
+    ResourceServer,
+    SchemaAttribute,
+    TokenUnit,
+    UserPool,
+    UserPoolTier,
+)
+from pools.selectors import keyset_page, user_pool_locked
+
+MAX_CLIENTS_PER_POOL = 1_000
+MAX_CLIENTS_PAGE = 60
+
+SEAL_PURPOSE = "app_client_secret"
+
+DEFAULT_AUTH_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")
+# The pre-2019 names; a client uses either these or the ALLOW_* ones, never both.
+LEGACY_AUTH_FLOWS = frozenset({"ADMIN_NO_SRP_AUTH", "CUSTOM_AUTH_FLOW_ONLY", "USER_PASSWORD_AUTH"})
+
+RESERVED_SCOPES = frozenset(
+    {"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"}
+)
+COGNITO_PROVIDER = "COGNITO"
+# Plain HTTP is accepted only for local testing, as Cognito does.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+UNIT_SECONDS: dict[str, int] = {
+    TokenUnit.SECONDS: 1,
+    TokenUnit.MINUTES: 60,
+    TokenUnit.HOURS: 3_600,
+    TokenUnit.DAYS: 86_400,
+}
+# Effective ranges in seconds: access and ID tokens 5 minutes to 1 day, refresh 1 hour to 10 years.
+ACCESS_ID_RANGE = (300, 86_400)
+REFRESH_RANGE = (3_600, 315_360_000)
+# (column prefix, member, TokenValidityUnits member, unit of a bare value, default, range)
+_VALIDITY_SPECS: tuple[tuple[str, str, str, str, tuple[int, str], tuple[int, int]], ...] = (
+    ("access", "AccessTokenValidity", "AccessToken", "hours", (60, "minutes"), ACCESS_ID_RANGE),
+    ("id", "IdTokenValidity", "IdToken", "hours", (60, "minutes"), ACCESS_ID_RANGE),
+    ("refresh", "RefreshTokenValidity", "RefreshToken", "days", (30, "days"), REFRESH_RANGE),
+)
+
+# The settings members this service understands (CreateUserPoolClient minus UserPoolId/ClientName).
+_SHARED_MEMBERS = frozenset(
+    {
+        "RefreshTokenValidity",
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "TokenValidityUnits",
+        "ReadAttributes",
+        "WriteAttributes",
+        "ExplicitAuthFlows",
+        "SupportedIdentityProviders",
+        "CallbackURLs",
+        "LogoutURLs",
+        "DefaultRedirectURI",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "AllowedOAuthFlowsUserPoolClient",
+        "AnalyticsConfiguration",
+        "PreventUserExistenceErrors",
+        "EnableTokenRevocation",
+        "EnablePropagateAdditionalUserContextData",
+        "AuthSessionValidity",
+        "RefreshTokenRotation",
+        "PublishSecretsInAWSSecretsManager",
+    }
+)
+CREATE_MEMBERS = _SHARED_MEMBERS | {"GenerateSecret", "ClientSecret"}
+UPDATE_MEMBERS = _SHARED_MEMBERS | {"ClientName"}
+
+
+def _validated(
+    operation: str, settings: Mapping[str, Any], allowed: frozenset[str], ids: dict[str, str]
+) -> dict[str, Any]:
+    unknown = sorted(set(settings) - allowed)
+    if unknown:
+        raise InvalidParameterException(f"Unknown app client setting: {', '.join(unknown)}.")
+    operation_model = service_model("cognito-idp").operation_model(operation)
+    return validate_input(operation_model, {**settings, **ids})
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+@transaction.atomic
+def app_client_create(
+    *, pool: UserPool, name: str, settings: Mapping[str, Any] | None = None
+) -> tuple[AppClient, str | None]:
+    """Create a client; the plain secret is returned here once and stored only sealed."""
+    given = _validated(
+        "CreateUserPoolClient",
+        settings or {},
+        CREATE_MEMBERS,
+        {"UserPoolId": pool.pool_id, "ClientName": name},
+    )
+    secret: str | None = given.get("ClientSecret")
+    if given.get("GenerateSecret"):
+        if secret is not None:
+            raise InvalidParameterException(
+                "You cannot specify both GenerateSecret as true and provide a ClientSecret value."
+            )
+        secret = new_app_client_secret()
+
+    user_pool_locked(pool=pool)
+    if AppClient.objects.filter(pool=pool).count() >= MAX_CLIENTS_PER_POOL:
+        raise LimitExceededException(
+            f"The user pool has reached its limit of {MAX_CLIENTS_PER_POOL} app clients."
+        )
+    fields = _client_fields(pool, given, has_secret=secret is not None, verb="creating")
+    client = AppClient.objects.create(
+        pool=pool,
+        client_id=new_app_client_id(),
+        name=name,
+        secret_sealed=seal(secret, purpose=SEAL_PURPOSE) if secret is not None else "",
+        **fields,
+    )
+    return client, secret
+
+
+@transaction.atomic
+def app_client_update(*, client: AppClient, settings: Mapping[str, Any]) -> AppClient:
+    """Replace the client's configuration: members left out return to their defaults.
+
+    The name stays when ClientName is left out (it has no default), and the secret never changes
+    here.
+    """
+    pool = client.pool
+    given = _validated(
+        "UpdateUserPoolClient",
+        settings,
+        UPDATE_MEMBERS,
+        {"UserPoolId": pool.pool_id, "ClientId": client.client_id},
+    )
+    fields = _client_fields(pool, given, has_secret=client.has_secret, verb="updating")
+    fields["name"] = given.get("ClientName", client.name)
+    for field, value in fields.items():
+        setattr(client, field, value)
+    client.save()
+    return client
+
+
+@transaction.atomic
+def app_client_delete(*, client: AppClient) -> None:
+    client.delete()
+
+
+def app_client_secret(*, client: AppClient) -> str | None:
+    if not client.secret_sealed:
+        return None
+    return unseal_str(client.secret_sealed, purpose=SEAL_PURPOSE)
+
+
+def app_clients_page(
+    *, pool: UserPool, max_results: int | None, next_token: str | None
+) -> tuple[list[AppClient], str | None]:
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
+    if max_results is not None:
+        params["MaxResults"] = max_results
+    if next_token is not None:
+        params["NextToken"] = next_token
+    validate_input(service_model("cognito-idp").operation_model("ListUserPoolClients"), params)
+    return keyset_page(
+        AppClient.objects.filter(pool=pool).select_related("pool"),
+        limit=max_results or MAX_CLIENTS_PAGE,
+        next_token=next_token,
+        scope=f"clients:{pool.pool_id}",
+    )
+
+
+@transaction.atomic
+def app_clients_remove_scopes(*, pool: UserPool, scopes: set[str]) -> None:
+    """Drop scopes that no longer exist (their resource server or scope was removed) from every
+    client of the pool, so a client's own configuration stays valid when sent back on update."""
+    if not scopes:
+        return
+    for client in AppClient.objects.filter(pool=pool).select_for_update():
+        kept = [scope for scope in client.allowed_oauth_scopes if scope not in scopes]
+        if kept != client.allowed_oauth_scopes:
+            client.allowed_oauth_scopes = kept
+            client.save(update_fields=["allowed_oauth_scopes", "updated_at"])
+
+
+@transaction.atomic
+def app_clients_remove_identity_provider(*, pool: UserPool, name: str) -> None:
+    """Drop a deleted IdP from the clients that offered it."""
+    for client in AppClient.objects.filter(pool=pool).select_for_update():
+        if name in client.supported_identity_providers:
+            client.supported_identity_providers = [
+                provider for provider in client.supported_identity_providers if provider != name
+            ]
+            client.save(update_fields=["supported_identity_providers", "updated_at"])
+
+
+def _client_fields(
+    pool: UserPool, given: Mapping[str, Any], *, has_secret: bool, verb: str
+) -> dict[str, Any]:
+    """Column values for the members in `given`, defaults for the rest, after every rule."""
+    if given.get("PublishSecretsInAWSSecretsManager"):
+        raise InvalidParameterException(
+            "PublishSecretsInAWSSecretsManager is not supported: this server returns the client "
+            "secret itself."
+        )
+    if given.get("EnablePropagateAdditionalUserContextData") and not has_secret:
+        raise InvalidParameterException(
+            "EnablePropagateAdditionalUserContextData can only be activated in an app client "
+            "that has a client secret."
+        )
+    rotation = given.get("RefreshTokenRotation") or {}
+    return {
+        **_auth_flow_fields(pool, given.get("ExplicitAuthFlows") or DEFAULT_AUTH_FLOWS),
+        **_token_validity_fields(given),
+        **_attribute_fields(pool, given, verb=verb),
+        **_oauth_fields(pool, given, has_secret=has_secret),
+        "analytics_configuration": given.get("AnalyticsConfiguration") or {},
+        "prevent_user_existence_errors": given.get(
+            "PreventUserExistenceErrors", PreventUserExistenceErrors.LEGACY
+        ),
+        "enable_token_revocation": given.get("EnableTokenRevocation", True),
+        "enable_propagate_additional_user_context_data": given.get(
+            "EnablePropagateAdditionalUserContextData", False
+        ),
+        "auth_session_validity": given.get("AuthSessionValidity", 3),
+        "refresh_token_rotation_enabled": rotation.get("Feature") == "ENABLED",
+        "refresh_token_rotation_grace_seconds": rotation.get("RetryGracePeriodSeconds", 0),
+    }
+
+
+def _auth_flow_fields(pool: UserPool, flows: Iterable[str]) -> dict[str, Any]:
+    explicit = _unique(flows)
+    if LEGACY_AUTH_FLOWS.intersection(explicit) and not LEGACY_AUTH_FLOWS.issuperset(explicit):
+        raise InvalidParameterException(
+            "ExplicitAuthFlows can't mix the legacy values ADMIN_NO_SRP_AUTH, "
+            "CUSTOM_AUTH_FLOW_ONLY and USER_PASSWORD_AUTH with ALLOW_* values."
+        )
+    if "ALLOW_USER_AUTH" in explicit and pool.tier == UserPoolTier.LITE:
+        raise FeatureUnavailableInTierException(
+            "ALLOW_USER_AUTH requires the Essentials or Plus feature plan."
+        )
+    return {"explicit_auth_flows": explicit}
+
+
+def _token_validity_fields(given: Mapping[str, Any]) -> dict[str, Any]:
+    """Validity and unit per token. A value given without a unit is in hours (access, ID) or days
+    (refresh), as Cognito reads it; a value left out is the default (60 minutes, 30 days),
+    expressed in the unit the request gave for that token when it divides evenly."""
+    units: Mapping[str, str] = given.get("TokenValidityUnits") or {}
+    fields: dict[str, Any] = {}
+    seconds: dict[str, int] = {}
+    for kind, member, unit_member, unit_if_unset, default, (low, high) in _VALIDITY_SPECS:
+        value: int | None = given.get(member)
+        unit: str = units.get(unit_member, unit_if_unset)
+        # RefreshTokenValidity 0 means "the default", as Cognito documents.
+        if not value:
+            default_seconds = default[0] * UNIT_SECONDS[default[1]]
+            if unit_member in units and default_seconds % UNIT_SECONDS[unit] == 0:
+                value = default_seconds // UNIT_SECONDS[unit]
+            else:
+                value, unit = default
+        seconds[kind] = value * UNIT_SECONDS[unit]
+        if not low <= seconds[kind] <= high:
+            raise InvalidParameterException(
+                f"Invalid range for token validity: {member} {value} {unit} is outside "
+                f"{_duration(low)} to {_duration(high)}."
+            )
+        fields[f"{kind}_token_validity"] = value
+        fields[f"{kind}_token_unit"] = unit
+    for kind in ("access", "id"):
+        if seconds[kind] > seconds["refresh"]:
+            raise InvalidParameterException(
+                f"Invalid range for token validity: the {kind} token can't outlive the refresh "
+                "token."
+            )
+    return fields
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} seconds"
+
+
+def _attribute_fields(pool: UserPool, given: Mapping[str, Any], *, verb: str) -> dict[str, Any]:
+    """Read/WriteAttributes name attributes of the pool's schema. Left out, they mean Cognito's
+    defaults (every standard attribute), which the rows record as an empty list."""
+    schema = [a for a in SchemaAttribute.objects.filter(pool=pool) if not a.developer_only]
+    readable = {a.full_name for a in schema}
+    # `sub` is generated, never written by a client.
+    writable = readable - {"sub"}
+    required = {a.full_name for a in schema if a.required} - {"sub"}
+
+    read = _unique(given.get("ReadAttributes") or ())
+    write = _unique(given.get("WriteAttributes") or ())
+    if not readable.issuperset(read):
+        raise InvalidParameterException(f"Invalid read attributes specified while {verb} a client")
+    # Sign-up must be able to set the pool's required attributes, so a client's own write list has
+    # to include them.
+    if write and (not writable.issuperset(write) or not required.issubset(write)):
+        raise InvalidParameterException(f"Invalid write attributes specified while {verb} a client")
+    return {"read_attributes": read, "write_attributes": write}
+
+
+def _oauth_fields(pool: UserPool, given: Mapping[str, Any], *, has_secret: bool) -> dict[str, Any]:
+    enabled: bool = given.get("AllowedOAuthFlowsUserPoolClient", False)
+    flows = _unique(given.get("AllowedOAuthFlows") or ())
+    scopes = _unique(given.get("AllowedOAuthScopes") or ())
+    callbacks = _unique(given.get("CallbackURLs") or ())
+    logouts = _unique(given.get("LogoutURLs") or ())
+    default_redirect: str = given.get("DefaultRedirectURI", "")
+    providers = _unique(given.get("SupportedIdentityProviders") or ())
+
+    if enabled and (not flows or not scopes):
+        raise InvalidParameterException(
+            "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is "
+            "allowed to use OAuth flows."
+        )
+    if "client_credentials" in flows:
+        if len(flows) > 1:
+            raise InvalidOAuthFlowException(
+                "client_credentials flow can not be selected if authorization code or implicit "
+                "flow is selected."
+            )
+        if not has_secret:
+            raise InvalidOAuthFlowException(
+                "client_credentials flow can not be selected if client does not have a client "
+                "secret."
+            )
+        for scope in scopes:
+            if scope in RESERVED_SCOPES:
+                raise InvalidOAuthFlowException(
+                    f"{scope} is not supported with client_credentials flow"
+                )
+    _check_scopes(pool, scopes)
+    for member, urls in (("CallbackURLs", callbacks), ("LogoutURLs", logouts)):
+        for url in urls:
+            _check_redirect_url(url, member)
+    if default_redirect and default_redirect not in callbacks:
+        raise InvalidParameterException("DefaultRedirectURI must be one of the CallbackURLs.")
+    _check_providers(pool, providers)
+    return {
+        "allowed_oauth_flows_user_pool_client": enabled,
+        "allowed_oauth_flows": flows,
+        "allowed_oauth_scopes": scopes,
+        "callback_urls": callbacks,
+        "logout_urls": logouts,
+        "default_redirect_uri": default_redirect,
+        "supported_identity_providers": providers,
+    }
+
+
+def _check_scopes(pool: UserPool, scopes: Iterable[str]) -> None:
+    custom = {
+        f"{server.identifier}/{scope['ScopeName']}"
+        for server in ResourceServer.objects.filter(pool=pool)
+        for scope in server.scopes
+    }
+    for scope in scopes:
+        if scope not in RESERVED_SCOPES and scope not in custom:
+            raise ScopeDoesNotExistException(f"Invalid scope requested: {scope}")
+
+
+def _check_redirect_url(url: str, member: str) -> None:
+    """Absolute, no fragment, HTTPS except for localhost; app schemes (`myapp://cb`) are fine."""
+    parts = urlsplit(url)
+    problem = ""
+    if not parts.scheme:
+        problem = "it must be an absolute URI"
+    elif "#" in url:
+        problem = "it must not include a fragment"
+    elif parts.scheme in {"http", "https"} and not parts.hostname:
+        problem = "it has no host"
+    elif parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        problem = "only https is allowed, except http://localhost"
+    if problem:
+        raise InvalidParameterException(f"Invalid {member} value {url}: {problem}.")
+
+
+def _check_providers(pool: UserPool, providers: Iterable[str]) -> None:
+    known = set(IdentityProvider.objects.filter(pool=pool).values_list("name", flat=True))
+    for provider in providers:
+        if provider != COGNITO_PROVIDER and provider not in known:
+            raise InvalidParameterException(
+                f"The provider {provider} does not exist for User Pool {pool.pool_id}"
+            )

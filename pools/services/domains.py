@@ -1,0 +1,150 @@
+"""Hosted-UI domains: CreateUserPoolDomain, UpdateUserPoolDomain and DeleteUserPoolDomain.
+
+A prefix domain is a name under this server; a custom domain is a full host name that the operator
+points at this server (its certificate is the operator's reverse proxy's business, so the ARN is
+only recorded and echoed). Domain names are unique across all pools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import regex
+from django.db import transaction
+
+from cognitoadmin.awsmodel import service_model
+from pools.errors import FeatureUnavailableInTierException, InvalidParameterException
+from pools.models import Domain, UserPool, UserPoolTier
+from pools.selectors import user_pool_locked
+
+PREFIX_PATTERN = r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$"
+_PREFIX = regex.compile(PREFIX_PATTERN)
+RESERVED_WORDS = ("aws", "amazon", "cognito")
+MAX_HOST_NAME_LENGTH = 253
+# 1 = classic hosted UI, 2 = managed login (not on the Lite plan).
+MANAGED_LOGIN_VERSIONS = (1, 2)
+_CUSTOM_DOMAIN_MEMBERS = frozenset({"CertificateArn"})
+
+
+@cache
+def _arn_pattern() -> regex.Pattern[str]:
+    return regex.compile(service_model("cognito-idp").shape_for("ArnType").metadata["pattern"])
+
+
+def _check_prefix(domain: str) -> None:
+    if not _PREFIX.fullmatch(domain):
+        raise InvalidParameterException(
+            "The domain name contains an invalid character. Domain names can only contain "
+            "lower-case letters, numbers, and hyphens. Please enter a different name that "
+            f"follows this format: {PREFIX_PATTERN}"
+        )
+    for word in RESERVED_WORDS:
+        if word in domain:
+            raise InvalidParameterException(f"Domain cannot contain reserved word: {word}")
+
+
+def _check_host_name(domain: str) -> None:
+    labels = domain.split(".")
+    if (
+        len(domain) > MAX_HOST_NAME_LENGTH
+        or len(labels) < 2
+        or not all(_PREFIX.fullmatch(label) for label in labels)
+    ):
+        raise InvalidParameterException(
+            f"The custom domain {domain} is not a valid fully-qualified domain name."
+        )
+
+
+def _certificate_arn(config: Mapping[str, Any]) -> str:
+    unknown = sorted(set(config) - _CUSTOM_DOMAIN_MEMBERS)
+    if unknown:
+        raise InvalidParameterException(
+            f"Unsupported CustomDomainConfig member: {', '.join(unknown)}."
+        )
+    arn = config.get("CertificateArn")
+    if not isinstance(arn, str) or not arn:
+        raise InvalidParameterException("CustomDomainConfig.CertificateArn is required.")
+    if not 20 <= len(arn) <= 2048 or not _arn_pattern().fullmatch(arn):
+        raise InvalidParameterException(f"Invalid CertificateArn: {arn}")
+    return arn
+
+
+def _check_version(pool: UserPool, version: int) -> None:
+    if version not in MANAGED_LOGIN_VERSIONS:
+        raise InvalidParameterException(f"ManagedLoginVersion must be 1 or 2, not {version}.")
+    if version == 2 and pool.tier == UserPoolTier.LITE:
+        raise FeatureUnavailableInTierException(
+            "Managed login requires the Essentials or Plus feature plan."
+        )
+
+
+def _owned(pool: UserPool, domain: str) -> Domain:
+    try:
+        return Domain.objects.select_for_update().get(pool=pool, domain=domain)
+    except Domain.DoesNotExist:
+        raise InvalidParameterException("No such domain or user pool exists.") from None
+
+
+@transaction.atomic
+def domain_create(
+    *,
+    pool: UserPool,
+    domain: str,
+    custom_domain_config: Mapping[str, Any] | None = None,
+    managed_login_version: int | None = None,
+) -> Domain:
+    is_custom = custom_domain_config is not None
+    certificate_arn = ""
+    if custom_domain_config is not None:
+        _check_host_name(domain)
+        certificate_arn = _certificate_arn(custom_domain_config)
+    else:
+        _check_prefix(domain)
+    version = 1 if managed_login_version is None else managed_login_version
+    _check_version(pool, version)
+
+    user_pool_locked(pool=pool)
+    if Domain.objects.filter(domain=domain).exists():
+        raise InvalidParameterException("Domain already associated with another user pool.")
+    if Domain.objects.filter(pool=pool, is_custom=is_custom).exists():
+        raise InvalidParameterException("User pool already has a domain configured.")
+    return Domain.objects.create(
+        pool=pool,
+        domain=domain,
+        is_custom=is_custom,
+        certificate_arn=certificate_arn,
+        managed_login_version=version,
+    )
+
+
+@transaction.atomic
+def domain_update(
+    *,
+    pool: UserPool,
+    domain: str,
+    custom_domain_config: Mapping[str, Any] | None = None,
+    managed_login_version: int | None = None,
+) -> Domain:
+    """Replace a custom domain's certificate and/or the managed-login version; the name stays."""
+    row = _owned(pool, domain)
+    fields = ["updated_at"]
+    if custom_domain_config is not None:
+        if not row.is_custom:
+            raise InvalidParameterException(
+                "CustomDomainConfig can only be given for a custom domain."
+            )
+        row.certificate_arn = _certificate_arn(custom_domain_config)
+        fields.append("certificate_arn")
+    if managed_login_version is not None:
+        _check_version(pool, managed_login_version)
+        row.managed_login_version = managed_login_version
+        fields.append("managed_login_version")
+    row.save(update_fields=fields)
+    return row
+
+
+@transaction.atomic
+def domain_delete(*, pool: UserPool, domain: str) -> None:
+    _owned(pool, domain).delete()

@@ -1,0 +1,107 @@
+"""Groups of a user pool: CreateGroup, UpdateGroup, DeleteGroup and ListGroups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from cognitoadmin.awsmodel import service_model, validate_input
+from pools.errors import GroupExistsException, LimitExceededException
+from pools.models import Group, UserPool
+from pools.selectors import keyset_page, user_pool_locked
+
+MAX_GROUPS_PER_POOL = 10_000
+# ListGroups: Limit 0-60, where 0 (or nothing) means the largest page.
+MAX_GROUPS_PAGE = 60
+
+
+def _validate(operation: str, params: dict[str, Any]) -> None:
+    validate_input(service_model("cognito-idp").operation_model(operation), params)
+
+
+@transaction.atomic
+def group_create(
+    *,
+    pool: UserPool,
+    name: str,
+    description: str = "",
+    precedence: int | None = None,
+    role_arn: str = "",
+) -> Group:
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "GroupName": name}
+    if description:
+        params["Description"] = description
+    if precedence is not None:
+        params["Precedence"] = precedence
+    if role_arn:
+        params["RoleArn"] = role_arn
+    _validate("CreateGroup", params)
+
+    user_pool_locked(pool=pool)
+    if Group.objects.filter(pool=pool, name=name).exists():
+        raise GroupExistsException("A group with the name already exists.")
+    if Group.objects.filter(pool=pool).count() >= MAX_GROUPS_PER_POOL:
+        raise LimitExceededException(
+            f"The user pool has reached its limit of {MAX_GROUPS_PER_POOL} groups."
+        )
+    return Group.objects.create(
+        pool=pool,
+        name=name,
+        description=description,
+        precedence=precedence,
+        role_arn=role_arn,
+    )
+
+
+@transaction.atomic
+def group_update(
+    *,
+    group: Group,
+    description: str | None = None,
+    precedence: int | None = None,
+    role_arn: str | None = None,
+) -> Group:
+    """Change only the members given; an empty `role_arn` removes the group's role."""
+    params: dict[str, Any] = {"UserPoolId": group.pool.pool_id, "GroupName": group.name}
+    if description:
+        params["Description"] = description
+    if precedence is not None:
+        params["Precedence"] = precedence
+    if role_arn:
+        params["RoleArn"] = role_arn
+    _validate("UpdateGroup", params)
+
+    fields = ["updated_at"]
+    if description is not None:
+        group.description = description
+        fields.append("description")
+    if precedence is not None:
+        group.precedence = precedence
+        fields.append("precedence")
+    if role_arn is not None:
+        group.role_arn = role_arn
+        fields.append("role_arn")
+    group.save(update_fields=fields)
+    return group
+
+
+@transaction.atomic
+def group_delete(*, group: Group) -> None:
+    # Memberships go with the group (cascade); tokens already issued keep their claims until expiry.
+    group.delete()
+
+
+def groups_page(
+    *, pool: UserPool, limit: int, next_token: str | None
+) -> tuple[list[Group], str | None]:
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "Limit": limit}
+    if next_token is not None:
+        params["NextToken"] = next_token
+    _validate("ListGroups", params)
+    return keyset_page(
+        Group.objects.filter(pool=pool).select_related("pool"),
+        limit=limit or MAX_GROUPS_PAGE,
+        next_token=next_token,
+        scope=f"groups:{pool.pool_id}",
+    )

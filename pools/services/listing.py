@@ -1,0 +1,248 @@
+"""ListUsers (with Cognito's filter language), ListUsersInGroup and AdminListGroupsForUser.
+
+Pages are keyset pages in id order (never OFFSET, never COUNT(*)). A filter becomes one condition
+on an indexed (pool, column) pair: `=` an equality, `^=` a `LIKE 'prefix%'` that PostgreSQL serves
+from the varchar_pattern_ops index. A page therefore costs the same whatever the pool's size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.db.models.functions import Substr
+from django.db.models.lookups import Exact
+
+from cognitoadmin.awsmodel import service_model, validate_input
+from pools.errors import InvalidParameterException
+from pools.models import Group, PoolUser, UserPool, UserStatus
+from pools.selectors import keyset_page
+
+MAX_PAGE = 60
+FILTER_MAX_LENGTH = 256
+# Searchable attributes and the column each is served by (Cognito's documented list).
+_FILTER_COLUMNS = {
+    "username": "username",
+    "email": "email",
+    "phone_number": "phone_number",
+    "name": "name",
+    "given_name": "given_name",
+    "family_name": "family_name",
+    "preferred_username": "preferred_username",
+    "cognito:user_status": "status",
+    "status": "enabled",
+    "sub": "sub",
+}
+_ENABLED_VALUES = {"Enabled": True, "Disabled": False}
+_HEX = frozenset("0123456789abcdef-")
+_ATTRIBUTE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:")
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    attribute: str
+    prefix: bool  # `^=` rather than `=`
+    value: str
+
+
+def _filter_error(detail: str) -> InvalidParameterException:
+    return InvalidParameterException(f"Error while parsing filter: {detail}")
+
+
+def _skip_spaces(expression: str, at: int) -> int:
+    while at < len(expression) and expression[at].isspace():
+        at += 1
+    return at
+
+
+def _quoted_value(expression: str, at: int) -> tuple[str, int]:
+    """The value of the double-quoted string opening at `at`, and the index after it."""
+    if at >= len(expression) or expression[at] != '"':
+        raise _filter_error(
+            'the value must be a double-quoted string, e.g. email = "jo@example.com"'
+        )
+    value: list[str] = []
+    at += 1
+    while at < len(expression):
+        char = expression[at]
+        if char == '"':
+            return "".join(value), at + 1
+        if char == "\\":
+            if at + 1 >= len(expression) or expression[at + 1] not in '"\\':
+                raise _filter_error('only \\" and \\\\ may be escaped in the value')
+            char = expression[at + 1]
+            at += 1
+        value.append(char)
+        at += 1
+    raise _filter_error("the value has no closing double quote")
+
+
+def user_filter_parse(expression: str) -> UserFilter | None:
+    """Parse `AttributeName Filter-Type "AttributeValue"`; None for an empty filter (every user).
+
+    Whitespace may surround the name, the operator and the value. Inside the value, `\\"` is a
+    double quote and `\\\\` a backslash.
+    """
+    if len(expression) > FILTER_MAX_LENGTH:
+        raise InvalidParameterException(
+            "1 validation error detected: Value at 'filter' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {FILTER_MAX_LENGTH}"
+        )
+    at = _skip_spaces(expression, 0)
+    if at == len(expression):
+        return None
+    start = at
+    while at < len(expression) and expression[at] in _ATTRIBUTE_CHARS:
+        at += 1
+    attribute = expression[start:at]
+    if not attribute:
+        raise _filter_error("expected an attribute name first")
+    if attribute not in _FILTER_COLUMNS:
+        raise _filter_error(
+            f"'{attribute}' cannot be searched; searchable attributes are "
+            + ", ".join(_FILTER_COLUMNS)
+        )
+    at = _skip_spaces(expression, at)
+    if expression.startswith("^=", at):
+        prefix, at = True, at + 2
+    elif expression.startswith("=", at):
+        prefix, at = False, at + 1
+    else:
+        raise _filter_error(f"expected = or ^= after {attribute}")
+    value, at = _quoted_value(expression, _skip_spaces(expression, at))
+    if _skip_spaces(expression, at) != len(expression):
+        raise _filter_error("a filter matches one attribute; unexpected text after the value")
+    return UserFilter(attribute=attribute, prefix=prefix, value=value)
+
+
+def _matching(names: dict[str, Any], user_filter: UserFilter, *, fold: bool) -> list[Any]:
+    """The stored values whose names match the filter, for attributes with a few fixed values."""
+
+    def normal(text: str) -> str:
+        return text.upper() if fold else text
+
+    wanted = normal(user_filter.value)
+    return [
+        stored
+        for name, stored in names.items()
+        if (normal(name).startswith(wanted) if user_filter.prefix else normal(name) == wanted)
+    ]
+
+
+def _filtered(users: QuerySet[PoolUser], user_filter: UserFilter | None) -> QuerySet[PoolUser]:
+    if user_filter is None:
+        return users
+    column = _FILTER_COLUMNS[user_filter.attribute]
+    if column == "status":
+        statuses = {status.value: status.value for status in UserStatus}
+        return users.filter(status__in=_matching(statuses, user_filter, fold=True))
+    if column == "enabled":
+        return users.filter(enabled__in=_matching(_ENABLED_VALUES, user_filter, fold=False))
+    if column == "sub":
+        return _sub_filtered(users, user_filter)
+    return _text_filtered(users, column, user_filter)
+
+
+def _text_filtered(
+    users: QuerySet[PoolUser], column: str, user_filter: UserFilter
+) -> QuerySet[PoolUser]:
+    value = user_filter.value
+    if value == "":
+        # Cognito stores no empty values: `= ""` matches nobody, `^= ""` anybody who has one.
+        return users.exclude(**{column: ""}) if user_filter.prefix else users.none()
+    if not user_filter.prefix:
+        return users.filter(**{column: value})
+    # The LIKE of `startswith` is what PostgreSQL's pattern index serves, but SQLite's LIKE ignores
+    # ASCII case; comparing the leading characters too keeps the match case-sensitive on both.
+    return users.filter(**{f"{column}__startswith": value}).filter(
+        Exact(Substr(column, 1, len(value)), value)
+    )
+
+
+def _sub_filtered(users: QuerySet[PoolUser], user_filter: UserFilter) -> QuerySet[PoolUser]:
+    value = user_filter.value.lower()
+    if not user_filter.prefix:
+        try:
+            return users.filter(sub=uuid.UUID(value))
+        except ValueError:
+            return users.none()
+    if not set(value) <= _HEX:
+        return users.none()
+    return users.filter(sub__startswith=value)
+
+
+def _page_size(limit: int | None) -> int:
+    return limit or MAX_PAGE
+
+
+def users_page(
+    *,
+    pool: UserPool,
+    filter: str = "",
+    limit: int | None = MAX_PAGE,
+    pagination_token: str | None = None,
+) -> tuple[list[PoolUser], str | None]:
+    """ListUsers: one page of the pool's users matching `filter`, and the next page's token.
+
+    A token is valid only for the pool and the filter it was issued for.
+    """
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "Filter": filter}
+    if limit is not None:
+        params["Limit"] = limit
+    if pagination_token is not None:
+        params["PaginationToken"] = pagination_token
+    _validate("ListUsers", params)
+    user_filter = user_filter_parse(filter)
+    key = (
+        None
+        if user_filter is None
+        else [user_filter.attribute, user_filter.prefix, user_filter.value]
+    )
+    return keyset_page(
+        _filtered(PoolUser.objects.filter(pool=pool), user_filter),
+        limit=_page_size(limit),
+        next_token=pagination_token,
+        scope=f"users:{pool.pool_id}:{key}",
+    )
+
+
+def users_in_group_page(
+    *, group: Group, limit: int | None = MAX_PAGE, next_token: str | None = None
+) -> tuple[list[PoolUser], str | None]:
+    """ListUsersInGroup, in the order users were created."""
+    params: dict[str, Any] = {"UserPoolId": group.pool.pool_id, "GroupName": group.name}
+    if limit is not None:
+        params["Limit"] = limit
+    if next_token is not None:
+        params["NextToken"] = next_token
+    _validate("ListUsersInGroup", params)
+    return keyset_page(
+        PoolUser.objects.filter(pool_id=group.pool_id, memberships__group=group),
+        limit=_page_size(limit),
+        next_token=next_token,
+        scope=f"users-in-group:{group.pool.pool_id}:{group.pk}",
+    )
+
+
+def groups_for_user_page(
+    *, user: PoolUser, limit: int | None = MAX_PAGE, next_token: str | None = None
+) -> tuple[list[Group], str | None]:
+    """AdminListGroupsForUser, in the order groups were created."""
+    params: dict[str, Any] = {"UserPoolId": user.pool.pool_id, "Username": user.username}
+    if limit is not None:
+        params["Limit"] = limit
+    if next_token is not None:
+        params["NextToken"] = next_token
+    _validate("AdminListGroupsForUser", params)
+    return keyset_page(
+        Group.objects.filter(pool_id=user.pool_id, memberships__user=user).select_related("pool"),
+        limit=_page_size(limit),
+        next_token=next_token,
+        scope=f"groups-for-user:{user.pool.pool_id}:{user.pk}",
+    )
+
+
+def _validate(operation: str, params: dict[str, Any]) -> None:
+    validate_input(service_model("cognito-idp").operation_model(operation), params)

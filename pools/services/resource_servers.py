@@ -1,0 +1,105 @@
+"""Resource servers and their custom scopes: CreateResourceServer, UpdateResourceServer,
+DeleteResourceServer and ListResourceServers. A scope is granted as `<identifier>/<scope name>`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+
+from cognitoadmin.awsmodel import service_model, validate_input
+from pools.errors import InvalidParameterException, LimitExceededException
+from pools.models import ResourceServer, UserPool
+from pools.selectors import keyset_page, user_pool_locked
+from pools.services.clients import app_clients_remove_scopes
+
+MAX_RESOURCE_SERVERS_PER_POOL = 25
+MAX_RESOURCE_SERVERS_PAGE = 50
+
+
+def _checked_scopes(
+    operation: str, params: dict[str, Any], scopes: Sequence[Mapping[str, str]]
+) -> list[dict[str, str]]:
+    """Validate the request, and return the scopes as stored: ScopeName and ScopeDescription."""
+    params["Scopes"] = [dict(scope) for scope in scopes]
+    checked = validate_input(service_model("cognito-idp").operation_model(operation), params)
+    stored: list[dict[str, str]] = [
+        {"ScopeName": scope["ScopeName"], "ScopeDescription": scope["ScopeDescription"]}
+        for scope in checked["Scopes"]
+    ]
+    names = [scope["ScopeName"] for scope in stored]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise InvalidParameterException(f"Duplicate scope names: {', '.join(duplicates)}.")
+    return stored
+
+
+def _scope_strings(server: ResourceServer, scopes: Sequence[Mapping[str, str]]) -> set[str]:
+    return {f"{server.identifier}/{scope['ScopeName']}" for scope in scopes}
+
+
+@transaction.atomic
+def resource_server_create(
+    *,
+    pool: UserPool,
+    identifier: str,
+    name: str,
+    scopes: Sequence[Mapping[str, str]] = (),
+) -> ResourceServer:
+    stored = _checked_scopes(
+        "CreateResourceServer",
+        {"UserPoolId": pool.pool_id, "Identifier": identifier, "Name": name},
+        scopes,
+    )
+    user_pool_locked(pool=pool)
+    if ResourceServer.objects.filter(pool=pool, identifier=identifier).exists():
+        raise InvalidParameterException(f"{identifier} already exists in user pool {pool.pool_id}.")
+    if ResourceServer.objects.filter(pool=pool).count() >= MAX_RESOURCE_SERVERS_PER_POOL:
+        raise LimitExceededException(
+            f"The user pool has reached its limit of {MAX_RESOURCE_SERVERS_PER_POOL} resource "
+            "servers."
+        )
+    return ResourceServer.objects.create(pool=pool, identifier=identifier, name=name, scopes=stored)
+
+
+@transaction.atomic
+def resource_server_update(
+    *, server: ResourceServer, name: str, scopes: Sequence[Mapping[str, str]] = ()
+) -> ResourceServer:
+    """Replace the name and the scopes (UpdateResourceServer is a full replacement). Scopes that
+    disappear are taken away from the app clients that allowed them."""
+    stored = _checked_scopes(
+        "UpdateResourceServer",
+        {"UserPoolId": server.pool.pool_id, "Identifier": server.identifier, "Name": name},
+        scopes,
+    )
+    removed = _scope_strings(server, server.scopes) - _scope_strings(server, stored)
+    server.name = name
+    server.scopes = stored
+    server.save(update_fields=["name", "scopes", "updated_at"])
+    app_clients_remove_scopes(pool=server.pool, scopes=removed)
+    return server
+
+
+@transaction.atomic
+def resource_server_delete(*, server: ResourceServer) -> None:
+    app_clients_remove_scopes(pool=server.pool, scopes=_scope_strings(server, server.scopes))
+    server.delete()
+
+
+def resource_servers_page(
+    *, pool: UserPool, max_results: int | None, next_token: str | None
+) -> tuple[list[ResourceServer], str | None]:
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
+    if max_results is not None:
+        params["MaxResults"] = max_results
+    if next_token is not None:
+        params["NextToken"] = next_token
+    validate_input(service_model("cognito-idp").operation_model("ListResourceServers"), params)
+    return keyset_page(
+        ResourceServer.objects.filter(pool=pool).select_related("pool"),
+        limit=max_results or MAX_RESOURCE_SERVERS_PAGE,
+        next_token=next_token,
+        scope=f"resource-servers:{pool.pool_id}",
+    )

@@ -1,0 +1,392 @@
+"""Pool users as administrators manage them: AdminCreateUser and the other Admin* user operations.
+
+Sign-in names follow the pool: with UsernameAttributes the email or phone number a user signs in
+with is stored as that attribute and the real username is the user's `sub` (as Cognito does); with
+AliasAttributes a verified email or phone number (and any preferred_username) identifies one user
+only. The uniqueness checks run while the pool's row is locked, so concurrent requests cannot both
+pass them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any, cast
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from cognitoadmin.awsmodel import service_model, validate_input
+from pools.errors import (
+    AliasExistsException,
+    InvalidParameterException,
+    LimitExceededException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    UnsupportedUserStateException,
+    UsernameExistsException,
+    UserNotFoundException,
+)
+from pools.models import Group, GroupMembership, PoolUser, UserPool, UserStatus
+from pools.selectors import user_pool_locked
+from pools.services.attributes import (
+    VERIFIED_FLAGS,
+    attributes_apply,
+    attributes_validate,
+    is_email,
+    is_phone_number,
+)
+from pools.services.delivery import Medium, invitation_send
+from pools.services.passwords import password_assign, password_generate, password_validate
+
+MAX_GROUPS_PER_USER = 100
+# Where AdminResetUserPassword may send its code when the pool sets no AccountRecoverySetting:
+# Cognito's legacy behaviour, a verified phone number first, else a verified email.
+_LEGACY_RECOVERY = ("verified_phone_number", "verified_email")
+_RECOVERY_ATTRIBUTE = {"verified_email": "email", "verified_phone_number": "phone_number"}
+# What the sign-in uniqueness rules read.
+_SIGN_IN_COLUMNS = (
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+    "preferred_username",
+)
+_VERIFY_WITHOUT_VALUE = {
+    "email_verified": "Email is required to verify/un-verify an email",
+    "phone_number_verified": "Phone Number is required to verify/un-verify a phone number",
+}
+
+
+def _validate(operation: str, params: dict[str, Any]) -> None:
+    validate_input(service_model("cognito-idp").operation_model(operation), params)
+
+
+def _sign_in_attribute(*, pool: UserPool, name: str) -> str | None:
+    """Which of the pool's UsernameAttributes `name` is written as, if any."""
+    if "email" in pool.username_attributes and is_email(name):
+        return "email"
+    if "phone_number" in pool.username_attributes and is_phone_number(name):
+        return "phone_number"
+    return None
+
+
+def _username_check(*, pool: UserPool, username: str) -> str | None:
+    """Cognito's rules for the Username of a new user; returns the attribute it is stored as."""
+    kinds = set(pool.username_attributes)
+    if kinds:
+        attribute = _sign_in_attribute(pool=pool, name=username)
+        if attribute is None:
+            if kinds == {"email"}:
+                raise InvalidParameterException("Username should be an email.")
+            if kinds == {"phone_number"}:
+                raise InvalidParameterException("Username should be a phone number.")
+            raise InvalidParameterException("Username should be either an email or a phone number.")
+        return attribute
+    if "email" in pool.alias_attributes and is_email(username):
+        raise InvalidParameterException(
+            "Username cannot be of email format, since user pool is configured for email alias."
+        )
+    if "phone_number" in pool.alias_attributes and is_phone_number(username):
+        raise InvalidParameterException(
+            "Username cannot be of phone number format, since user pool is configured for "
+            "phone number alias."
+        )
+    return None
+
+
+def _user_for_sign_in_name(*, pool: UserPool, name: str) -> PoolUser | None:
+    """The user that `name` (a username, or the email/phone of a UsernameAttributes pool) names."""
+    attribute = _sign_in_attribute(pool=pool, name=name)
+    users = PoolUser.objects.filter(pool=pool)
+    if attribute is not None:
+        return users.filter(**{attribute: name}).first()
+    return users.filter(username_key=pool.normalize_username(name)).first()
+
+
+def _state_after(user: PoolUser, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The sign-in columns `user` will have once `values` are applied (checked before applying, so
+    a refused change leaves the caller's instance as it was)."""
+    return {c: values[c] if c in values else getattr(user, c) for c in _SIGN_IN_COLUMNS}
+
+
+def _verified_flags_check(*, state: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    for flag, attribute in VERIFIED_FLAGS.items():
+        if values.get(flag) is not None and not state[attribute]:
+            raise InvalidParameterException(_VERIFY_WITHOUT_VALUE[flag])
+
+
+def _sign_in_values_claim(
+    *, pool: UserPool, user: PoolUser, state: Mapping[str, Any], force: bool, creating: bool
+) -> None:
+    """Keep sign-in names unique: UsernameAttributes values and alias values among the pool's users.
+
+    Email and phone aliases count only when verified; with `force` (ForceAliasCreation) a verified
+    alias moves to `user` and the previous holder keeps the value, unverified.
+    """
+    others = PoolUser.objects.filter(pool=pool)
+    if user.pk is not None:
+        others = others.exclude(pk=user.pk)
+    for attribute in pool.username_attributes:
+        value = state[attribute]
+        if value and others.filter(**{attribute: value}).exists():
+            error = UsernameExistsException if creating else AliasExistsException
+            raise error(f"An account with the given {attribute} already exists.")
+    for attribute in pool.alias_attributes:
+        value = state[attribute]
+        if not value:
+            continue
+        if attribute == "preferred_username":
+            holders = others.filter(preferred_username=value)
+        elif state[f"{attribute}_verified"]:
+            holders = others.filter(**{attribute: value, f"{attribute}_verified": True})
+        else:
+            continue
+        if force and attribute != "preferred_username":
+            holders.update(**{f"{attribute}_verified": False, "updated_at": timezone.now()})
+        elif holders.exists():
+            raise AliasExistsException(f"An account with the given {attribute} already exists.")
+
+
+def _temporary_password_expiry(pool: UserPool) -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=pool.temporary_password_validity_days)
+
+
+def _invite_on_commit(
+    *, user: PoolUser, username: str, temporary_password: str, desired: Sequence[Medium]
+) -> None:
+    transaction.on_commit(
+        partial(
+            invitation_send,
+            user=user,
+            username=username,
+            temporary_password=temporary_password,
+            desired=desired,
+        )
+    )
+
+
+def _invitation_resend(
+    *,
+    pool: UserPool,
+    username: str,
+    temporary_password: str | None,
+    desired: Sequence[Medium],
+) -> PoolUser:
+    """MessageAction=RESEND: a new temporary password, a new expiry, and the invitation again."""
+    user = _user_for_sign_in_name(pool=pool, name=username)
+    if user is None:
+        raise UserNotFoundException()
+    if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+        raise UnsupportedUserStateException(
+            f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD"
+        )
+    password = temporary_password or password_generate(pool=pool)
+    fields = password_assign(user=user, password=password)
+    user.temporary_password_expires_at = _temporary_password_expiry(pool)
+    user.save(update_fields=[*fields, "temporary_password_expires_at", "updated_at"])
+    _invite_on_commit(user=user, username=username, temporary_password=password, desired=desired)
+    return user
+
+
+@transaction.atomic
+def user_create(
+    *,
+    pool: UserPool,
+    username: str,
+    attributes: Mapping[str, str] | None = None,
+    temporary_password: str | None = None,
+    message_action: str | None = None,
+    desired_delivery_mediums: Sequence[str] = ("SMS",),
+    force_alias_creation: bool = False,
+) -> PoolUser:
+    """AdminCreateUser: a user in FORCE_CHANGE_PASSWORD with a temporary password, invited unless
+    `message_action` is SUPPRESS. Required attributes may be left out, as Cognito allows here."""
+    params: dict[str, Any] = {
+        "UserPoolId": pool.pool_id,
+        "Username": username,
+        "DesiredDeliveryMediums": list(desired_delivery_mediums),
+    }
+    if message_action is not None:
+        params["MessageAction"] = message_action
+    _validate("AdminCreateUser", params)
+    desired = cast(list[Medium], list(desired_delivery_mediums) or ["SMS"])
+    if temporary_password:
+        password_validate(pool=pool, password=temporary_password)
+    if message_action == "RESEND":
+        return _invitation_resend(
+            pool=pool, username=username, temporary_password=temporary_password, desired=desired
+        )
+
+    sign_in_attribute = _username_check(pool=pool, username=username)
+    values = attributes_validate(
+        pool=pool, attributes=attributes or {}, creating=True, admin=True, check_required=False
+    )
+    user = PoolUser(pool=pool)
+    if sign_in_attribute is not None:
+        given = values.get(sign_in_attribute)
+        if given and given != username:
+            raise InvalidParameterException(
+                f"The {sign_in_attribute} attribute must match the Username when the user pool "
+                f"signs users in with {sign_in_attribute}."
+            )
+        values[sign_in_attribute] = username
+        user.username = str(user.sub)
+    else:
+        user.username = username
+    user.username_key = pool.normalize_username(user.username)
+    state = _state_after(user, values)
+    _verified_flags_check(state=state, values=values)
+
+    # First write of the transaction: the pool row stays locked until commit, which serialises
+    # user creation in the pool and so makes the uniqueness checks below race-free.
+    UserPool.objects.filter(pk=pool.pk).update(
+        estimated_number_of_users=F("estimated_number_of_users") + 1
+    )
+    if PoolUser.objects.filter(pool=pool, username_key=user.username_key).exists():
+        raise UsernameExistsException("User account already exists")
+    _sign_in_values_claim(
+        pool=pool, user=user, state=state, force=force_alias_creation, creating=True
+    )
+
+    attributes_apply(user=user, values=values)
+    password = temporary_password or password_generate(pool=pool)
+    password_assign(user=user, password=password)
+    user.status = UserStatus.FORCE_CHANGE_PASSWORD
+    user.temporary_password_expires_at = _temporary_password_expiry(pool)
+    try:
+        with transaction.atomic():
+            user.save(force_insert=True)
+    except IntegrityError:
+        raise UsernameExistsException("User account already exists") from None
+    if message_action != "SUPPRESS":
+        _invite_on_commit(
+            user=user, username=username, temporary_password=password, desired=desired
+        )
+    return user
+
+
+@transaction.atomic
+def user_update_attributes(*, user: PoolUser, attributes: Mapping[str, str]) -> PoolUser:
+    """AdminUpdateUserAttributes. An empty value removes the attribute.
+
+    A new email or phone number is unverified unless the same call says otherwise.
+    """
+    pool = user.pool
+    values = attributes_validate(pool=pool, attributes=attributes, creating=False, admin=True)
+    for flag, attribute in VERIFIED_FLAGS.items():
+        if (
+            attribute in values
+            and flag not in values
+            and values[attribute] != getattr(user, attribute)
+        ):
+            values[flag] = False if values[attribute] else None
+    state = _state_after(user, values)
+    _verified_flags_check(state=state, values=values)
+    sign_in_names = {*pool.username_attributes, *pool.alias_attributes}
+    if sign_in_names and values.keys() & {*sign_in_names, *VERIFIED_FLAGS}:
+        # Serialises with user creation and other such updates, as the uniqueness check needs.
+        user_pool_locked(pool=pool)
+    _sign_in_values_claim(pool=pool, user=user, state=state, force=False, creating=False)
+    fields = attributes_apply(user=user, values=values)
+    user.save(update_fields=[*fields, "updated_at"])
+    return user
+
+
+def user_delete_attributes(*, user: PoolUser, names: Sequence[str]) -> PoolUser:
+    """AdminDeleteUserAttributes: the same rules as clearing each attribute in an update."""
+    return user_update_attributes(user=user, attributes=dict.fromkeys(names, ""))
+
+
+def user_enable(*, user: PoolUser) -> PoolUser:
+    if user.enabled:
+        return user  # idempotent: any interface may retry
+    user.enabled = True
+    user.save(update_fields=["enabled", "updated_at"])
+    return user
+
+
+def user_disable(*, user: PoolUser) -> PoolUser:
+    if not user.enabled:
+        return user  # idempotent: any interface may retry
+    user.enabled = False
+    user.save(update_fields=["enabled", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: PoolUser) -> None:
+    """AdminDeleteUser. The username can be used again afterwards, as in Cognito."""
+    user.delete()
+    UserPool.objects.filter(pk=user.pool_id, estimated_number_of_users__gt=0).update(
+        estimated_number_of_users=F("estimated_number_of_users") - 1
+    )
+
+
+def user_set_password(*, user: PoolUser, password: str, permanent: bool) -> PoolUser:
+    """AdminSetUserPassword: a permanent password confirms the user; a temporary one makes them
+    choose their own at the next sign-in, before a new expiry."""
+    password_validate(pool=user.pool, password=password)
+    fields = password_assign(user=user, password=password)
+    if permanent:
+        user.status = UserStatus.CONFIRMED
+        user.temporary_password_expires_at = None
+    else:
+        user.status = UserStatus.FORCE_CHANGE_PASSWORD
+        user.temporary_password_expires_at = _temporary_password_expiry(user.pool)
+    user.save(update_fields=[*fields, "status", "temporary_password_expires_at", "updated_at"])
+    return user
+
+
+def user_reset_password(*, user: PoolUser) -> PoolUser:
+    """AdminResetUserPassword: RESET_REQUIRED, so the next sign-in must go through the reset.
+
+    The user needs a verified email or phone number that the pool's account recovery may use;
+    `admin_only` recovery gives them none.
+    """
+    names = [m["Name"] for m in user.pool.account_recovery_mechanisms] or list(_LEGACY_RECOVERY)
+    attributes = [_RECOVERY_ATTRIBUTE[n] for n in names if n in _RECOVERY_ATTRIBUTE]
+    if not any(getattr(user, a) and getattr(user, f"{a}_verified") for a in attributes):
+        raise InvalidParameterException(
+            "Cannot reset password for the user as there is no registered/verified email or "
+            "phone_number"
+        )
+    user.status = UserStatus.RESET_REQUIRED
+    user.save(update_fields=["status", "updated_at"])
+    return user
+
+
+def user_confirm_sign_up(*, user: PoolUser) -> PoolUser:
+    """AdminConfirmSignUp: only an UNCONFIRMED user can be confirmed."""
+    if user.status != UserStatus.UNCONFIRMED:
+        raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
+    user.status = UserStatus.CONFIRMED
+    user.save(update_fields=["status", "updated_at"])
+    return user
+
+
+def _memberships(*, user: PoolUser, group: Group) -> QuerySet[GroupMembership]:
+    if user.pool_id != group.pool_id:
+        # Another pool's group is invisible from this user's pool.
+        raise ResourceNotFoundException("Group not found.")
+    return GroupMembership.objects.filter(user=user, group=group)
+
+
+@transaction.atomic
+def user_add_to_group(*, user: PoolUser, group: Group) -> None:
+    """AdminAddUserToGroup; adding a member again changes nothing."""
+    membership = _memberships(user=user, group=group)
+    # Serialises this user's additions, so two concurrent ones cannot pass the limit together.
+    PoolUser.objects.select_for_update().only("pk").get(pk=user.pk)
+    if membership.exists():
+        return
+    if GroupMembership.objects.filter(user=user).count() >= MAX_GROUPS_PER_USER:
+        raise LimitExceededException(f"A user can belong to at most {MAX_GROUPS_PER_USER} groups.")
+    GroupMembership.objects.create(user=user, group=group)
+
+
+def user_remove_from_group(*, user: PoolUser, group: Group) -> None:
+    """AdminRemoveUserFromGroup; removing a non-member changes nothing."""
+    _memberships(user=user, group=group).delete()

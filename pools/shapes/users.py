@@ -1,0 +1,51 @@
+"""UserType and AdminGetUser's output, as Cognito returns them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pools.models import STANDARD_ATTRIBUTE_COLUMNS, PoolUser
+
+
+def user_attributes_shape(
+    user: PoolUser, *, names: Sequence[str] | None = None
+) -> list[dict[str, str]]:
+    """`[{"Name", "Value"}]`: `sub` first, then standard and custom attributes that have a value.
+
+    `names` (ListUsers' AttributesToGet) keeps only the attributes named.
+    """
+    all_names = ["sub", *STANDARD_ATTRIBUTE_COLUMNS, *sorted(user.custom_attributes)]
+    wanted = all_names if names is None else [n for n in all_names if n in names]
+    shape = []
+    for name in wanted:
+        value = user.attribute_value(name)
+        if value is not None:
+            shape.append({"Name": name, "Value": value})
+    return shape
+
+
+def user_shape(user: PoolUser, *, attributes_to_get: Sequence[str] | None = None) -> dict[str, Any]:
+    """UserType (AdminCreateUser, ListUsers, ListUsersInGroup). Dates are datetimes; the protocol
+    layer writes them as epoch seconds."""
+    return {
+        "Username": user.username,
+        "Attributes": user_attributes_shape(user, names=attributes_to_get),
+        "UserCreateDate": user.created_at,
+        "UserLastModifiedDate": user.updated_at,
+        "Enabled": user.enabled,
+        "UserStatus": user.status,
+    }
+
+
+def admin_get_user_shape(user: PoolUser) -> dict[str, Any]:
+    """AdminGetUser's output. Cognito leaves out MFAOptions, PreferredMfaSetting and
+    UserMFASettingList for a user without MFA settings, and users here have none to report."""
+    return {
+        "Username": user.username,
+        "UserAttributes": user_attributes_shape(user),
+        "UserCreateDate": user.created_at,
+        "UserLastModifiedDate": user.updated_at,
+        "Enabled": user.enabled,
+        "UserStatus": user.status,
+    }
