@@ -1,0 +1,148 @@
+"""App clients, resource servers, domains, identity providers and signing keys in the admin.
+
+Shown read-only: their update operations replace a whole configuration and belong to the API.
+App clients are created here through the service (the new secret is shown once); every row with
+a delete service can be deleted through it. Secrets never appear: an app client shows whether it
+has one, an identity provider masks its secret details, a signing key shows only its public half.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from pools.admin.base import Created, PoolFilter, ServiceModelAdmin
+from pools.forms import AppClientCreateForm
+from pools.models import AppClient, Domain, IdentityProvider, ResourceServer, SigningKey
+from pools.services.clients import app_client_create, app_client_delete
+from pools.services.domains import domain_delete
+from pools.services.federation import SECRET_DETAILS, identity_provider_delete
+from pools.services.resource_servers import resource_server_delete
+
+MASK = "********"
+
+
+class ReadOnlyServiceAdmin(ServiceModelAdmin[Any]):
+    list_select_related = ("pool",)
+    autocomplete_fields = ("pool",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.add_form is not None and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _pretty(value: object) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
+
+
+@admin.register(AppClient)
+class AppClientAdmin(ReadOnlyServiceAdmin):
+    add_form = AppClientCreateForm
+    list_display = ("name", "client_id", "pool", "has_secret", "created_at")
+    list_filter = (PoolFilter,)
+    search_fields = ("name", "=client_id")
+    readonly_fields = ("client_id", "has_secret", "created_at", "updated_at")
+
+    @admin.display(description="has secret", boolean=True)
+    def has_secret(self, client: AppClient) -> bool:
+        return client.has_secret
+
+    def get_add_form(self, request: HttpRequest) -> type[forms.Form]:
+        return type(
+            "AppClientCreateForm", (AppClientCreateForm,), {"pool": self.pool_field(request)}
+        )
+
+    def create_via_service(self, request: HttpRequest, form: forms.Form) -> Created[AppClient]:
+        form = cast(AppClientCreateForm, form)
+        client, secret = app_client_create(
+            pool=form.cleaned_data["pool"],
+            name=form.cleaned_data["name"],
+            settings=form.settings(),
+        )
+        if secret is None:
+            return Created(client)
+        return Created(
+            client,
+            once=f"App client {client.name} created with client id {client.client_id} and "
+            f"client secret {secret}. Copy the secret now: this page will not show it again.",
+        )
+
+    def delete_via_service(self, obj: AppClient) -> None:
+        app_client_delete(client=obj)
+
+
+@admin.register(ResourceServer)
+class ResourceServerAdmin(ReadOnlyServiceAdmin):
+    list_display = ("identifier", "name", "pool", "created_at")
+    list_filter = (PoolFilter,)
+    search_fields = ("identifier", "name")
+    readonly_fields = ("created_at", "updated_at")
+
+    def delete_via_service(self, obj: ResourceServer) -> None:
+        resource_server_delete(server=obj)
+
+
+@admin.register(Domain)
+class DomainAdmin(ReadOnlyServiceAdmin):
+    list_display = ("domain", "pool", "is_custom", "status", "created_at")
+    list_filter = (PoolFilter, "is_custom", "status")
+    search_fields = ("domain",)
+    readonly_fields = ("created_at", "updated_at")
+
+    def delete_via_service(self, obj: Domain) -> None:
+        domain_delete(pool=obj.pool, domain=obj.domain)
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(ReadOnlyServiceAdmin):
+    list_display = ("name", "provider_type", "pool", "created_at")
+    list_filter = (PoolFilter, "provider_type")
+    search_fields = ("name",)
+    fields = (
+        "pool",
+        "name",
+        "provider_type",
+        "details",
+        "attribute_mapping",
+        "idp_identifiers",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("details", "created_at", "updated_at")
+
+    @admin.display(description="provider details")
+    def details(self, provider: IdentityProvider) -> str:
+        return _pretty(
+            {
+                key: MASK if key in SECRET_DETAILS else value
+                for key, value in provider.provider_details.items()
+            }
+        )
+
+    def delete_via_service(self, obj: IdentityProvider) -> None:
+        identity_provider_delete(provider=obj)
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(ReadOnlyServiceAdmin):
+    """Keys come from the pool's "rotate the signing key" action and leave the JWKS by expiry."""
+
+    list_display = ("kid", "pool", "active", "created_at", "retired_at", "expires_at")
+    list_filter = (PoolFilter, "active")
+    search_fields = ("=kid",)
+    fields = ("pool", "kid", "active", "public_key", "created_at", "retired_at", "expires_at")
+    readonly_fields = ("kid", "public_key", "created_at")
+
+    @admin.display(description="public key (JWK)")
+    def public_key(self, key: SigningKey) -> str:
+        return _pretty(key.public_jwk)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,157 @@
+"""Admin forms for the writes that go through services. Plain forms, not ModelForms: the services
+validate, so the model's own checks never stand in for (or run before) the service's rules.
+
+Each form's `settings()`/`attributes()` turns its fields into the AWS-shaped arguments the services
+take. The admin adds the `pool` field itself, with its widget for choosing among many pools.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from pools.models import DeletionProtection, Group, UserPool
+
+SIGN_IN_ATTRIBUTES = (("email", "email"), ("phone_number", "phone number"))
+AUTH_FLOWS = (
+    ("ALLOW_USER_SRP_AUTH", "ALLOW_USER_SRP_AUTH"),
+    ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"),
+    ("ALLOW_CUSTOM_AUTH", "ALLOW_CUSTOM_AUTH"),
+    ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH"),
+    ("ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"),
+    ("ALLOW_USER_AUTH", "ALLOW_USER_AUTH"),
+)
+
+
+class UserPoolCreateForm(forms.Form):
+    name = forms.CharField(max_length=128)
+    username_attributes = forms.MultipleChoiceField(
+        choices=SIGN_IN_ATTRIBUTES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Users sign in with these instead of a username.",
+    )
+    auto_verified_attributes = forms.MultipleChoiceField(
+        choices=SIGN_IN_ATTRIBUTES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    username_case_sensitive = forms.BooleanField(required=False)
+    password_minimum_length = forms.IntegerField(initial=8)
+    password_require_uppercase = forms.BooleanField(required=False, initial=True)
+    password_require_lowercase = forms.BooleanField(required=False, initial=True)
+    password_require_numbers = forms.BooleanField(required=False, initial=True)
+    password_require_symbols = forms.BooleanField(required=False, initial=True)
+    temporary_password_validity_days = forms.IntegerField(initial=7)
+    allow_admin_create_user_only = forms.BooleanField(
+        required=False, help_text="Only operators create users; self sign-up is refused."
+    )
+    deletion_protection = forms.ChoiceField(
+        choices=DeletionProtection.choices, initial=DeletionProtection.INACTIVE
+    )
+
+    def settings(self) -> dict[str, Any]:
+        """CreateUserPool members (without PoolName)."""
+        data = self.cleaned_data
+        return {
+            "UsernameAttributes": data["username_attributes"],
+            "AutoVerifiedAttributes": data["auto_verified_attributes"],
+            "UsernameConfiguration": {"CaseSensitive": data["username_case_sensitive"]},
+            "Policies": {
+                "PasswordPolicy": {
+                    "MinimumLength": data["password_minimum_length"],
+                    "RequireUppercase": data["password_require_uppercase"],
+                    "RequireLowercase": data["password_require_lowercase"],
+                    "RequireNumbers": data["password_require_numbers"],
+                    "RequireSymbols": data["password_require_symbols"],
+                    "TemporaryPasswordValidityDays": data["temporary_password_validity_days"],
+                }
+            },
+            "AdminCreateUserConfig": {
+                "AllowAdminCreateUserOnly": data["allow_admin_create_user_only"]
+            },
+            "DeletionProtection": data["deletion_protection"],
+        }
+
+
+class PoolUserCreateForm(forms.Form):
+    field_order = ("pool",)
+
+    username = forms.CharField(max_length=128)
+    temporary_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput,
+        help_text="Left empty, one is generated that meets the pool's password policy.",
+    )
+    message_action = forms.ChoiceField(
+        choices=(("", "Send the invitation"), ("SUPPRESS", "Do not send an invitation")),
+        required=False,
+    )
+    desired_delivery_mediums = forms.MultipleChoiceField(
+        choices=(("EMAIL", "email"), ("SMS", "SMS")),
+        initial=["EMAIL"],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Where the invitation goes.",
+    )
+    email = forms.CharField(max_length=2048, required=False)
+    email_verified = forms.BooleanField(required=False)
+    phone_number = forms.CharField(
+        max_length=2048, required=False, help_text="E.164, such as +15555550100."
+    )
+    phone_number_verified = forms.BooleanField(required=False)
+    name = forms.CharField(max_length=2048, required=False)
+    given_name = forms.CharField(max_length=2048, required=False)
+    family_name = forms.CharField(max_length=2048, required=False)
+
+    ATTRIBUTE_FIELDS = ("email", "phone_number", "name", "given_name", "family_name")
+
+    def attributes(self) -> dict[str, str]:
+        """Attributes for AdminCreateUser: the ones filled in, and verified flags that are set."""
+        data = self.cleaned_data
+        values = {name: data[name] for name in self.ATTRIBUTE_FIELDS if data[name]}
+        for flag in ("email_verified", "phone_number_verified"):
+            if data[flag]:
+                values[flag] = "true"
+        return values
+
+
+class GroupCreateForm(forms.Form):
+    field_order = ("pool",)
+
+    name = forms.CharField(max_length=128)
+    description = forms.CharField(max_length=2048, required=False, widget=forms.Textarea)
+    precedence = forms.IntegerField(required=False, min_value=0)
+    role_arn = forms.CharField(max_length=2048, required=False, label="Role ARN")
+
+
+class AppClientCreateForm(forms.Form):
+    field_order = ("pool",)
+
+    name = forms.CharField(max_length=128)
+    generate_secret = forms.BooleanField(
+        required=False, help_text="The secret is shown once, right after the client is created."
+    )
+    explicit_auth_flows = forms.MultipleChoiceField(
+        choices=AUTH_FLOWS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None chosen: Cognito's default (SRP, refresh token and custom auth).",
+    )
+
+    def settings(self) -> dict[str, Any]:
+        """CreateUserPoolClient members (without UserPoolId and ClientName)."""
+        data = self.cleaned_data
+        settings: dict[str, Any] = {"GenerateSecret": data["generate_secret"]}
+        if data["explicit_auth_flows"]:
+            settings["ExplicitAuthFlows"] = data["explicit_auth_flows"]
+        return settings
+
+
+class GroupChoiceForm(forms.Form):
+    """Chooses one group of `pool` (Cognito allows 10,000 per pool, so a select stays bounded)."""
+
+    def __init__(self, *args: Any, pool: UserPool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"] = forms.ModelChoiceField(
+            queryset=Group.objects.filter(pool=pool).order_by("name")
+        )
