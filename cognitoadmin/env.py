@@ -1,4 +1,4 @@
-"""The one typed way settings read deployment values from the environment (and an optional `.env`)."""
+"""The one typed way settings read deployment values from the environment (and optional `.env`)."""
 
 from __future__ import annotations
 

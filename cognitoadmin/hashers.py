@@ -2,9 +2,9 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 
 
 class OWASPArgon2PasswordHasher(Argon2PasswordHasher):
-    """Argon2id at OWASP's minimum (19 MiB, t=2, p=1): ~10x cheaper per login than Django's default.
+    """Argon2id at OWASP's minimum (19 MiB, t=2, p=1): ~10x cheaper per login than Django's.
 
-    Hashes made with Django's heavier parameters still verify, and are rewritten at the next sign-in.
+    Hashes made with Django's heavier parameters still verify and are rewritten at next sign-in.
     """
 
     algorithm = "argon2"

@@ -1,10 +1,14 @@
-"""cognitoadmin settings. Deployment values come from the environment (see README, "Configuration")."""
+"""cognitoadmin settings. Deployment values come from the environment (README, "Configuration")."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
+import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -23,17 +27,23 @@ LOCAL_DIR = Path(env_str("COGNITOADMIN_LOCAL_DIR", str(BASE_DIR / ".local")))
 
 def _local_secrets() -> dict[str, str]:
     path = LOCAL_DIR / "secrets.json"
-    if path.is_file():
-        stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-        return stored
-    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
-    created = {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "COGNITOADMIN_MASTER_KEY": secrets.token_urlsafe(32),
-    }
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(created, indent=2), encoding="utf-8")
-    return created
+    if not path.is_file():
+        LOCAL_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        created = {
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "COGNITOADMIN_MASTER_KEY": secrets.token_urlsafe(32),
+        }
+        # Written whole under a temporary name, then linked into place: a crash never leaves a
+        # half-written file, and when two processes start at once the first link wins for both.
+        with tempfile.NamedTemporaryFile("w", dir=LOCAL_DIR, delete=False, encoding="utf-8") as tmp:
+            json.dump(created, tmp, indent=2)
+        try:
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp.name, path)
+        finally:
+            os.unlink(tmp.name)
+    stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return stored
 
 
 _dev_secrets = _local_secrets() if (DEV_MODE or DEBUG) else {}
@@ -42,23 +52,40 @@ SECRET_KEY = env_str("SECRET_KEY") or _dev_secrets.get("SECRET_KEY", "")
 COGNITOADMIN_MASTER_KEY = env_str("COGNITOADMIN_MASTER_KEY") or _dev_secrets.get(
     "COGNITOADMIN_MASTER_KEY", ""
 )
+_HOW_TO_CONFIGURE = (
+    'Set it in the environment or in .env (README, "Configuration"), '
+    "or run `python manage.py devserver` for local development."
+)
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY is required outside development mode (see README).")
+    raise ImproperlyConfigured(f"SECRET_KEY is not set. {_HOW_TO_CONFIGURE}")
 if not COGNITOADMIN_MASTER_KEY:
     raise ImproperlyConfigured(
-        "COGNITOADMIN_MASTER_KEY is required outside development mode: it encrypts secrets at rest."
+        f"COGNITOADMIN_MASTER_KEY is not set; it encrypts secrets at rest. {_HOW_TO_CONFIGURE}"
     )
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
-
-COGNITOADMIN_PUBLIC_URL = env_str("COGNITOADMIN_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+COGNITOADMIN_PUBLIC_URL = env_str("COGNITOADMIN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 COGNITOADMIN_REGION = env_str("COGNITOADMIN_REGION", "us-east-1")
 COGNITOADMIN_ACCOUNT_ID = env_str("COGNITOADMIN_ACCOUNT_ID", "000000000000")
-# Development only: let operators into the admin without an OTP device.
-COGNITOADMIN_ADMIN_OTP_REQUIRED = env_bool("COGNITOADMIN_ADMIN_OTP_REQUIRED", True) or not DEBUG
+# Only development may let operators into the admin without an OTP device: outside DEBUG it is
+# required whatever the variable says; in DEBUG it is required unless in development mode.
+COGNITOADMIN_ADMIN_OTP_REQUIRED = (
+    env_bool("COGNITOADMIN_ADMIN_OTP_REQUIRED", not DEV_MODE) or not DEBUG
+)
+
+_public = urlsplit(COGNITOADMIN_PUBLIC_URL)
+_public_host = _public.hostname or "localhost"
+# The public URL's host is always served; behind a TLS-terminating proxy its origin is what
+# browsers send, so it is trusted for CSRF too.
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    ["localhost", "127.0.0.1", "[::1]"]
+    if DEBUG
+    else [f"[{_public_host}]" if ":" in _public_host else _public_host],
+)
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"] if _public.netloc else []
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cognitoadmin.apps.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -106,9 +133,14 @@ TEMPLATES = [
     },
 ]
 
+_database_url = env_str("DATABASE_URL")
+if not _database_url:
+    # The embedded default lives beside the local secrets whose master key encrypts its data.
+    LOCAL_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _database_url = f"sqlite:///{LOCAL_DIR / 'db.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        _database_url,
         conn_max_age=env_int("COGNITOADMIN_DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -133,7 +165,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("COGNITOADMIN_STATIC_ROOT", str(BASE_DIR / ".local" / "static")))
+STATIC_ROOT = Path(env_str("COGNITOADMIN_STATIC_ROOT", str(LOCAL_DIR / "static")))
 
 # AWS SDKs POST to the endpoint path verbatim; never redirect a POST to add a slash.
 APPEND_SLASH = False
@@ -152,6 +184,10 @@ CACHES = {
 for _name, _value in email_settings(env_str("EMAIL_URL")).items():
     globals()[_name] = _value
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+# Class that delivers SMS to pool users; the default prints them, like the console email backend.
+COGNITOADMIN_SMS_BACKEND = env_str(
+    "COGNITOADMIN_SMS_BACKEND", "pools.services.delivery.ConsoleSmsBackend"
+)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Without a broker, tasks run in-process (the embedded default).
@@ -188,7 +224,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # No validator badge: it would load from the internet and leak the schema's URL.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
+
+# Authenticator apps label operators' TOTP entries with this name.
+OTP_TOTP_ISSUER = "cognitoadmin"
 
 SOCIAL_AUTH_USER_MODEL = "pools.PoolUser"
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
@@ -196,8 +237,11 @@ SOCIAL_AUTH_JSONFIELD_ENABLED = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("COGNITOADMIN_LOG_LEVEL", "INFO")},
+    # Django's records go to the root handler only: its own console handler would print them twice.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }
 
 if not DEBUG:

@@ -6,8 +6,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("COGNITOADMIN_MASTER_KEY", "test-master-key-not-for-production")
 os.environ.setdefault("COGNITOADMIN_PUBLIC_URL", "http://testserver")
 
-from cognitoadmin.settings import *  # noqa: E402, F403
-from cognitoadmin.settings import DATABASES, env_str  # noqa: E402
+from cognitoadmin.env import env_str
+from cognitoadmin.settings import *  # noqa: F403
+from cognitoadmin.settings import DATABASES
 
 if not env_str("DATABASE_URL"):
     DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
