@@ -1,4 +1,4 @@
-"""Pages of the project itself (the apps' pages live in each app)."""
+"""Pages of the project itself, and the root URL that AWS SDKs post to."""
 
 from __future__ import annotations
 
@@ -7,11 +7,31 @@ from importlib.metadata import version
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from cognitoadmin import awsjson
 
-# The AWS endpoint's POST joins these methods on the same path later; the page stays the GET.
-@require_http_methods(["GET", "HEAD"])
+# Browser SDKs (amazon-cognito-identity-js, Amplify) call the endpoint cross-origin.
+_CORS_ALLOW_HEADERS = (
+    "content-type, x-amz-target, x-amz-user-agent, cache-control, authorization, x-amz-date, "
+    "x-amz-security-token, amz-sdk-invocation-id, amz-sdk-request, x-amz-content-sha256"
+)
+_CORS_EXPOSE_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date"
+
+
+def cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = request.headers.get("Origin", "*")
+    response["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
+    response["Access-Control-Allow-Headers"] = request.headers.get(
+        "Access-Control-Request-Headers", _CORS_ALLOW_HEADERS
+    )
+    response["Access-Control-Expose-Headers"] = _CORS_EXPOSE_HEADERS
+    response["Access-Control-Max-Age"] = "86400"
+    response["Vary"] = "Origin"
+    return response
+
+
 def landing(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -22,3 +42,14 @@ def landing(request: HttpRequest) -> HttpResponse:
             "public_url": settings.COGNITOADMIN_PUBLIC_URL,
         },
     )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST", "OPTIONS"])
+def root(request: HttpRequest) -> HttpResponse:
+    """`/`: the AWS JSON 1.1 endpoint for POSTs, a landing page for people."""
+    if request.method == "POST":
+        return cors(request, awsjson.dispatch(request))
+    if request.method == "OPTIONS":
+        return cors(request, HttpResponse(status=204))
+    return landing(request)

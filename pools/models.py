@@ -221,6 +221,15 @@ class PoolUser(TimestampedModel):
     password_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Temporary passwords (FORCE_CHANGE_PASSWORD) stop working after this moment.
     temporary_password_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # SRP-6a: the salt as Cognito's clients read it (padHex) and the verifier, sealed at rest.
+    srp_salt = models.CharField(max_length=128, blank=True, editable=False)
+    srp_verifier_sealed = models.TextField(blank=True, editable=False)
+    # Lockout (Cognito: locked 2^(n-5) s after n >= 5 failures, reset after 15 quiet minutes).
+    failed_sign_in_count = models.PositiveIntegerField(default=0, editable=False)
+    last_failed_sign_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # GlobalSignOut: tokens issued before this moment are refused.
+    tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
 
     address = models.CharField(max_length=2048, blank=True)
     birthdate = models.CharField(max_length=10, blank=True)
@@ -454,6 +463,87 @@ class IdentityProvider(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.provider_type})"
+
+
+class RefreshToken(models.Model):
+    """An opaque refresh token, stored only as a digest, bound to one user and one app client.
+
+    `origin_jti` names the sign-in it came from: access and ID tokens carry it, so revoking this row
+    revokes every token issued from it.
+    """
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="refresh_tokens")
+    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="refresh_tokens")
+    client = models.ForeignKey(AppClient, on_delete=models.CASCADE, related_name="refresh_tokens")
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    origin_jti = models.CharField(max_length=64, db_index=True, editable=False)
+    auth_time = models.DateTimeField()
+    scopes = models.JSONField(default=list, blank=True)
+    device_key = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Rotation: a replaced token keeps working until superseded_at + the client's grace period.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="refresh_user_revoked_idx")]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.origin_jti} of {self.user_id}"
+
+
+class AuthSession(models.Model):
+    """The state between InitiateAuth and RespondToAuthChallenge: opaque to the client (only a
+    digest is stored), bound to user and client, single-use, expiring with AuthSessionValidity."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="auth_sessions")
+    client = models.ForeignKey(AppClient, on_delete=models.CASCADE, related_name="auth_sessions")
+    # Null for a sign-in attempt on a user that does not exist (PreventUserExistenceErrors).
+    user = models.ForeignKey(
+        PoolUser, on_delete=models.CASCADE, null=True, blank=True, related_name="auth_sessions"
+    )
+    session_digest = models.CharField(max_length=64, unique=True, editable=False)
+    challenge_name = models.CharField(max_length=32)
+    # Challenge state (e.g. the SRP secret b), sealed: it must never be readable from the table.
+    state_sealed = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.challenge_name} session"
+
+
+class CodePurpose(models.TextChoices):
+    SIGN_UP = "SIGN_UP"
+    FORGOT_PASSWORD = "FORGOT_PASSWORD"  # noqa: S105
+    VERIFY_EMAIL = "VERIFY_EMAIL"
+    VERIFY_PHONE_NUMBER = "VERIFY_PHONE_NUMBER"
+
+
+class VerificationCode(models.Model):
+    """A code sent to a user, stored as a digest. Only the newest code per purpose is valid."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="codes")
+    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="codes")
+    purpose = models.CharField(max_length=24, choices=CodePurpose.choices)
+    code_digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["user", "purpose", "-id"], name="code_user_purpose_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {self.user_id}"
 
 
 class SigningKey(models.Model):

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
+import boto3
+import botocore
 import pytest
+from botocore.config import Config
 from django.contrib.auth.models import User
 from pytest_django import Settings
 from rest_framework.test import APIClient
@@ -55,3 +60,38 @@ def api(operator: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=operator)
     return client
+
+
+def _boto3_client(service: str, endpoint: str, **credentials: Any) -> Any:
+    config = Config(
+        retries={"max_attempts": 1},
+        **({} if credentials else {"signature_version": botocore.UNSIGNED}),
+    )
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name="us-east-1", config=config, **credentials
+    )
+
+
+@pytest.fixture
+def aws_url(transactional_db: None, live_server: Any) -> str:
+    """The AWS endpoint of a live server (data written by the test is visible to it)."""
+    url: str = live_server.url
+    return url
+
+
+@pytest.fixture
+def idp(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
+    """boto3 `cognito-idp` client signing with an operator's access key (SigV4)."""
+    key, secret = operator_key
+    return _boto3_client(
+        "cognito-idp",
+        aws_url,
+        aws_access_key_id=key.access_key_id,
+        aws_secret_access_key=secret,
+    )
+
+
+@pytest.fixture
+def idp_public(aws_url: str) -> Any:
+    """boto3 `cognito-idp` client with no credentials at all: only unsigned operations work."""
+    return _boto3_client("cognito-idp", aws_url)

@@ -1,0 +1,140 @@
+"""The AWS JSON 1.1 endpoint: one view, one registry of operations, one error envelope.
+
+Each app's `aws.py` registers handlers with `@operation("Name", service=...)`. The view finds the
+handler from `X-Amz-Target`, demands a SigV4 signature for the operations botocore signs, checks the
+body against botocore's input shape, and renders results and `ServiceError`s the way AWS does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.model import OperationModel
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date
+
+from cognitoadmin.awsmodel import (
+    SerializationException,
+    is_unsigned,
+    service_model,
+    validate_input,
+)
+from cognitoadmin.errors import ServiceError, as_service_error, aws_error_response, request_id
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+# X-Amz-Target prefix -> botocore service name (also the SigV4 service name).
+TARGET_PREFIXES = {
+    "AWSCognitoIdentityProviderService": "cognito-idp",
+    "AWSCognitoIdentityService": "cognito-identity",
+}
+
+
+class UnknownOperationException(ServiceError):
+    aws_type = "UnknownOperationException"
+    default_message = "Unknown operation."
+
+
+@dataclass
+class AwsCall:
+    """What a handler knows about the call besides its validated input."""
+
+    http: HttpRequest
+    service: str
+    operation: str
+    request_id: str
+    # The operator's access key for signed operations; None for unsigned ones.
+    access_key: Any = None
+
+
+Handler = Callable[[AwsCall, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    service: str
+    name: str
+    handler: Handler
+    model: OperationModel = field(repr=False)
+
+    @property
+    def signed(self) -> bool:
+        return not is_unsigned(self.model)
+
+
+REGISTRY: dict[tuple[str, str], Operation] = {}
+
+
+def operation(name: str, *, service: str = "cognito-idp") -> Callable[[Handler], Handler]:
+    """Register `handler` for `service`'s operation `name`; botocore's model must know it."""
+    model = service_model(service).operation_model(name)
+
+    def register(handler: Handler) -> Handler:
+        key = (service, name)
+        if key in REGISTRY:
+            raise RuntimeError(f"{service}.{name} is registered twice.")
+        REGISTRY[key] = Operation(service=service, name=name, handler=handler, model=model)
+        return handler
+
+    return register
+
+
+def _encode(value: Any) -> Any:
+    # JSON 1.1 timestamps are epoch seconds as numbers (botocore and Amplify both expect that).
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _respond(body: bytes, *, status: int, rid: str) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type=CONTENT_TYPE)
+    response["x-amzn-RequestId"] = rid
+    response["Date"] = http_date()
+    return response
+
+
+def _resolve(request: HttpRequest) -> Operation:
+    target = request.headers.get("X-Amz-Target", "")
+    prefix, _, name = target.partition(".")
+    service = TARGET_PREFIXES.get(prefix)
+    found = REGISTRY.get((service, name)) if service else None
+    if found is None:
+        raise UnknownOperationException(
+            f"Operation {target} is not supported." if target else "Missing X-Amz-Target header."
+        )
+    return found
+
+
+def _parse_body(request: HttpRequest) -> Any:
+    raw = request.body
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise SerializationException("The request body is not valid JSON.") from None
+
+
+def dispatch(request: HttpRequest) -> HttpResponse:
+    """Serve one AWS JSON 1.1 call (POST with X-Amz-Target)."""
+    rid = request_id()
+    try:
+        op = _resolve(request)
+        call = AwsCall(http=request, service=op.service, operation=op.name, request_id=rid)
+        if op.signed:
+            from cognitoadmin.sigv4 import sigv4_verify  # noqa: PLC0415 - keeps import cycles out
+
+            call.access_key = sigv4_verify(request, services={op.service}, double_encode_path=True)
+        params = validate_input(op.model, _parse_body(request))
+        result = op.handler(call, params)
+    except Exception as exc:  # every failure is rendered in AWS's envelope
+        error = as_service_error(exc)
+        response = aws_error_response(error, content_type=CONTENT_TYPE)
+        response["x-amzn-RequestId"] = rid
+        response["Date"] = http_date()
+        return response
+    return _respond(json.dumps(result, default=_encode).encode("utf-8"), status=200, rid=rid)
