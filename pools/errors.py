@@ -27,9 +27,13 @@ __all__ = [
     "LimitExceededException",
     "NotAuthorizedException",
     "PasswordResetRequiredException",
+    "RefreshTokenReuseException",
     "ResourceNotFoundException",
     "ScopeDoesNotExistException",
     "TooManyRequestsException",
+    "UnauthorizedException",
+    "UnsupportedOperationException",
+    "UnsupportedTokenTypeException",
     "UnsupportedUserStateException",
     "UserNotConfirmedException",
     "UserNotFoundException",
@@ -119,3 +123,25 @@ class InvalidOAuthFlowException(ServiceError):
 class FeatureUnavailableInTierException(ServiceError):
     aws_type = "FeatureUnavailableInTierException"
     api_status = 403
+
+
+class UnsupportedOperationException(ServiceError):
+    aws_type = "UnsupportedOperationException"
+    oauth_error = "invalid_request"
+
+
+class UnsupportedTokenTypeException(ServiceError):
+    aws_type = "UnsupportedTokenTypeException"
+    oauth_error = "unsupported_token_type"
+
+
+class UnauthorizedException(ServiceError):
+    aws_type = "UnauthorizedException"
+    api_status = 401
+    oauth_error = "invalid_client"
+
+
+class RefreshTokenReuseException(ServiceError):
+    aws_type = "RefreshTokenReuseException"
+    api_status = 403
+    oauth_error = "invalid_grant"

@@ -8,6 +8,9 @@ the request goes back to its default, exactly as on create.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +25,7 @@ from pools.errors import (
     InvalidOAuthFlowException,
     InvalidParameterException,
     LimitExceededException,
+    NotAuthorizedException,
     ScopeDoesNotExistException,
 )
 from pools.models import (
@@ -180,17 +184,61 @@ def app_client_secret(*, client: AppClient) -> str | None:
     return unseal_str(client.secret_sealed, purpose=SEAL_PURPOSE)
 
 
+def app_client_verify_secret_hash(
+    *, client: AppClient, username: str, secret_hash: str | None
+) -> None:
+    """A client with a secret proves it on every unsigned user operation with
+    `Base64(HMAC_SHA256(secret, username + client_id))`, `username` being the name the request
+    sent. Compared in constant time. A client without a secret must not send one."""
+    secret = app_client_secret(client=client)
+    if secret is None:
+        if secret_hash is not None:
+            raise InvalidParameterException(
+                f"App client {client.client_id} is not configured for secret but secret hash was "
+                "received"
+            )
+        return
+    if not secret_hash:
+        raise NotAuthorizedException(
+            f"Client {client.client_id} is configured for secret but secret was not received"
+        )
+    mac = hmac.new(
+        secret.encode("utf-8"), (username + client.client_id).encode("utf-8"), hashlib.sha256
+    )
+    expected = base64.b64encode(mac.digest())
+    if not hmac.compare_digest(expected, secret_hash.encode("utf-8")):
+        raise NotAuthorizedException(f"Unable to verify secret hash for client {client.client_id}")
+
+
+def app_client_check_write_attributes(*, client: AppClient, names: Iterable[str]) -> None:
+    """A user's own writes (SignUp, UpdateUserAttributes, DeleteUserAttributes) are limited to the
+    client's WriteAttributes; an empty list means every attribute the user may write."""
+    if client.write_attributes and not set(client.write_attributes).issuperset(names):
+        raise NotAuthorizedException("A client attempted to write unauthorized attribute")
+
+
 def app_clients_page(
-    *, pool: UserPool, max_results: int | None, next_token: str | None
+    *,
+    pool: UserPool,
+    max_results: int | None,
+    next_token: str | None,
+    client_type: str | None = None,
 ) -> tuple[list[AppClient], str | None]:
+    """`client_type` REGULAR or DCR keeps only that kind; every client here is REGULAR, since this
+    server has no dynamic client registration."""
     params: dict[str, Any] = {"UserPoolId": pool.pool_id}
     if max_results is not None:
         params["MaxResults"] = max_results
     if next_token is not None:
         params["NextToken"] = next_token
+    if client_type is not None:
+        params["ClientType"] = client_type
     validate_input(service_model("cognito-idp").operation_model("ListUserPoolClients"), params)
+    clients = AppClient.objects.filter(pool=pool).select_related("pool")
+    if client_type == "DCR":
+        clients = clients.none()
     return keyset_page(
-        AppClient.objects.filter(pool=pool).select_related("pool"),
+        clients,
         limit=max_results or MAX_CLIENTS_PAGE,
         next_token=next_token,
         scope=f"clients:{pool.pool_id}",

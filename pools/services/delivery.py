@@ -24,7 +24,7 @@ from pools.models import PoolUser
 Medium = Literal["EMAIL", "SMS"]
 DELIVERY_MEDIUMS: tuple[Medium, ...] = ("SMS", "EMAIL")
 
-_ATTRIBUTE_FOR: dict[str, str] = {"EMAIL": "email", "SMS": "phone_number"}
+ATTRIBUTE_FOR_MEDIUM: dict[Medium, str] = {"EMAIL": "email", "SMS": "phone_number"}
 
 # Cognito's invitation when the pool sets no InviteMessageTemplate.
 DEFAULT_INVITE_MESSAGE = "Your username is {username} and temporary password is {####}."
@@ -86,9 +86,26 @@ def destination_mask(*, medium: Medium, destination: str) -> str:
     return f"{local[:1]}***@{host[:1]}***{dot}{tld}"
 
 
+def code_delivery_details(*, medium: Medium, destination: str) -> dict[str, Any]:
+    """Cognito's CodeDeliveryDetails for a message to `destination` by `medium`."""
+    return {
+        "Destination": destination_mask(medium=medium, destination=destination),
+        "DeliveryMedium": medium,
+        "AttributeName": ATTRIBUTE_FOR_MEDIUM[medium],
+    }
+
+
+def placeholders_fill(*, message: str, username: str, code: str) -> str:
+    """`message` with `{username}` and `{####}` filled in one pass, so that a username containing
+    `{####}` is never given the code (or temporary password)."""
+    return _PLACEHOLDERS.sub(
+        lambda m: username if m.group() == USERNAME_PLACEHOLDER else code, message
+    )
+
+
 def message_send(*, user: PoolUser, medium: Medium, subject: str, body: str) -> dict[str, Any]:
     """Send one message to `user` by `medium`; returns Cognito's CodeDeliveryDetails."""
-    attribute = _ATTRIBUTE_FOR[medium]
+    attribute = ATTRIBUTE_FOR_MEDIUM[medium]
     destination: str = getattr(user, attribute)
     if not destination:
         raise InvalidParameterException(f"User has no {attribute} to deliver a message to.")
@@ -104,11 +121,7 @@ def message_send(*, user: PoolUser, medium: Medium, subject: str, body: str) -> 
         ).send()
     else:
         sms_backend_get().send(SmsMessage(destination=destination, body=body))
-    return {
-        "Destination": destination_mask(medium=medium, destination=destination),
-        "DeliveryMedium": medium,
-        "AttributeName": attribute,
-    }
+    return code_delivery_details(medium=medium, destination=destination)
 
 
 def invitation_mediums(*, user: PoolUser, desired: Sequence[Medium]) -> list[Medium]:
@@ -117,7 +130,7 @@ def invitation_mediums(*, user: PoolUser, desired: Sequence[Medium]) -> list[Med
     When the user has an address for none of them, Cognito uses the other medium if it can, so a
     user created with only an email still receives the (default: SMS) invitation.
     """
-    usable = [m for m in DELIVERY_MEDIUMS if getattr(user, _ATTRIBUTE_FOR[m])]
+    usable = [m for m in DELIVERY_MEDIUMS if getattr(user, ATTRIBUTE_FOR_MEDIUM[m])]
     chosen = [m for m in usable if m in desired]
     return chosen or usable[:1]
 
@@ -138,10 +151,6 @@ def invitation_send(
         else:
             message = template.get("SMSMessage") or DEFAULT_INVITE_MESSAGE
             subject = ""
-        # One pass, so a username that contains `{####}` is never given the password.
-        body = _PLACEHOLDERS.sub(
-            lambda m: username if m.group() == USERNAME_PLACEHOLDER else temporary_password,
-            message,
-        )
+        body = placeholders_fill(message=message, username=username, code=temporary_password)
         sent.append(message_send(user=user, medium=medium, subject=subject, body=body))
     return sent

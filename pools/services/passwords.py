@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import secrets
 import string
+from functools import cache
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.utils import timezone
 
+from cognitoadmin.crypto import seal
 from pools.errors import InvalidParameterException, InvalidPasswordException
 from pools.models import PoolUser, UserPool
+from pools.services.srp import srp_pool_name, srp_salt_new, srp_verifier_compute
 
 # Cognito's documented symbol set. A space also counts, when it is neither leading nor trailing.
 POLICY_SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
@@ -22,6 +25,8 @@ PASSWORD_MAX_LENGTH = 256
 GENERATED_PASSWORD_MIN_LENGTH = 16
 
 _POLICY_PREFIX = "Password did not conform with policy: "
+
+SRP_VERIFIER_PURPOSE = "srp_verifier"
 
 
 def _has_symbol(password: str) -> bool:
@@ -70,12 +75,56 @@ def password_generate(*, pool: UserPool) -> str:
 def password_assign(*, user: PoolUser, password: str) -> list[str]:
     """Set the password material on `user` without saving; returns the fields it changed.
 
-    The single place where anything derived from a password is computed, so SRP verifiers join
-    the hash here.
+    The single place where anything derived from a password is computed: the hash, and the SRP
+    salt and verifier (with a new salt each time), which are bound to the user's internal username
+    and so stay valid for as long as the password does.
     """
     user.password = make_password(password)
     user.password_set_at = timezone.now()
-    return ["password", "password_set_at"]
+    return ["password", "password_set_at", *_srp_assign(user=user, password=password)]
+
+
+def _srp_assign(*, user: PoolUser, password: str) -> list[str]:
+    salt_hex, verifier = srp_verifier_compute(
+        pool_name=srp_pool_name(user.pool.pool_id),
+        user_id_for_srp=user.username,
+        password=password,
+        salt=srp_salt_new(),
+    )
+    user.srp_salt = salt_hex
+    # The verifier is as good as the password for signing in with SRP, so it is never stored plain.
+    user.srp_verifier_sealed = seal(f"{verifier:x}", purpose=SRP_VERIFIER_PURPOSE)
+    return ["srp_salt", "srp_verifier_sealed"]
+
+
+@cache
+def _dummy_hash(algorithm: str) -> str:
+    return make_password(secrets.token_urlsafe(16), hasher=algorithm)
+
+
+def password_check(*, user: PoolUser | None, password: str) -> bool:
+    """Whether `password` is `user`'s. Without a user (or a password) the same work is done
+    against a dummy hash, so the answer takes as long for a user who does not exist.
+
+    A correct password also brings the stored material up to date: a hash made by an older hasher
+    is remade with the current one, and a user who has no SRP verifier yet gets one.
+    """
+    if user is None or not user.password:
+        check_password(password, _dummy_hash(get_hasher().algorithm))
+        return False
+    fields: list[str] = []
+
+    def rehash(raw: str) -> None:
+        user.password = make_password(raw)
+        fields.append("password")
+
+    if not check_password(password, user.password, setter=rehash):
+        return False
+    if not user.srp_verifier_sealed:
+        fields += _srp_assign(user=user, password=password)
+    if fields:
+        user.save(update_fields=[*fields, "updated_at"])
+    return True
 
 
 def password_set(*, user: PoolUser, password: str) -> PoolUser:

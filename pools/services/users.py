@@ -27,10 +27,9 @@ from pools.errors import (
     ResourceNotFoundException,
     UnsupportedUserStateException,
     UsernameExistsException,
-    UserNotFoundException,
 )
-from pools.models import Group, GroupMembership, PoolUser, UserPool, UserStatus
-from pools.selectors import user_pool_locked
+from pools.models import CodePurpose, Group, GroupMembership, PoolUser, UserPool, UserStatus
+from pools.selectors import user_get, user_pool_locked
 from pools.services.attributes import (
     VERIFIED_FLAGS,
     attributes_apply,
@@ -38,14 +37,12 @@ from pools.services.attributes import (
     is_email,
     is_phone_number,
 )
+from pools.services.codes import code_medium_for_recovery, code_send
 from pools.services.delivery import Medium, invitation_send
 from pools.services.passwords import password_assign, password_generate, password_validate
+from pools.services.tokens import user_tokens_revoke
 
 MAX_GROUPS_PER_USER = 100
-# Where AdminResetUserPassword may send its code when the pool sets no AccountRecoverySetting:
-# Cognito's legacy behaviour, a verified phone number first, else a verified email.
-_LEGACY_RECOVERY = ("verified_phone_number", "verified_email")
-_RECOVERY_ATTRIBUTE = {"verified_email": "email", "verified_phone_number": "phone_number"}
 # What the sign-in uniqueness rules read.
 _SIGN_IN_COLUMNS = (
     "email",
@@ -95,15 +92,6 @@ def _username_check(*, pool: UserPool, username: str) -> str | None:
             "phone number alias."
         )
     return None
-
-
-def _user_for_sign_in_name(*, pool: UserPool, name: str) -> PoolUser | None:
-    """The user that `name` (a username, or the email/phone of a UsernameAttributes pool) names."""
-    attribute = _sign_in_attribute(pool=pool, name=name)
-    users = PoolUser.objects.filter(pool=pool)
-    if attribute is not None:
-        return users.filter(**{attribute: name}).first()
-    return users.filter(username_key=pool.normalize_username(name)).first()
 
 
 def _state_after(user: PoolUser, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,9 +164,7 @@ def _invitation_resend(
     desired: Sequence[Medium],
 ) -> PoolUser:
     """MessageAction=RESEND: a new temporary password, a new expiry, and the invitation again."""
-    user = _user_for_sign_in_name(pool=pool, name=username)
-    if user is None:
-        raise UserNotFoundException()
+    user = user_get(pool=pool, username=username)
     if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
         raise UnsupportedUserStateException(
             f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD"
@@ -188,6 +174,64 @@ def _invitation_resend(
     user.temporary_password_expires_at = _temporary_password_expiry(pool)
     user.save(update_fields=[*fields, "temporary_password_expires_at", "updated_at"])
     _invite_on_commit(user=user, username=username, temporary_password=password, desired=desired)
+    return user
+
+
+@transaction.atomic
+def user_insert(
+    *,
+    pool: UserPool,
+    username: str,
+    values: dict[str, Any],
+    password: str,
+    status: UserStatus,
+    force_alias_creation: bool = False,
+) -> PoolUser:
+    """Save a new user: the step AdminCreateUser and SignUp share.
+
+    Applies the pool's username rules (with UsernameAttributes the name is stored as that
+    attribute and the username is the `sub`), the verified flags' rule, and the uniqueness of the
+    username and of sign-in names. `values` come from `attributes_validate` and the caller has
+    checked the password; a FORCE_CHANGE_PASSWORD user's password expires as the pool says.
+    """
+    sign_in_attribute = _username_check(pool=pool, username=username)
+    user = PoolUser(pool=pool)
+    if sign_in_attribute is not None:
+        given = values.get(sign_in_attribute)
+        if given and given != username:
+            raise InvalidParameterException(
+                f"The {sign_in_attribute} attribute must match the Username when the user pool "
+                f"signs users in with {sign_in_attribute}."
+            )
+        values[sign_in_attribute] = username
+        user.username = str(user.sub)
+    else:
+        user.username = username
+    user.username_key = pool.normalize_username(user.username)
+    state = _state_after(user, values)
+    _verified_flags_check(state=state, values=values)
+
+    # First write of the transaction: the pool row stays locked until commit, which serialises
+    # user creation in the pool and so makes the uniqueness checks below race-free.
+    UserPool.objects.filter(pk=pool.pk).update(
+        estimated_number_of_users=F("estimated_number_of_users") + 1
+    )
+    if PoolUser.objects.filter(pool=pool, username_key=user.username_key).exists():
+        raise UsernameExistsException("User account already exists")
+    _sign_in_values_claim(
+        pool=pool, user=user, state=state, force=force_alias_creation, creating=True
+    )
+
+    attributes_apply(user=user, values=values)
+    password_assign(user=user, password=password)
+    user.status = status
+    if status == UserStatus.FORCE_CHANGE_PASSWORD:
+        user.temporary_password_expires_at = _temporary_password_expiry(pool)
+    try:
+        with transaction.atomic():
+            user.save(force_insert=True)
+    except IntegrityError:
+        raise UsernameExistsException("User account already exists") from None
     return user
 
 
@@ -220,47 +264,18 @@ def user_create(
             pool=pool, username=username, temporary_password=temporary_password, desired=desired
         )
 
-    sign_in_attribute = _username_check(pool=pool, username=username)
     values = attributes_validate(
         pool=pool, attributes=attributes or {}, creating=True, admin=True, check_required=False
     )
-    user = PoolUser(pool=pool)
-    if sign_in_attribute is not None:
-        given = values.get(sign_in_attribute)
-        if given and given != username:
-            raise InvalidParameterException(
-                f"The {sign_in_attribute} attribute must match the Username when the user pool "
-                f"signs users in with {sign_in_attribute}."
-            )
-        values[sign_in_attribute] = username
-        user.username = str(user.sub)
-    else:
-        user.username = username
-    user.username_key = pool.normalize_username(user.username)
-    state = _state_after(user, values)
-    _verified_flags_check(state=state, values=values)
-
-    # First write of the transaction: the pool row stays locked until commit, which serialises
-    # user creation in the pool and so makes the uniqueness checks below race-free.
-    UserPool.objects.filter(pk=pool.pk).update(
-        estimated_number_of_users=F("estimated_number_of_users") + 1
-    )
-    if PoolUser.objects.filter(pool=pool, username_key=user.username_key).exists():
-        raise UsernameExistsException("User account already exists")
-    _sign_in_values_claim(
-        pool=pool, user=user, state=state, force=force_alias_creation, creating=True
-    )
-
-    attributes_apply(user=user, values=values)
     password = temporary_password or password_generate(pool=pool)
-    password_assign(user=user, password=password)
-    user.status = UserStatus.FORCE_CHANGE_PASSWORD
-    user.temporary_password_expires_at = _temporary_password_expiry(pool)
-    try:
-        with transaction.atomic():
-            user.save(force_insert=True)
-    except IntegrityError:
-        raise UsernameExistsException("User account already exists") from None
+    user = user_insert(
+        pool=pool,
+        username=username,
+        values=values,
+        password=password,
+        status=UserStatus.FORCE_CHANGE_PASSWORD,
+        force_alias_creation=force_alias_creation,
+    )
     if message_action != "SUPPRESS":
         _invite_on_commit(
             user=user, username=username, temporary_password=password, desired=desired
@@ -269,13 +284,17 @@ def user_create(
 
 
 @transaction.atomic
-def user_update_attributes(*, user: PoolUser, attributes: Mapping[str, str]) -> PoolUser:
-    """AdminUpdateUserAttributes. An empty value removes the attribute.
+def user_update_attributes(
+    *, user: PoolUser, attributes: Mapping[str, str], admin: bool = True
+) -> PoolUser:
+    """AdminUpdateUserAttributes, or with `admin` false a user's own UpdateUserAttributes (which
+    may not set verified flags or developer-only attributes). An empty value removes the
+    attribute.
 
     A new email or phone number is unverified unless the same call says otherwise.
     """
     pool = user.pool
-    values = attributes_validate(pool=pool, attributes=attributes, creating=False, admin=True)
+    values = attributes_validate(pool=pool, attributes=attributes, creating=False, admin=admin)
     for flag, attribute in VERIFIED_FLAGS.items():
         if (
             attribute in values
@@ -295,9 +314,33 @@ def user_update_attributes(*, user: PoolUser, attributes: Mapping[str, str]) -> 
     return user
 
 
-def user_delete_attributes(*, user: PoolUser, names: Sequence[str]) -> PoolUser:
-    """AdminDeleteUserAttributes: the same rules as clearing each attribute in an update."""
-    return user_update_attributes(user=user, attributes=dict.fromkeys(names, ""))
+def user_delete_attributes(*, user: PoolUser, names: Sequence[str], admin: bool = True) -> PoolUser:
+    """AdminDeleteUserAttributes (DeleteUserAttributes with `admin` false): the same rules as
+    clearing each attribute in an update."""
+    return user_update_attributes(user=user, attributes=dict.fromkeys(names, ""), admin=admin)
+
+
+@transaction.atomic
+def user_verify_attribute(
+    *, user: PoolUser, attribute: str, force_alias_creation: bool = False
+) -> PoolUser:
+    """Mark the user's email or phone_number verified, once a code sent to it came back.
+
+    A verified email or phone number becomes a sign-in alias, so it must not be another user's
+    verified alias (AliasExistsException); with `force_alias_creation` it moves to this user and
+    the other keeps the value, unverified.
+    """
+    pool = user.pool
+    values = {f"{attribute}_verified": True}
+    state = _state_after(user, values)
+    _verified_flags_check(state=state, values=values)
+    user_pool_locked(pool=pool)
+    _sign_in_values_claim(
+        pool=pool, user=user, state=state, force=force_alias_creation, creating=False
+    )
+    fields = attributes_apply(user=user, values=values)
+    user.save(update_fields=[*fields, "updated_at"])
+    return user
 
 
 def user_enable(*, user: PoolUser) -> PoolUser:
@@ -308,11 +351,15 @@ def user_enable(*, user: PoolUser) -> PoolUser:
     return user
 
 
+@transaction.atomic
 def user_disable(*, user: PoolUser) -> PoolUser:
+    """AdminDisableUser. As in Cognito it also signs the user out everywhere: tokens issued until
+    now stay refused after the user is enabled again."""
     if not user.enabled:
         return user  # idempotent: any interface may retry
     user.enabled = False
     user.save(update_fields=["enabled", "updated_at"])
+    user_tokens_revoke(user=user)
     return user
 
 
@@ -325,9 +372,11 @@ def user_delete(*, user: PoolUser) -> None:
     )
 
 
+@transaction.atomic
 def user_set_password(*, user: PoolUser, password: str, permanent: bool) -> PoolUser:
     """AdminSetUserPassword: a permanent password confirms the user; a temporary one makes them
-    choose their own at the next sign-in, before a new expiry."""
+    choose their own at the next sign-in, before a new expiry. Sessions signed in with the old
+    password end: its tokens are revoked."""
     password_validate(pool=user.pool, password=password)
     fields = password_assign(user=user, password=password)
     if permanent:
@@ -337,31 +386,36 @@ def user_set_password(*, user: PoolUser, password: str, permanent: bool) -> Pool
         user.status = UserStatus.FORCE_CHANGE_PASSWORD
         user.temporary_password_expires_at = _temporary_password_expiry(user.pool)
     user.save(update_fields=[*fields, "status", "temporary_password_expires_at", "updated_at"])
+    user_tokens_revoke(user=user)
     return user
 
 
+@transaction.atomic
 def user_reset_password(*, user: PoolUser) -> PoolUser:
-    """AdminResetUserPassword: RESET_REQUIRED, so the next sign-in must go through the reset.
+    """AdminResetUserPassword: RESET_REQUIRED, so the next sign-in must go through the reset, and
+    the user's tokens are revoked.
 
-    The user needs a verified email or phone number that the pool's account recovery may use;
-    `admin_only` recovery gives them none.
+    The user needs a verified email or phone number that the pool's account recovery may use
+    (`admin_only` recovery gives them none); a forgot-password code is sent there, as Cognito
+    does, for ConfirmForgotPassword.
     """
-    names = [m["Name"] for m in user.pool.account_recovery_mechanisms] or list(_LEGACY_RECOVERY)
-    attributes = [_RECOVERY_ATTRIBUTE[n] for n in names if n in _RECOVERY_ATTRIBUTE]
-    if not any(getattr(user, a) and getattr(user, f"{a}_verified") for a in attributes):
-        raise InvalidParameterException(
-            "Cannot reset password for the user as there is no registered/verified email or "
-            "phone_number"
-        )
+    medium = code_medium_for_recovery(user=user)
     user.status = UserStatus.RESET_REQUIRED
     user.save(update_fields=["status", "updated_at"])
+    user_tokens_revoke(user=user)
+    code_send(user=user, purpose=CodePurpose.FORGOT_PASSWORD, medium=medium, client=None)
     return user
+
+
+def user_check_confirmable(*, user: PoolUser) -> None:
+    """Only an UNCONFIRMED user can be confirmed, by an administrator or with a code."""
+    if user.status != UserStatus.UNCONFIRMED:
+        raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
 
 
 def user_confirm_sign_up(*, user: PoolUser) -> PoolUser:
-    """AdminConfirmSignUp: only an UNCONFIRMED user can be confirmed."""
-    if user.status != UserStatus.UNCONFIRMED:
-        raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
+    """AdminConfirmSignUp, and ConfirmSignUp once its code is checked."""
+    user_check_confirmable(user=user)
     user.status = UserStatus.CONFIRMED
     user.save(update_fields=["status", "updated_at"])
     return user

@@ -675,6 +675,18 @@ def test_pages_cover_the_pools_clients_only(pool: UserPool) -> None:
     assert app_clients_page(pool=pool, max_results=None, next_token=None)[1] is None
 
 
+def test_client_type_filter_lists_regular_clients_only(pool: UserPool) -> None:
+    client = make_app_client(pool=pool)
+
+    regular = app_clients_page(pool=pool, max_results=None, next_token=None, client_type="REGULAR")
+    dcr = app_clients_page(pool=pool, max_results=None, next_token=None, client_type="DCR")
+
+    assert regular == ([client], None)
+    assert dcr == ([], None)
+    with pytest.raises(InvalidParameterException, match="clientType"):
+        app_clients_page(pool=pool, max_results=None, next_token=None, client_type="OTHER")
+
+
 @pytest.mark.parametrize("max_results", [0, 61])
 def test_max_results_outside_one_to_sixty_is_rejected(pool: UserPool, max_results: int) -> None:
     with pytest.raises(InvalidParameterException, match="maxResults"):

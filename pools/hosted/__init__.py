@@ -1,0 +1,1 @@
+"""The pool's public web endpoints: OIDC discovery and JWKS now, the hosted UI and OAuth2 later."""

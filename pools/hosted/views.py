@@ -1,0 +1,53 @@
+"""Public, unauthenticated GETs that JWT verifiers and OIDC clients make: the pool's JSON Web Key
+Set and its OpenID Provider metadata. Browsers' single-page apps fetch them cross-origin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_http_methods
+
+from pools.errors import ResourceNotFoundException
+from pools.selectors import user_pool_get
+from pools.services.keys import pool_jwks
+from pools.services.tokens import user_pool_openid_configuration
+
+# Verifiers refetch on an unknown kid, and a rotated-in key signs nothing until it is published,
+# so a short cache suffices; the discovery document changes only with the deployment.
+JWKS_MAX_AGE = 300
+DISCOVERY_MAX_AGE = 3600
+
+
+def _public(response: HttpResponse, *, max_age: int | None) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response["Access-Control-Max-Age"] = "86400"
+    response["Cache-Control"] = f"public, max-age={max_age}" if max_age else "no-store"
+    return response
+
+
+def _pool_document(
+    request: HttpRequest, pool_id: str, *, build: Callable[..., dict[str, Any]], max_age: int
+) -> HttpResponse:
+    if request.method == "OPTIONS":
+        return _public(HttpResponse(status=204), max_age=max_age)
+    try:
+        pool = user_pool_get(pool_id=pool_id)
+    except ResourceNotFoundException as error:
+        body = {"__type": error.aws_type, "message": error.message}
+        return _public(JsonResponse(body, status=404), max_age=None)
+    return _public(JsonResponse(build(pool=pool)), max_age=max_age)
+
+
+@require_http_methods(["GET", "HEAD", "OPTIONS"])
+def jwks(request: HttpRequest, pool_id: str) -> HttpResponse:
+    return _pool_document(request, pool_id, build=pool_jwks, max_age=JWKS_MAX_AGE)
+
+
+@require_http_methods(["GET", "HEAD", "OPTIONS"])
+def openid_configuration(request: HttpRequest, pool_id: str) -> HttpResponse:
+    return _pool_document(
+        request, pool_id, build=user_pool_openid_configuration, max_age=DISCOVERY_MAX_AGE
+    )

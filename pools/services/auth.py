@@ -1,0 +1,684 @@
+"""Sign-in: InitiateAuth / AdminInitiateAuth and RespondToAuthChallenge /
+AdminRespondToAuthChallenge, as one small state machine.
+
+A flow (`_FLOWS`) starts a sign-in. Once the user has proved their password, the steps in
+`_AFTER_PASSWORD` are asked in order whether the user owes a challenge (a new password now; MFA
+later); the first that does answers with it, and a user who owes none gets tokens. A challenge is
+answered through `_CHALLENGES`, whose handler ends by going through the same sequence. New flows
+and challenges are new entries in these tables.
+
+Between steps the state is an `AuthSession` row: the client holds a random token, the row holds
+only its digest and the state sealed, is bound to the user and the client, works once and expires
+after the client's AuthSessionValidity. For PASSWORD_VERIFIER the token is also the SECRET_BLOCK,
+because pycognito answers that challenge without sending the Session back.
+
+Wrong passwords and SRP proofs count towards the lockout (`lockout.py`); with
+PreventUserExistenceErrors an unknown user is answered as a wrong password, after the same work.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cognitoadmin.crypto import SealError, digest, seal, unseal_str
+from pools.errors import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    PasswordResetRequiredException,
+    UnsupportedOperationException,
+    UserNotConfirmedException,
+    UserNotFoundException,
+)
+from pools.models import (
+    STANDARD_ATTRIBUTE_COLUMNS,
+    AppClient,
+    AuthSession,
+    PoolUser,
+    PreventUserExistenceErrors,
+    RefreshToken,
+    SchemaAttribute,
+    UserPool,
+    UserStatus,
+)
+from pools.selectors import user_get
+from pools.services.attributes import attributes_validate
+from pools.services.clients import (
+    LEGACY_AUTH_FLOWS,
+    app_client_check_write_attributes,
+    app_client_verify_secret_hash,
+)
+from pools.services.lockout import lockout_check, lockout_record_failure, lockout_record_success
+from pools.services.passwords import (
+    SRP_VERIFIER_PURPOSE,
+    password_assign,
+    password_check,
+    password_validate,
+)
+from pools.services.srp import (
+    N_BYTES,
+    SALT_BYTES,
+    N,
+    pad_hex,
+    srp_claim_signature,
+    srp_pool_name,
+    srp_private_b_new,
+    srp_public_a_valid,
+    srp_public_b,
+    srp_session_key,
+)
+from pools.services.tokens import (
+    REFRESH_TOKEN_DIGEST_PURPOSE,
+    USER_DISABLED,
+    refresh_token_redeem,
+    tokens_issue,
+)
+from pools.services.users import user_update_attributes
+
+PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105
+NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105
+
+INCORRECT_CREDENTIALS = "Incorrect username or password."
+TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset by an administrator."  # noqa: S105
+SESSION_INVALID = "Invalid session for the user."
+SESSION_USED = "Invalid session for the user, session can only be used once."
+SESSION_EXPIRED = "Invalid session for the user, session is expired."
+
+SESSION_DIGEST_PURPOSE = "auth_session"
+SESSION_STATE_PURPOSE = "auth_session_state"
+# 48 random bytes: 64 characters of standard base64 without padding, a valid Session and a valid
+# SECRET_BLOCK alike.
+SESSION_TOKEN_BYTES = 48
+SRP_DECOY_PURPOSE = "srp_decoy"
+USER_ATTRIBUTE_PREFIX = "userAttributes."
+
+
+@dataclass(frozen=True)
+class AuthOutcome:
+    """What a sign-in step answers: tokens, or the next challenge and the session to answer it."""
+
+    authentication_result: dict[str, Any] | None = None
+    challenge_name: str | None = None
+    session: str | None = None
+    challenge_parameters: dict[str, str] = field(default_factory=dict)
+
+    def as_aws(self) -> dict[str, Any]:
+        """The output members of InitiateAuth and RespondToAuthChallenge (and the Admin ones)."""
+        if self.authentication_result is not None:
+            return {"ChallengeParameters": {}, "AuthenticationResult": self.authentication_result}
+        return {
+            "ChallengeName": self.challenge_name,
+            "Session": self.session,
+            "ChallengeParameters": self.challenge_parameters,
+        }
+
+
+# --- shared rules ---------------------------------------------------------------------------
+
+
+def _required(values: Mapping[str, str], name: str) -> str:
+    value = values.get(name)
+    if not value:
+        raise InvalidParameterException(f"Missing required parameter {name}")
+    return value
+
+
+def _secret_hash_check(
+    *, client: AppClient, secret_hash: str | None, usernames: Iterable[str | None]
+) -> None:
+    """SECRET_HASH, for a client that has a secret. Clients differ in which name of the user they
+    hash (the name they signed in with, the internal username, ...), so any of `usernames` is
+    accepted; the error is the one for the first."""
+    error: NotAuthorizedException | None = None
+    for username in dict.fromkeys(name for name in usernames if name) or [""]:
+        try:
+            app_client_verify_secret_hash(client=client, username=username, secret_hash=secret_hash)
+        except NotAuthorizedException as exc:
+            error = error or exc
+        else:
+            return
+    if error is not None:
+        raise error
+
+
+def _user_names(user: PoolUser) -> list[str]:
+    """Every name a client may have hashed into SECRET_HASH for `user`."""
+    return [user.username, str(user.sub), user.email, user.phone_number, user.preferred_username]
+
+
+def _user_resolve(*, client: AppClient, username: str) -> PoolUser | None:
+    """The user `username` names (a username or a sign-in alias). None when there is none and the
+    client hides that (PreventUserExistenceErrors), so the caller answers as for a wrong password.
+    """
+    try:
+        return user_get(pool=client.pool, username=username)
+    except UserNotFoundException:
+        if client.prevent_user_existence_errors == PreventUserExistenceErrors.ENABLED:
+            return None
+        raise
+
+
+def _check_before_password(user: PoolUser) -> None:
+    """States that refuse a sign-in whatever the password."""
+    if not user.enabled:
+        raise NotAuthorizedException(USER_DISABLED)
+    if user.status == UserStatus.RESET_REQUIRED:
+        # An administrator reset (or an import) left no usable password to check.
+        raise PasswordResetRequiredException()
+    lockout_check(user=user)
+
+
+def _check_after_password(user: PoolUser) -> None:
+    """States that are told only to someone who knows the password."""
+    if user.status == UserStatus.UNCONFIRMED:
+        raise UserNotConfirmedException()
+    expires_at = user.temporary_password_expires_at
+    if (
+        user.status == UserStatus.FORCE_CHANGE_PASSWORD
+        and expires_at is not None
+        and expires_at <= timezone.now()
+    ):
+        raise NotAuthorizedException(TEMPORARY_PASSWORD_EXPIRED)
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An open session, as the handler of its challenge receives it."""
+
+    row: AuthSession
+    state: dict[str, Any]
+
+
+def _session_open(
+    *,
+    client: AppClient,
+    user: PoolUser | None,
+    challenge_name: str,
+    admin: bool,
+    state: Mapping[str, Any] | None = None,
+) -> str:
+    token = base64.b64encode(secrets.token_bytes(SESSION_TOKEN_BYTES)).decode("ascii")
+    AuthSession.objects.create(
+        pool_id=client.pool_id,
+        client=client,
+        user=user,
+        session_digest=digest(token, purpose=SESSION_DIGEST_PURPOSE),
+        challenge_name=challenge_name,
+        state_sealed=seal(
+            json.dumps({**(state or {}), "admin": admin}), purpose=SESSION_STATE_PURPOSE
+        ),
+        expires_at=timezone.now() + dt.timedelta(minutes=client.auth_session_validity),
+    )
+    return token
+
+
+def _session_find(*, client: AppClient, token: str, challenge_name: str, admin: bool) -> _Pending:
+    """The open session `token` names, for this client and this kind of call (a session begun by
+    an Admin operation is answered by one, and only by one)."""
+    row = (
+        AuthSession.objects.select_related("user__pool")
+        .filter(session_digest=digest(token, purpose=SESSION_DIGEST_PURPOSE))
+        .first()
+    )
+    if row is None or row.client_id != client.pk:
+        raise NotAuthorizedException(SESSION_INVALID)
+    if row.used_at is not None:
+        raise NotAuthorizedException(SESSION_USED)
+    if row.expires_at <= timezone.now():
+        raise NotAuthorizedException(SESSION_EXPIRED)
+    try:
+        state: dict[str, Any] = json.loads(
+            unseal_str(row.state_sealed, purpose=SESSION_STATE_PURPOSE)
+        )
+    except SealError:
+        raise NotAuthorizedException(SESSION_INVALID) from None
+    if state.get("admin") != admin:
+        raise NotAuthorizedException(SESSION_INVALID)
+    if row.challenge_name != challenge_name:
+        raise InvalidParameterException(
+            f"The session is waiting for an answer to {row.challenge_name}, not {challenge_name}."
+        )
+    return _Pending(row=row, state=state)
+
+
+def _session_consume(pending: _Pending) -> None:
+    """Mark the session used. A conditional update, so of two concurrent answers only one wins."""
+    used = AuthSession.objects.filter(pk=pending.row.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    if not used:
+        raise NotAuthorizedException(SESSION_USED)
+
+
+# --- after the password: the challenges a user may still owe --------------------------------
+
+
+@dataclass(frozen=True)
+class _SignIn:
+    """A user who has proved their password, on the way to tokens."""
+
+    client: AppClient
+    user: PoolUser
+    admin: bool
+
+
+def _schema_required(pool: UserPool) -> list[str]:
+    rows = SchemaAttribute.objects.filter(pool=pool, required=True).exclude(
+        name="sub", is_custom=False
+    )
+    return [row.full_name for row in rows]
+
+
+def _missing_required(user: PoolUser, given: Mapping[str, str]) -> list[str]:
+    return [
+        name
+        for name in _schema_required(user.pool)
+        if not given.get(name) and (name in given or user.attribute_value(name) is None)
+    ]
+
+
+def _readable_attributes(user: PoolUser, client: AppClient) -> dict[str, str]:
+    """The user's attributes the client may read, `sub` left out; without ReadAttributes every
+    attribute but developer-only ones."""
+    names = client.read_attributes or [
+        *STANDARD_ATTRIBUTE_COLUMNS,
+        *(name for name in user.custom_attributes if name.startswith("custom:")),
+    ]
+    values = {name: user.attribute_value(name) for name in names if name != "sub"}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _new_password_challenge(sign_in: _SignIn) -> AuthOutcome | None:
+    """A user with a temporary password chooses their own, and gives any required attribute
+    they lack."""
+    user = sign_in.user
+    if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+        return None
+    session = _session_open(
+        client=sign_in.client, user=user, challenge_name=NEW_PASSWORD_REQUIRED, admin=sign_in.admin
+    )
+    required = [USER_ATTRIBUTE_PREFIX + name for name in _missing_required(user, {})]
+    return AuthOutcome(
+        challenge_name=NEW_PASSWORD_REQUIRED,
+        session=session,
+        challenge_parameters={
+            "USER_ID_FOR_SRP": user.username,
+            "userAttributes": json.dumps(_readable_attributes(user, sign_in.client)),
+            "requiredAttributes": json.dumps(required),
+        },
+    )
+
+
+_AFTER_PASSWORD: tuple[Callable[[_SignIn], AuthOutcome | None], ...] = (_new_password_challenge,)
+
+
+def _signed_in(sign_in: _SignIn) -> AuthOutcome:
+    for step in _AFTER_PASSWORD:
+        outcome = step(sign_in)
+        if outcome is not None:
+            return outcome
+    return AuthOutcome(authentication_result=tokens_issue(user=sign_in.user, client=sign_in.client))
+
+
+def _password_proved(sign_in: _SignIn) -> AuthOutcome:
+    lockout_record_success(user=sign_in.user)
+    _check_after_password(sign_in.user)
+    return _signed_in(sign_in)
+
+
+# --- flows ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Start:
+    client: AppClient
+    flow: str
+    parameters: Mapping[str, str]
+    admin: bool
+
+
+def _start_password(start: _Start) -> AuthOutcome:
+    """USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH: the password itself, checked against the
+    stored hash."""
+    username = _required(start.parameters, "USERNAME")
+    password = _required(start.parameters, "PASSWORD")
+    _secret_hash_check(
+        client=start.client, secret_hash=start.parameters.get("SECRET_HASH"), usernames=[username]
+    )
+    user = _user_resolve(client=start.client, username=username)
+    if user is None:
+        password_check(user=None, password=password)
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    _check_before_password(user)
+    if not password_check(user=user, password=password):
+        lockout_record_failure(user=user)
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    return _password_proved(_SignIn(client=start.client, user=user, admin=start.admin))
+
+
+def _srp_decoy(*, pool: UserPool, username: str) -> tuple[str, str, int]:
+    """USER_ID_FOR_SRP, salt and verifier for a user who does not exist (or has no verifier yet):
+    derived from a server secret and the name, so that asking twice gets the same salt, and
+    indistinguishable from a real user's without that secret. No password matches them."""
+    seed = digest(f"{pool.pool_id}/{pool.normalize_username(username)}", purpose=SRP_DECOY_PURPOSE)
+    material = hashlib.shake_256(bytes.fromhex(seed)).digest(SALT_BYTES + N_BYTES + 16)
+    salt = int.from_bytes(material[:SALT_BYTES], "big")
+    verifier = int.from_bytes(material[SALT_BYTES : SALT_BYTES + N_BYTES], "big") % N
+    # Pools that sign in with an email or phone number give every user a UUID as username.
+    user_id = (
+        str(uuid.UUID(bytes=material[-16:], version=4)) if pool.username_attributes else username
+    )
+    return user_id, pad_hex(salt), verifier
+
+
+def _srp_material(
+    *, client: AppClient, user: PoolUser | None, username: str
+) -> tuple[str, str, int]:
+    """USER_ID_FOR_SRP, SALT and the verifier for the PASSWORD_VERIFIER challenge."""
+    if user is None or not user.srp_verifier_sealed:
+        user_id, salt_hex, verifier = _srp_decoy(pool=client.pool, username=username)
+        return (user.username if user else user_id), salt_hex, verifier
+    verifier = int(unseal_str(user.srp_verifier_sealed, purpose=SRP_VERIFIER_PURPOSE), 16)
+    return user.username, user.srp_salt, verifier
+
+
+def _start_srp(start: _Start) -> AuthOutcome:
+    """USER_SRP_AUTH: answer the client's A with B, the salt and a SECRET_BLOCK to sign."""
+    username = _required(start.parameters, "USERNAME")
+    srp_a = _required(start.parameters, "SRP_A")
+    _secret_hash_check(
+        client=start.client, secret_hash=start.parameters.get("SECRET_HASH"), usernames=[username]
+    )
+    try:
+        public_a = int(srp_a, 16)
+    except ValueError:
+        raise InvalidParameterException("SRP_A must be a hexadecimal number.") from None
+    if not srp_public_a_valid(public_a):
+        raise InvalidParameterException("SRP_A is not a valid SRP value.")
+    user = _user_resolve(client=start.client, username=username)
+    if user is not None:
+        _check_before_password(user)
+    user_id, salt_hex, verifier = _srp_material(client=start.client, user=user, username=username)
+    private_b = srp_private_b_new()
+    public_b = srp_public_b(verifier=verifier, private_b=private_b)
+    while public_b == 0:  # SRP-6a forbids B = 0 mod N; another b fixes it
+        private_b = srp_private_b_new()
+        public_b = srp_public_b(verifier=verifier, private_b=private_b)
+    session = _session_open(
+        client=start.client,
+        user=user,
+        challenge_name=PASSWORD_VERIFIER,
+        admin=start.admin,
+        state={
+            "username": username,
+            "user_id": user_id,
+            "a": f"{public_a:x}",
+            "b": f"{private_b:x}",
+            "B": f"{public_b:x}",
+        },
+    )
+    return AuthOutcome(
+        challenge_name=PASSWORD_VERIFIER,
+        session=session,
+        challenge_parameters={
+            "SALT": salt_hex,
+            "SRP_B": f"{public_b:x}",
+            "SECRET_BLOCK": session,
+            "USERNAME": user_id,
+            "USER_ID_FOR_SRP": user_id,
+        },
+    )
+
+
+def _start_refresh(start: _Start) -> AuthOutcome:
+    """REFRESH_TOKEN_AUTH / REFRESH_TOKEN: new ID and access tokens for the same sign-in."""
+    refresh_token = _required(start.parameters, "REFRESH_TOKEN")
+    owner = (
+        RefreshToken.objects.select_related("user")
+        .filter(token_digest=digest(refresh_token, purpose=REFRESH_TOKEN_DIGEST_PURPOSE))
+        .first()
+    )
+    # Cognito hashes the internal username here; clients often hash the name they signed in with.
+    names = [start.parameters.get("USERNAME"), *(_user_names(owner.user) if owner else [])]
+    _secret_hash_check(
+        client=start.client, secret_hash=start.parameters.get("SECRET_HASH"), usernames=names
+    )
+    return AuthOutcome(
+        authentication_result=refresh_token_redeem(
+            client=start.client, refresh_token=refresh_token, rotate=False
+        )
+    )
+
+
+def _start_not_available(start: _Start) -> AuthOutcome:
+    raise UnsupportedOperationException(
+        f"The {start.flow} flow is not available on this server yet."
+    )
+
+
+@dataclass(frozen=True)
+class _Flow:
+    start: Callable[[_Start], AuthOutcome]
+    # The ExplicitAuthFlows values that enable the flow.
+    enabled_by: frozenset[str]
+    initiate: bool = True  # InitiateAuth accepts it
+    admin_initiate: bool = True  # AdminInitiateAuth accepts it
+    # Before ALLOW_* names existed, SRP and refresh needed no switch (unless custom auth only).
+    legacy_default: bool = False
+
+
+_PASSWORD_ADMIN = _Flow(
+    _start_password,
+    frozenset({"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"}),
+    initiate=False,
+)
+_REFRESH = _Flow(_start_refresh, frozenset({"ALLOW_REFRESH_TOKEN_AUTH"}), legacy_default=True)
+_FLOWS: dict[str, _Flow] = {
+    "USER_PASSWORD_AUTH": _Flow(
+        _start_password,
+        frozenset({"ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"}),
+        admin_initiate=False,
+    ),
+    "ADMIN_USER_PASSWORD_AUTH": _PASSWORD_ADMIN,
+    "ADMIN_NO_SRP_AUTH": _PASSWORD_ADMIN,
+    "USER_SRP_AUTH": _Flow(_start_srp, frozenset({"ALLOW_USER_SRP_AUTH"}), legacy_default=True),
+    "REFRESH_TOKEN_AUTH": _REFRESH,
+    "REFRESH_TOKEN": _REFRESH,
+    "CUSTOM_AUTH": _Flow(
+        _start_not_available, frozenset({"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"})
+    ),
+    "USER_AUTH": _Flow(_start_not_available, frozenset({"ALLOW_USER_AUTH"})),
+}
+
+
+def _flow_enabled(client: AppClient, spec: _Flow, flow: str) -> bool:
+    explicit = set(client.explicit_auth_flows)
+    if explicit & spec.enabled_by:
+        return True
+    legacy_client = LEGACY_AUTH_FLOWS.issuperset(explicit)
+    custom_only = "CUSTOM_AUTH_FLOW_ONLY" in explicit
+    return spec.legacy_default and legacy_client and not (custom_only and flow == "USER_SRP_AUTH")
+
+
+def auth_initiate(
+    *,
+    client: AppClient,
+    flow: str,
+    parameters: Mapping[str, str],
+    admin: bool,
+    client_metadata: Mapping[str, str] | None = None,
+) -> AuthOutcome:
+    """InitiateAuth (`admin` False) or AdminInitiateAuth (`admin` True) with `flow` and its
+    AuthParameters. `client_metadata` is for Lambda triggers, which this server does not run."""
+    spec = _FLOWS.get(flow)
+    if spec is None:
+        raise InvalidParameterException(f"{flow} is not a valid AuthFlow.")
+    if not (spec.admin_initiate if admin else spec.initiate):
+        raise InvalidParameterException("Initiate Auth method not supported.")
+    if not _flow_enabled(client, spec, flow):
+        raise InvalidParameterException(f"{flow} flow not enabled for this client")
+    return spec.start(_Start(client=client, flow=flow, parameters=parameters, admin=admin))
+
+
+# --- challenges -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Answer:
+    client: AppClient
+    session: str | None
+    responses: Mapping[str, str]
+    admin: bool
+
+
+def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
+    """PASSWORD_VERIFIER: check the client's proof that it knows the password behind the
+    verifier. The session is used up whatever the outcome: b is never used twice."""
+    responses = answer.responses
+    username = _required(responses, "USERNAME")
+    secret_block = _required(responses, "PASSWORD_CLAIM_SECRET_BLOCK")
+    signature = _required(responses, "PASSWORD_CLAIM_SIGNATURE")
+    timestamp = _required(responses, "TIMESTAMP")
+    if answer.session is not None and answer.session != secret_block:
+        raise NotAuthorizedException(SESSION_INVALID)
+    pending = _session_find(
+        client=answer.client,
+        token=secret_block,
+        challenge_name=PASSWORD_VERIFIER,
+        admin=answer.admin,
+    )
+    _session_consume(pending)
+    state, user = pending.state, pending.row.user
+    _secret_hash_check(
+        client=answer.client,
+        secret_hash=responses.get("SECRET_HASH"),
+        usernames=[
+            username,
+            state["username"],
+            state["user_id"],
+            *(_user_names(user) if user else []),
+        ],
+    )
+    normalize = answer.client.pool.normalize_username
+    if normalize(username) not in {normalize(state["user_id"]), normalize(state["username"])}:
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    if user is not None:
+        # The user may have been disabled or locked out since the challenge was sent.
+        _check_before_password(user)
+    _user_id, _salt, verifier = _srp_material(
+        client=answer.client, user=user, username=state["username"]
+    )
+    key = srp_session_key(
+        verifier=verifier,
+        public_a=int(state["a"], 16),
+        public_b=int(state["B"], 16),
+        private_b=int(state["b"], 16),
+    )
+    expected = (
+        srp_claim_signature(
+            key=key,
+            pool_name=srp_pool_name(answer.client.pool.pool_id),
+            user_id_for_srp=state["user_id"],
+            secret_block=base64.b64decode(secret_block),
+            timestamp=timestamp,
+        )
+        if key is not None
+        else ""
+    )
+    if user is None or not hmac.compare_digest(expected.encode(), signature.encode()):
+        if user is not None:
+            lockout_record_failure(user=user)
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    return _password_proved(_SignIn(client=answer.client, user=user, admin=answer.admin))
+
+
+def _answer_new_password(answer: _Answer) -> AuthOutcome:
+    """NEW_PASSWORD_REQUIRED: the user's own password replaces the temporary one, with any
+    attributes given as `userAttributes.<name>`; the user is then CONFIRMED. A refused password
+    or attribute leaves the session open, so the user can try again."""
+    responses = answer.responses
+    if not answer.session:
+        raise InvalidParameterException("Missing required parameter Session")
+    new_password = _required(responses, "NEW_PASSWORD")
+    username = _required(responses, "USERNAME")
+    pending = _session_find(
+        client=answer.client,
+        token=answer.session,
+        challenge_name=NEW_PASSWORD_REQUIRED,
+        admin=answer.admin,
+    )
+    user = pending.row.user
+    if user is None:
+        raise NotAuthorizedException(SESSION_INVALID)
+    names = _user_names(user)
+    _secret_hash_check(
+        client=answer.client, secret_hash=responses.get("SECRET_HASH"), usernames=[username, *names]
+    )
+    if user.pool.normalize_username(username) not in {
+        user.pool.normalize_username(name) for name in names if name
+    }:
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    if not user.enabled:
+        raise NotAuthorizedException(USER_DISABLED)
+    if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+        # An administrator set a password meanwhile: this challenge no longer applies.
+        raise NotAuthorizedException(SESSION_INVALID)
+    password_validate(pool=user.pool, password=new_password)
+    attributes = {
+        name.removeprefix(USER_ATTRIBUTE_PREFIX): value
+        for name, value in responses.items()
+        if name.startswith(USER_ATTRIBUTE_PREFIX)
+    }
+    app_client_check_write_attributes(client=answer.client, names=attributes)
+    attributes_validate(pool=user.pool, attributes=attributes, creating=False, admin=False)
+    missing = _missing_required(user, attributes)
+    if missing:
+        raise InvalidParameterException(
+            f"Invalid attributes given, {' and '.join(missing)} is missing"
+        )
+    with transaction.atomic():
+        _session_consume(pending)
+        if attributes:
+            user_update_attributes(user=user, attributes=attributes)
+        fields = password_assign(user=user, password=new_password)
+        user.status = UserStatus.CONFIRMED
+        user.temporary_password_expires_at = None
+        user.save(update_fields=[*fields, "status", "temporary_password_expires_at", "updated_at"])
+    return _signed_in(_SignIn(client=answer.client, user=user, admin=answer.admin))
+
+
+_CHALLENGES: dict[str, Callable[[_Answer], AuthOutcome]] = {
+    PASSWORD_VERIFIER: _answer_password_verifier,
+    NEW_PASSWORD_REQUIRED: _answer_new_password,
+}
+
+
+def auth_respond(
+    *,
+    client: AppClient,
+    challenge_name: str,
+    session: str | None,
+    responses: Mapping[str, str],
+    admin: bool,
+) -> AuthOutcome:
+    """RespondToAuthChallenge (`admin` False) or AdminRespondToAuthChallenge (`admin` True)."""
+    handler = _CHALLENGES.get(challenge_name)
+    if handler is None:
+        raise UnsupportedOperationException(
+            f"The {challenge_name} challenge is not available on this server yet."
+        )
+    return handler(_Answer(client=client, session=session, responses=responses, admin=admin))

@@ -1,0 +1,285 @@
+"""Verification codes: issued, sent, checked and used up, as Cognito handles them.
+
+A code is six digits from `secrets`, stored only as a keyed digest, valid 24 hours (sign-up,
+attribute verification) or one hour (forgot password). Only the newest code of a purpose is live:
+issuing one replaces the older ones. A code that has been tried wrong `MAX_FAILED_ATTEMPTS` times
+stops working, so guessing one is bounded per code as well as by the hourly limits (`limits.py`).
+
+Codes go out through `delivery.message_send` with the pool's verification templates, once the
+transaction that issued them commits; a code is never logged, and the callbacks that carry one are
+closures, whose repr does not show it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import secrets
+import string
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cognitoadmin.crypto import digest
+from cognitoadmin.errors import ServiceError
+from pools.errors import (
+    CodeMismatchException,
+    ExpiredCodeException,
+    InvalidParameterException,
+)
+from pools.models import AppClient, CodePurpose, PoolUser, UserPool, VerificationCode
+from pools.services.attributes import is_email, is_phone_number
+from pools.services.delivery import (
+    ATTRIBUTE_FOR_MEDIUM,
+    Medium,
+    code_delivery_details,
+    message_send,
+    placeholders_fill,
+)
+
+CODE_VALIDITY: dict[str, dt.timedelta] = {
+    CodePurpose.SIGN_UP: dt.timedelta(hours=24),
+    CodePurpose.VERIFY_EMAIL: dt.timedelta(hours=24),
+    CodePurpose.VERIFY_PHONE_NUMBER: dt.timedelta(hours=24),
+    CodePurpose.FORGOT_PASSWORD: dt.timedelta(hours=1),
+}
+MAX_FAILED_ATTEMPTS = 5
+DIGEST_PURPOSE = "verification_code"
+
+MEDIUM_FOR_ATTRIBUTE: dict[str, Medium] = {"email": "EMAIL", "phone_number": "SMS"}
+VERIFY_PURPOSE_FOR_ATTRIBUTE: dict[str, CodePurpose] = {
+    "email": CodePurpose.VERIFY_EMAIL,
+    "phone_number": CodePurpose.VERIFY_PHONE_NUMBER,
+}
+
+# Cognito's messages when the pool sets no VerificationMessageTemplate.
+DEFAULT_EMAIL_SUBJECT = "Your verification code"
+DEFAULT_MESSAGE = "Your verification code is {####}."
+DEFAULT_LINK_SUBJECT = "Your verification link"
+DEFAULT_LINK_MESSAGE = (
+    "Please click the link below to verify your email address. {##Verify Email##}"
+)
+_LINK_PLACEHOLDER = re.compile(r"\{##(.*?)##\}", re.DOTALL)
+
+# Where recovery may send a code when the pool sets no AccountRecoverySetting: Cognito's legacy
+# behaviour, a verified phone number first, else a verified email.
+_LEGACY_RECOVERY = ("verified_phone_number", "verified_email")
+_RECOVERY_ATTRIBUTE = {"verified_email": "email", "verified_phone_number": "phone_number"}
+NO_RECOVERY_DESTINATION = (
+    "Cannot reset password for the user as there is no registered/verified email or phone_number"
+)
+
+
+def _code_digest(*, user: PoolUser, purpose: CodePurpose, code: str) -> str:
+    # An attribute-verification code is bound to the address it was sent to: once the address
+    # changes, the code cannot verify the new one.
+    address = {
+        CodePurpose.VERIFY_EMAIL: user.email,
+        CodePurpose.VERIFY_PHONE_NUMBER: user.phone_number,
+    }.get(purpose, "")
+    return digest(f"{purpose}:{user.sub}:{address}:{code}", purpose=DIGEST_PURPOSE)
+
+
+@transaction.atomic
+def code_issue(*, user: PoolUser, purpose: CodePurpose) -> str:
+    """A new code for `purpose`; older codes of the same purpose stop working."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    VerificationCode.objects.filter(user=user, purpose=purpose).delete()
+    VerificationCode.objects.create(
+        pool_id=user.pool_id,
+        user=user,
+        purpose=purpose,
+        code_digest=_code_digest(user=user, purpose=purpose, code=code),
+        expires_at=timezone.now() + CODE_VALIDITY[purpose],
+    )
+    return code
+
+
+def _refusal(row: VerificationCode, *, expected: str) -> ServiceError | None:
+    if (
+        row.used_at is not None
+        or row.failed_attempts >= MAX_FAILED_ATTEMPTS
+        or row.expires_at <= timezone.now()
+    ):
+        return ExpiredCodeException()
+    if not secrets.compare_digest(row.code_digest, expected):
+        return CodeMismatchException()
+    return None
+
+
+@contextmanager
+def code_check(*, user: PoolUser, purpose: CodePurpose, code: str) -> Iterator[None]:
+    """Check `code` and use it up for what the `with` block does, in one transaction:
+
+        with code_check(user=user, purpose=CodePurpose.SIGN_UP, code=code):
+            ...  # act on the code
+
+    A code is used once: a concurrent request with the same code waits for the row lock and then
+    finds it used. If the block raises, the code stays unused (the request can be retried). A wrong
+    code raises CodeMismatchException and counts against the code; a used, replaced, expired or
+    too often mistyped code raises ExpiredCodeException, which tells the user to ask for a new one.
+
+    Call it outside any transaction: the count of wrong tries is committed before the error is
+    raised, so that a failing request cannot roll it back.
+    """
+    expected = _code_digest(user=user, purpose=purpose, code=code)
+    with transaction.atomic():
+        row = (
+            VerificationCode.objects.select_for_update()
+            .filter(user=user, purpose=purpose)
+            .order_by("-id")
+            .first()
+        )
+        if row is None:
+            refusal: ServiceError = ExpiredCodeException()
+        else:
+            found = _refusal(row, expected=expected)
+            if found is None:
+                row.used_at = timezone.now()
+                row.save(update_fields=["used_at"])
+                yield
+                return
+            refusal = found
+            if isinstance(refusal, CodeMismatchException):
+                VerificationCode.objects.filter(pk=row.pk).update(
+                    failed_attempts=F("failed_attempts") + 1
+                )
+    raise refusal
+
+
+def code_check_simulated(*, pool: UserPool, username: str, code: str) -> NoReturn:
+    """The answer to a code for a user that does not exist (PreventUserExistenceErrors): a digest
+    computed as for a real user, then CodeMismatchException, as a wrong code would get."""
+    digest(f"{pool.pool_id}:{username}:{code}", purpose=DIGEST_PURPOSE)
+    raise CodeMismatchException()
+
+
+# --- where a code goes ---------------------------------------------------------------------------
+
+
+def code_medium_for_sign_up(*, user: PoolUser) -> Medium | None:
+    """Where a sign-up code goes: the phone number when the pool verifies phone numbers
+    automatically and the user has one (with both attributes auto-verified Cognito verifies only
+    the phone), else the email if that is auto-verified; None when neither applies, and then no
+    code is sent and the user stays unconfirmed until an administrator confirms them."""
+    for attribute in ("phone_number", "email"):
+        if attribute in user.pool.auto_verified_attributes and getattr(user, attribute):
+            return MEDIUM_FOR_ATTRIBUTE[attribute]
+    return None
+
+
+def code_medium_for_recovery(*, user: PoolUser) -> Medium:
+    """Where a password-reset code goes: the first of the pool's recovery mechanisms (stored in
+    priority order) for which the user has a verified address. `admin_only` recovery gives none."""
+    names = [m["Name"] for m in user.pool.account_recovery_mechanisms] or _LEGACY_RECOVERY
+    for name in names:
+        attribute = _RECOVERY_ATTRIBUTE.get(name)
+        if attribute and getattr(user, attribute) and getattr(user, f"{attribute}_verified"):
+            return MEDIUM_FOR_ATTRIBUTE[attribute]
+    raise InvalidParameterException(NO_RECOVERY_DESTINATION)
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def _confirmation_link(*, client: AppClient, user: PoolUser, code: str) -> str:
+    query = urlencode(
+        {"client_id": client.client_id, "user_name": user.username, "confirmation_code": code}
+    )
+    return f"{settings.COGNITOADMIN_PUBLIC_URL}/confirmUser?{query}"
+
+
+def _message(
+    *, user: PoolUser, purpose: CodePurpose, medium: Medium, code: str, client: AppClient | None
+) -> tuple[str, str]:
+    """Subject and body from the pool's verification templates, or Cognito's defaults.
+
+    CONFIRM_WITH_LINK applies to sign-up emails only: each `{##text##}` becomes a link to the
+    hosted confirmation page, which carries the code. Every other message carries the code.
+    """
+    pool = user.pool
+    if medium == "SMS":
+        template = pool.sms_verification_message or DEFAULT_MESSAGE
+        return "", placeholders_fill(message=template, username=user.username, code=code)
+    options: dict[str, Any] = pool.verification_message_template
+    if (
+        purpose == CodePurpose.SIGN_UP
+        and client is not None
+        and options.get("DefaultEmailOption") == "CONFIRM_WITH_LINK"
+    ):
+        href = html.escape(_confirmation_link(client=client, user=user, code=code))
+        body = _LINK_PLACEHOLDER.sub(
+            lambda m: f'<a href="{href}">{m.group(1)}</a>',
+            options.get("EmailMessageByLink") or DEFAULT_LINK_MESSAGE,
+        )
+        return options.get("EmailSubjectByLink") or DEFAULT_LINK_SUBJECT, body
+    template = pool.email_verification_message or DEFAULT_MESSAGE
+    return (
+        pool.email_verification_subject or DEFAULT_EMAIL_SUBJECT,
+        placeholders_fill(message=template, username=user.username, code=code),
+    )
+
+
+def code_send(
+    *, user: PoolUser, purpose: CodePurpose, medium: Medium, client: AppClient | None
+) -> dict[str, Any]:
+    """Issue a code for `purpose` and send it to `user` by `medium` when the transaction commits
+    (a request that fails sends nothing); returns the CodeDeliveryDetails. `client` is the app
+    client the request came through, which a sign-up confirmation link names."""
+    code = code_issue(user=user, purpose=purpose)
+    subject, body = _message(user=user, purpose=purpose, medium=medium, code=code, client=client)
+
+    def send() -> None:
+        message_send(user=user, medium=medium, subject=subject, body=body)
+
+    transaction.on_commit(send)
+    return code_delivery_details(
+        medium=medium, destination=getattr(user, ATTRIBUTE_FOR_MEDIUM[medium])
+    )
+
+
+# --- answers for users that do not exist (PreventUserExistenceErrors) ----------------------------
+
+
+def _simulated_destination(*, pool: UserPool, username: str, medium: Medium) -> str:
+    """An address a user of that name could have: the name itself when it is one (email or phone
+    sign-in), else one derived from the name, so that asking twice gives the same answer."""
+    if (medium == "EMAIL" and is_email(username)) or (
+        medium == "SMS" and is_phone_number(username)
+    ):
+        return username
+    seed = digest(
+        f"{pool.pool_id}:{pool.normalize_username(username)}", purpose="simulated_destination"
+    )
+    if medium == "EMAIL":
+        letters = string.ascii_lowercase
+        return f"{letters[int(seed[:2], 16) % 26]}@{letters[int(seed[2:4], 16) % 26]}.com"
+    return "+1" + "".join(str(int(c, 16) % 10) for c in seed[4:14])
+
+
+def code_delivery_simulated(
+    *, pool: UserPool, username: str, purpose: CodePurpose
+) -> dict[str, Any]:
+    """The CodeDeliveryDetails a real user of that name would plausibly get for `purpose`
+    (SIGN_UP or FORGOT_PASSWORD), without sending anything."""
+    if purpose == CodePurpose.FORGOT_PASSWORD and pool.account_recovery_mechanisms:
+        first = pool.account_recovery_mechanisms[0]["Name"]
+        if first == "admin_only":
+            raise InvalidParameterException(NO_RECOVERY_DESTINATION)
+        phone = first == "verified_phone_number"
+    else:
+        # Sign-up codes, and legacy recovery (a verified phone first): a phone number is what a
+        # user has verified when the pool verifies phone numbers.
+        phone = "phone_number" in pool.auto_verified_attributes
+    medium: Medium = "SMS" if phone else "EMAIL"
+    return code_delivery_details(
+        medium=medium,
+        destination=_simulated_destination(pool=pool, username=username, medium=medium),
+    )

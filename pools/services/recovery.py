@@ -1,0 +1,112 @@
+"""Self-service password recovery: ForgotPassword and ConfirmForgotPassword.
+
+A reset code (valid one hour) goes to the first verified email or phone number the pool's
+AccountRecoverySetting allows; the code and a new password that meets the policy make the user
+CONFIRMED and end every session signed in with the old password. Users whose password an
+administrator reset (RESET_REQUIRED) finish here too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from pools.errors import NotAuthorizedException
+from pools.models import AppClient, CodePurpose, PoolUser, UserStatus
+from pools.services.codes import (
+    code_check,
+    code_check_simulated,
+    code_delivery_simulated,
+    code_medium_for_recovery,
+    code_send,
+)
+from pools.services.limits import LimitedAction, attempt_record
+from pools.services.passwords import password_assign, password_validate
+from pools.services.signup import (
+    client_request_validate,
+    unknown_user_check,
+    user_for_client_request,
+)
+from pools.services.tokens import user_tokens_revoke
+
+# UNCONFIRMED users may recover too: a code to a verified address proves the same as a sign-up
+# code would. Users who never chose a password (FORCE_CHANGE_PASSWORD) or have none here
+# (EXTERNAL_PROVIDER) may not.
+_RECOVERABLE = (UserStatus.CONFIRMED, UserStatus.RESET_REQUIRED, UserStatus.UNCONFIRMED)
+
+
+def _recoverable_check(user: PoolUser) -> None:
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    if user.status not in _RECOVERABLE:
+        raise NotAuthorizedException("User password cannot be reset in the current state.")
+
+
+@transaction.atomic
+def password_forgot(
+    *, client: AppClient, username: str, secret_hash: str | None = None
+) -> dict[str, Any]:
+    """ForgotPassword: a reset code to the user's recovery address; returns its
+    CodeDeliveryDetails. Without a verified address the pool's recovery may use,
+    InvalidParameterException."""
+    client_request_validate(
+        "ForgotPassword", client=client, username=username, secret_hash=secret_hash
+    )
+    pool = client.pool
+    user = user_for_client_request(client=client, username=username)
+    attempt_record(action=LimitedAction.FORGOT_PASSWORD, pool=pool, user=user, username=username)
+    if user is None:
+        unknown_user_check(client=client)
+        return {
+            "CodeDeliveryDetails": code_delivery_simulated(
+                pool=pool, username=username, purpose=CodePurpose.FORGOT_PASSWORD
+            )
+        }
+    _recoverable_check(user)
+    medium = code_medium_for_recovery(user=user)
+    return {
+        "CodeDeliveryDetails": code_send(
+            user=user, purpose=CodePurpose.FORGOT_PASSWORD, medium=medium, client=client
+        )
+    }
+
+
+def password_forgot_confirm(
+    *,
+    client: AppClient,
+    username: str,
+    code: str,
+    password: str,
+    secret_hash: str | None = None,
+) -> None:
+    """ConfirmForgotPassword: the reset code and a new password. The user becomes CONFIRMED and
+    their refresh and access tokens are revoked.
+
+    Not one transaction: a wrong code must count even though the request fails (`code_check`).
+    """
+    client_request_validate(
+        "ConfirmForgotPassword",
+        client=client,
+        username=username,
+        secret_hash=secret_hash,
+        ConfirmationCode=code,
+        Password=password,
+    )
+    pool = client.pool
+    # The policy does not depend on the user, so checking it first reveals nothing.
+    password_validate(pool=pool, password=password)
+    user = user_for_client_request(client=client, username=username)
+    attempt_record(
+        action=LimitedAction.CONFIRM_FORGOT_PASSWORD, pool=pool, user=user, username=username
+    )
+    if user is None:
+        unknown_user_check(client=client)
+        code_check_simulated(pool=pool, username=username, code=code)
+    _recoverable_check(user)
+    with code_check(user=user, purpose=CodePurpose.FORGOT_PASSWORD, code=code):
+        fields = password_assign(user=user, password=password)
+        user.status = UserStatus.CONFIRMED
+        user.temporary_password_expires_at = None
+        user.save(update_fields=[*fields, "status", "temporary_password_expires_at", "updated_at"])
+        user_tokens_revoke(user=user)

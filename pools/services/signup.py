@@ -1,0 +1,203 @@
+"""Self-service sign-up: SignUp, ConfirmSignUp and ResendConfirmationCode.
+
+These operations are unsigned: the app client (and, when it has one, its secret hash) is the only
+credential. A signed-up user is UNCONFIRMED until the code sent to the attribute the pool verifies
+automatically comes back; confirming verifies that attribute too. A pool that verifies nothing
+automatically sends no code, and its users wait for AdminConfirmSignUp, as in Cognito.
+
+With PreventUserExistenceErrors ENABLED on the client, a name that names nobody gets the answers a
+real user could get (a plausible delivery, a wrong code), after the same checks and limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from cognitoadmin.awsmodel import service_model, validate_input
+from pools.errors import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    UserNotFoundException,
+)
+from pools.models import AppClient, CodePurpose, PoolUser, PreventUserExistenceErrors, UserStatus
+from pools.selectors import user_get
+from pools.services.attributes import attributes_validate
+from pools.services.clients import app_client_check_write_attributes, app_client_verify_secret_hash
+from pools.services.codes import (
+    code_check,
+    code_check_simulated,
+    code_delivery_simulated,
+    code_medium_for_sign_up,
+    code_send,
+)
+from pools.services.delivery import ATTRIBUTE_FOR_MEDIUM
+from pools.services.limits import LimitedAction, attempt_record
+from pools.services.passwords import password_validate
+from pools.services.users import (
+    user_check_confirmable,
+    user_confirm_sign_up,
+    user_insert,
+    user_verify_attribute,
+)
+
+# Cognito's UserNotFoundException message for the client-addressed operations.
+UNKNOWN_USER_MESSAGE = "Username/client id combination not found."
+
+
+def client_request_validate(
+    operation: str, *, client: AppClient, username: str, secret_hash: str | None, **members: Any
+) -> None:
+    """Check a client-addressed request (ClientId, Username, SecretHash and `members`) against
+    botocore's model, then the client's secret hash. Shared by the sign-up and recovery
+    operations, which are all addressed this way."""
+    params: dict[str, Any] = {"ClientId": client.client_id, "Username": username, **members}
+    if secret_hash is not None:
+        params["SecretHash"] = secret_hash
+    validate_input(service_model("cognito-idp").operation_model(operation), params)
+    app_client_verify_secret_hash(client=client, username=username, secret_hash=secret_hash)
+
+
+def user_for_client_request(*, client: AppClient, username: str) -> PoolUser | None:
+    """The user `username` names in the client's pool (username, sign-in attribute or verified
+    alias), or None: the caller decides how an unknown user is answered."""
+    try:
+        return user_get(pool=client.pool, username=username)
+    except UserNotFoundException:
+        return None
+
+
+def unknown_user_check(*, client: AppClient) -> None:
+    """A request named nobody: UserNotFoundException, with Cognito's message, unless the client
+    hides user existence (PreventUserExistenceErrors ENABLED) and the caller simulates an answer."""
+    if client.prevent_user_existence_errors != PreventUserExistenceErrors.ENABLED:
+        raise UserNotFoundException(UNKNOWN_USER_MESSAGE)
+
+
+def _attribute_list(attributes: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Name": name, "Value": value} for name, value in attributes.items()]
+
+
+@transaction.atomic
+def sign_up(
+    *,
+    client: AppClient,
+    username: str,
+    password: str,
+    attributes: Mapping[str, str],
+    validation_data: Mapping[str, str] | None = None,
+    secret_hash: str | None = None,
+) -> dict[str, Any]:
+    """SignUp: an UNCONFIRMED user, and a code sent to the attribute the pool verifies
+    automatically. Returns SignUp's output (UserConfirmed, CodeDeliveryDetails, UserSub).
+
+    `validation_data` is checked for shape only: it exists for a PreSignUp Lambda trigger, which
+    this server does not run.
+    """
+    members: dict[str, Any] = {"Password": password, "UserAttributes": _attribute_list(attributes)}
+    if validation_data is not None:
+        members["ValidationData"] = _attribute_list(validation_data)
+    client_request_validate(
+        "SignUp", client=client, username=username, secret_hash=secret_hash, **members
+    )
+    pool = client.pool
+    if pool.allow_admin_create_user_only:
+        raise NotAuthorizedException("SignUp is not permitted for this user pool")
+    app_client_check_write_attributes(client=client, names=attributes.keys())
+    values = attributes_validate(pool=pool, attributes=attributes, creating=True, admin=False)
+    password_validate(pool=pool, password=password)
+    user = user_insert(
+        pool=pool,
+        username=username,
+        values=values,
+        password=password,
+        status=UserStatus.UNCONFIRMED,
+    )
+    result: dict[str, Any] = {"UserConfirmed": False, "UserSub": str(user.sub)}
+    medium = code_medium_for_sign_up(user=user)
+    if medium is not None:
+        result["CodeDeliveryDetails"] = code_send(
+            user=user, purpose=CodePurpose.SIGN_UP, medium=medium, client=client
+        )
+    return result
+
+
+def sign_up_confirm(
+    *,
+    client: AppClient,
+    username: str,
+    code: str,
+    secret_hash: str | None = None,
+    force_alias_creation: bool = False,
+) -> None:
+    """ConfirmSignUp: the code from SignUp (or ResendConfirmationCode) makes the user CONFIRMED
+    and verifies the attribute it was sent to. If that attribute is another user's verified
+    alias, AliasExistsException, unless `force_alias_creation` moves the alias to this user.
+
+    Not one transaction: a wrong code must count even though the request fails (`code_check`).
+    """
+    client_request_validate(
+        "ConfirmSignUp",
+        client=client,
+        username=username,
+        secret_hash=secret_hash,
+        ConfirmationCode=code,
+        ForceAliasCreation=force_alias_creation,
+    )
+    user = user_for_client_request(client=client, username=username)
+    attempt_record(
+        action=LimitedAction.CONFIRM_SIGN_UP, pool=client.pool, user=user, username=username
+    )
+    if user is None:
+        unknown_user_check(client=client)
+        code_check_simulated(pool=client.pool, username=username, code=code)
+    user_check_confirmable(user=user)
+    with code_check(user=user, purpose=CodePurpose.SIGN_UP, code=code):
+        user_confirm_sign_up(user=user)
+        # The code went where the sign-up rule sends it, and it came back from there.
+        medium = code_medium_for_sign_up(user=user)
+        if medium is not None:
+            user_verify_attribute(
+                user=user,
+                attribute=ATTRIBUTE_FOR_MEDIUM[medium],
+                force_alias_creation=force_alias_creation,
+            )
+
+
+@transaction.atomic
+def confirmation_code_resend(
+    *, client: AppClient, username: str, secret_hash: str | None = None
+) -> dict[str, Any]:
+    """ResendConfirmationCode: a new sign-up code (the previous one stops working)."""
+    client_request_validate(
+        "ResendConfirmationCode", client=client, username=username, secret_hash=secret_hash
+    )
+    pool = client.pool
+    if not {"email", "phone_number"} & set(pool.auto_verified_attributes):
+        raise InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
+    user = user_for_client_request(client=client, username=username)
+    attempt_record(
+        action=LimitedAction.RESEND_CONFIRMATION_CODE, pool=pool, user=user, username=username
+    )
+    if user is None:
+        unknown_user_check(client=client)
+        return {
+            "CodeDeliveryDetails": code_delivery_simulated(
+                pool=pool, username=username, purpose=CodePurpose.SIGN_UP
+            )
+        }
+    if user.status != UserStatus.UNCONFIRMED:
+        raise InvalidParameterException("User is already confirmed.")
+    medium = code_medium_for_sign_up(user=user)
+    if medium is None:
+        raise InvalidParameterException(
+            "Cannot resend codes. The user has no email or phone number that the user pool "
+            "verifies automatically."
+        )
+    return {
+        "CodeDeliveryDetails": code_send(
+            user=user, purpose=CodePurpose.SIGN_UP, medium=medium, client=client
+        )
+    }
