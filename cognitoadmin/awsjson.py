@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.model import OperationModel
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 
@@ -22,6 +23,7 @@ from cognitoadmin.awsmodel import (
     is_unsigned,
     service_model,
     validate_input,
+    validate_output,
 )
 from cognitoadmin.errors import ServiceError, as_service_error, aws_error_response, request_id
 
@@ -60,6 +62,7 @@ class Operation:
     name: str
     handler: Handler
     model: OperationModel = field(repr=False)
+    relaxed_patterns: frozenset[str] = frozenset()
 
     @property
     def signed(self) -> bool:
@@ -69,15 +72,27 @@ class Operation:
 REGISTRY: dict[tuple[str, str], Operation] = {}
 
 
-def operation(name: str, *, service: str = "cognito-idp") -> Callable[[Handler], Handler]:
-    """Register `handler` for `service`'s operation `name`; botocore's model must know it."""
+def operation(
+    name: str, *, service: str = "cognito-idp", relaxed_patterns: Iterable[str] = ()
+) -> Callable[[Handler], Handler]:
+    """Register `handler` for `service`'s operation `name`; botocore's model must know it.
+
+    `relaxed_patterns`: top-level input members whose model pattern the real service does not
+    enforce (e.g. CreateUserPoolDomain's Domain, a full host name for a custom domain).
+    """
     model = service_model(service).operation_model(name)
+    relaxed = frozenset(relaxed_patterns)
+    unknown = relaxed - set(model.input_shape.members if model.input_shape else ())
+    if unknown:
+        raise RuntimeError(f"{service}.{name} has no members {sorted(unknown)} to relax.")
 
     def register(handler: Handler) -> Handler:
         key = (service, name)
         if key in REGISTRY:
             raise RuntimeError(f"{service}.{name} is registered twice.")
-        REGISTRY[key] = Operation(service=service, name=name, handler=handler, model=model)
+        REGISTRY[key] = Operation(
+            service=service, name=name, handler=handler, model=model, relaxed_patterns=relaxed
+        )
         return handler
 
     return register
@@ -129,8 +144,13 @@ def dispatch(request: HttpRequest) -> HttpResponse:
             from cognitoadmin.sigv4 import sigv4_verify  # noqa: PLC0415 - keeps import cycles out
 
             call.access_key = sigv4_verify(request, services={op.service}, double_encode_path=True)
-        params = validate_input(op.model, _parse_body(request))
+        params = validate_input(
+            op.model, _parse_body(request), relaxed_patterns=op.relaxed_patterns
+        )
         result = op.handler(call, params)
+        if settings.COGNITOADMIN_AWS_CHECK_OUTPUT:
+            # Raises a plain exception: a 500 InternalErrorException, its reason logged.
+            validate_output(op.model, result)
     except Exception as exc:  # every failure is rendered in AWS's envelope
         error = as_service_error(exc)
         response = aws_error_response(error, content_type=CONTENT_TYPE)

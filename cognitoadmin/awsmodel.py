@@ -50,8 +50,9 @@ def _describe(value: Any) -> str:
 
 
 class _Validator:
-    def __init__(self) -> None:
+    def __init__(self, relaxed_patterns: frozenset[str] = frozenset()) -> None:
         self.errors: list[str] = []
+        self.relaxed_paths = frozenset(_camel(name) for name in relaxed_patterns)
 
     def fail(self, value: Any, path: str, constraint: str, *, sensitive: bool = False) -> None:
         # AWS never echoes a sensitive member (passwords, tokens, usernames) in an error.
@@ -102,7 +103,11 @@ class _Validator:
                     sensitive=sensitive,
                 )
             pattern = shape.metadata.get("pattern")
-            if pattern and not _pattern(pattern).fullmatch(value):
+            if (
+                pattern
+                and path not in self.relaxed_paths
+                and not _pattern(pattern).fullmatch(value)
+            ):
                 self.fail(
                     value,
                     path,
@@ -147,15 +152,19 @@ class _Validator:
         return f"{path}.{_camel(name)}" if path else _camel(name)
 
 
-def validate_input(operation: OperationModel, params: Any) -> dict[str, Any]:
+def validate_input(
+    operation: OperationModel, params: Any, *, relaxed_patterns: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Check `params` against the operation's input shape; return them with members typed.
 
     Unknown members are dropped (newer SDKs send fields older models don't know).
+    `relaxed_patterns` names top-level members whose model pattern Cognito itself does not
+    enforce; the service checks them instead.
     """
     shape = operation.input_shape
     if shape is None:
         return {}
-    validator = _Validator()
+    validator = _Validator(relaxed_patterns)
     checked: dict[str, Any] = validator.check(shape, params, "")
     if validator.errors:
         count = len(validator.errors)
@@ -164,3 +173,96 @@ def validate_input(operation: OperationModel, params: Any) -> dict[str, Any]:
             f"{count} validation {noun} detected: " + "; ".join(validator.errors)
         )
     return checked
+
+
+class OutputShapeError(Exception):
+    """A handler's result does not fit its operation's output shape: our bug, not the caller's."""
+
+
+class _OutputChecker:
+    """Checks a result against an output shape the way a typed SDK would read it."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def check(self, shape: Shape, value: Any, path: str) -> None:  # noqa: PLR0911, PLR0912
+        if isinstance(shape, StructureShape):
+            if not isinstance(value, dict):
+                self._wrong(value, path, "an object")
+                return
+            for name in shape.required_members:
+                if name not in value:
+                    self.errors.append(f"{self._join(path, name)}: required member is missing")
+            for name, member_value in value.items():
+                member = shape.members.get(name)
+                if member is None:
+                    self.errors.append(f"{self._join(path, name)}: not a member of {shape.name}")
+                elif member_value is None:
+                    # JSON null is not what AWS sends: absent members are left out.
+                    self.errors.append(f"{self._join(path, name)}: null (leave it out instead)")
+                else:
+                    self.check(member, member_value, self._join(path, name))
+            return
+        if isinstance(shape, ListShape):
+            if not isinstance(value, list | tuple):
+                self._wrong(value, path, "a list")
+                return
+            for index, item in enumerate(value):
+                self.check(shape.member, item, f"{path}[{index}]")
+            return
+        if isinstance(shape, MapShape):
+            if not isinstance(value, dict):
+                self._wrong(value, path, "a map")
+                return
+            for key, item in value.items():
+                self.check(shape.key, key, f"{path}(key {key!r})")
+                self.check(shape.value, item, f"{path}[{key!r}]")
+            return
+        kind = shape.type_name
+        if kind in {"string", "blob"}:  # blobs travel base64-encoded, as strings
+            if not isinstance(value, str):
+                self._wrong(value, path, "a string")
+                return
+            enum = shape.metadata.get("enum")
+            if enum and value not in enum:
+                self.errors.append(f"{path}: {value!r} is not one of {shape.name} {enum}")
+        elif kind in {"integer", "long"}:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self._wrong(value, path, "an integer")
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                self._wrong(value, path, "a boolean")
+        elif kind in {"double", "float"}:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self._wrong(value, path, "a number")
+        elif kind == "timestamp":
+            # The endpoint turns aware datetimes into epoch seconds; a naive one has no epoch.
+            if not isinstance(value, dt.datetime) or value.tzinfo is None:
+                self._wrong(value, path, "an aware datetime")
+        else:
+            self.errors.append(f"{path}: shape type {kind!r} is not checked here")
+
+    def _wrong(self, value: Any, path: str, expected: str) -> None:
+        self.errors.append(f"{path or 'result'}: {type(value).__name__} where {expected} belongs")
+
+    @staticmethod
+    def _join(path: str, name: str) -> str:
+        return f"{path}.{name}" if path else name
+
+
+def validate_output(operation: OperationModel, result: Any) -> None:
+    """Raise `OutputShapeError` unless `result` uses only the output shape's members, with their
+    types and enum values, and every member the shape requires.
+
+    Run on every result when `COGNITOADMIN_AWS_CHECK_OUTPUT` is on (the tests): botocore would
+    silently drop a misnamed member, so without this a handler's typo goes unseen.
+    """
+    shape = operation.output_shape
+    checker = _OutputChecker()
+    if shape is None:
+        if result != {}:
+            checker.errors.append("the operation returns nothing, so the result must be {}")
+    else:
+        checker.check(shape, result, "")
+    if checker.errors:
+        raise OutputShapeError(f"{operation.name} output: " + "; ".join(checker.errors))

@@ -66,6 +66,9 @@ if not COGNITOADMIN_MASTER_KEY:
 COGNITOADMIN_PUBLIC_URL = env_str("COGNITOADMIN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 COGNITOADMIN_REGION = env_str("COGNITOADMIN_REGION", "us-east-1")
 COGNITOADMIN_ACCOUNT_ID = env_str("COGNITOADMIN_ACCOUNT_ID", "000000000000")
+# Check every AWS endpoint result against botocore's output shape (names, types, enums), and
+# answer 500 when one does not fit. On in the tests; costs a walk of each result.
+COGNITOADMIN_AWS_CHECK_OUTPUT = env_bool("COGNITOADMIN_AWS_CHECK_OUTPUT", False)
 # Only development may let operators into the admin without an OTP device: outside DEBUG it is
 # required whatever the variable says; in DEBUG it is required unless in development mode.
 COGNITOADMIN_ADMIN_OTP_REQUIRED = (

@@ -19,6 +19,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = ""
 ALLOWED_HOSTS = ["*"]
 COGNITOADMIN_ADMIN_OTP_REQUIRED = True
+# Every AWS endpoint result must fit its botocore output shape, or the call fails loudly.
+COGNITOADMIN_AWS_CHECK_OUTPUT = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

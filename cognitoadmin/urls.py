@@ -5,6 +5,8 @@ from cognitoadmin import views
 
 urlpatterns = [
     path("", views.root, name="landing"),
+    # `/<pool id>/.well-known/...` (the token issuer's discovery documents).
+    path("", include("pools.hosted.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cognitoadmin.api_urls")),
 ]

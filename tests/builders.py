@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from typing import Any
 
@@ -90,6 +91,13 @@ def make_domain(*, pool: UserPool, domain: str = "my-shop", **options: Any) -> D
     """A hosted-UI domain made by CreateUserPoolDomain: a prefix unless `options` give a
     `custom_domain_config`."""
     return domain_create(pool=pool, domain=domain, **options)
+
+
+def sent_code(message: str) -> str:
+    """The six-digit verification code in a message sent to a pool user (mail body or SMS)."""
+    codes: list[str] = re.findall(r"(?<![0-9])[0-9]{6}(?![0-9])", message)
+    [code] = codes
+    return code
 
 
 OPERATOR_PASSWORD = "operator-Passw0rd!"

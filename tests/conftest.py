@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import boto3
@@ -7,13 +8,20 @@ import botocore
 import pytest
 from botocore.config import Config
 from django.contrib.auth.models import User
+from django.utils import timezone
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from identities.models import AccessKey
-from pools.models import PoolUser, UserPool
+from pools.models import AppClient, PoolUser, UserPool
 from pools.services.delivery import LocmemSmsBackend, SmsMessage
-from tests.builders import make_access_key, make_operator, make_user, make_user_pool
+from tests.builders import (
+    make_access_key,
+    make_app_client,
+    make_operator,
+    make_user,
+    make_user_pool,
+)
 
 
 @pytest.fixture
@@ -39,6 +47,33 @@ def user(pool: UserPool) -> PoolUser:
         email="alice@example.com",
         email_verified="true",
     )
+
+
+class Clock:
+    """Django's clock (`timezone.now`), held still and moved by the test: no sleeps."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Stops Django's clock at 2030-01-01 12:00 UTC; `clock.advance(hours=1)` moves it."""
+    clock = Clock(dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC))
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock
+
+
+@pytest.fixture
+def app_client(pool: UserPool) -> AppClient:
+    """An app client of `pool` with Cognito's default settings (no secret)."""
+    return make_app_client(pool=pool)
 
 
 @pytest.fixture

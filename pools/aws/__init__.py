@@ -2,3 +2,13 @@
 
 Each module registers its operations on import; the app's `ready()` imports this package.
 """
+
+from pools.aws import (  # noqa: F401
+    clients,
+    domains,
+    groups,
+    identity_providers,
+    pools,
+    resource_servers,
+    users,
+)

@@ -8,6 +8,7 @@ from the varchar_pattern_ops index. A page therefore costs the same whatever the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from cognitoadmin.awsmodel import service_model, validate_input
 from pools.errors import InvalidParameterException
 from pools.models import Group, PoolUser, UserPool, UserStatus
 from pools.selectors import keyset_page
+from pools.services.attributes import schema_attributes
 
 MAX_PAGE = 60
 FILTER_MAX_LENGTH = 256
@@ -183,16 +185,21 @@ def users_page(
     filter: str = "",
     limit: int | None = MAX_PAGE,
     pagination_token: str | None = None,
+    attributes_to_get: Sequence[str] | None = None,
 ) -> tuple[list[PoolUser], str | None]:
     """ListUsers: one page of the pool's users matching `filter`, and the next page's token.
 
-    A token is valid only for the pool and the filter it was issued for.
+    A token is valid only for the pool and the filter it was issued for. With `attributes_to_get`
+    (the caller then shows only those attributes), Cognito's documented rule applies: each must be
+    an attribute of the pool that every user on the page has a value for.
     """
     params: dict[str, Any] = {"UserPoolId": pool.pool_id, "Filter": filter}
     if limit is not None:
         params["Limit"] = limit
     if pagination_token is not None:
         params["PaginationToken"] = pagination_token
+    if attributes_to_get is not None:
+        params["AttributesToGet"] = list(attributes_to_get)
     _validate("ListUsers", params)
     user_filter = user_filter_parse(filter)
     key = (
@@ -200,12 +207,25 @@ def users_page(
         if user_filter is None
         else [user_filter.attribute, user_filter.prefix, user_filter.value]
     )
-    return keyset_page(
+    users, next_token = keyset_page(
         _filtered(PoolUser.objects.filter(pool=pool), user_filter),
         limit=_page_size(limit),
         next_token=pagination_token,
         scope=f"users:{pool.pool_id}:{key}",
     )
+    if attributes_to_get:
+        _attributes_to_get_check(pool=pool, names=attributes_to_get, users=users)
+    return users, next_token
+
+
+def _attributes_to_get_check(
+    *, pool: UserPool, names: Sequence[str], users: Sequence[PoolUser]
+) -> None:
+    known = schema_attributes(pool=pool)
+    if any(name not in known for name in names) or any(
+        user.attribute_value(name) is None for user in users for name in names
+    ):
+        raise InvalidParameterException("One or more requested attributes do not exist.")
 
 
 def users_in_group_page(

@@ -27,8 +27,9 @@ def test_head_answers_like_get_without_a_body(client: Client) -> None:
     assert response.content == b""
 
 
-def test_other_methods_are_not_allowed_on_the_landing_page(client: Client) -> None:
+def test_other_methods_are_not_allowed_on_the_root(client: Client) -> None:
     response = client.put("/")
 
     assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD"
+    # POST and OPTIONS belong to the AWS endpoint that shares the path.
+    assert response["Allow"] == "GET, HEAD, POST, OPTIONS"

@@ -283,6 +283,39 @@ def test_list_users_costs_one_query_at_any_page(
         users_page(pool=pool, limit=60)
 
 
+# AttributesToGet ------------------------------------------------------------------------------
+
+
+def test_attributes_to_get_that_every_listed_user_has_are_accepted(pool: UserPool) -> None:
+    make_user(pool=pool, username="jo", email="jo@example.com")
+    make_user(pool=pool, username="al")
+
+    users, _ = users_page(pool=pool, filter='email ^= "jo"', attributes_to_get=["email", "sub"])
+
+    assert _names(users) == ["jo"]
+
+
+def test_attributes_to_get_that_a_listed_user_lacks_are_refused(pool: UserPool) -> None:
+    make_user(pool=pool, username="jo", email="jo@example.com")
+    make_user(pool=pool, username="al")
+
+    with pytest.raises(InvalidParameterException, match="requested attributes do not exist"):
+        users_page(pool=pool, attributes_to_get=["email"])
+
+
+@pytest.mark.parametrize("name", ["nickname_x", "custom:tier", "Email"])
+def test_attributes_to_get_outside_the_schema_are_refused(pool: UserPool, name: str) -> None:
+    make_user(pool=pool, username="jo")
+
+    with pytest.raises(InvalidParameterException, match="requested attributes do not exist"):
+        users_page(pool=pool, attributes_to_get=["sub", name])
+
+
+def test_attributes_to_get_are_checked_against_the_model(pool: UserPool) -> None:
+    with pytest.raises(InvalidParameterException, match="attributesToGet"):
+        users_page(pool=pool, attributes_to_get=[""])
+
+
 # ListUsersInGroup / AdminListGroupsForUser ------------------------------------------------------
 
 

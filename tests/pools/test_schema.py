@@ -7,7 +7,11 @@ import pytest
 from pools.errors import InvalidParameterException
 from pools.models import SchemaAttribute, UserPool
 from pools.services.pools import user_pool_add_custom_attributes, user_pool_create
-from pools.services.schema import STANDARD_ATTRIBUTES, schema_attribute_definitions
+from pools.services.schema import (
+    STANDARD_ATTRIBUTES,
+    schema_attribute_definitions,
+    user_pool_csv_header,
+)
 from pools.shapes.pools import schema_attribute_shape
 from tests.builders import make_user_pool
 
@@ -346,3 +350,25 @@ def test_definitions_belong_to_their_own_pool(pool: UserPool) -> None:
 
     assert "custom:x" not in [a.full_name for a in schema_attribute_definitions(pool=pool)]
     assert "custom:x" in [a.full_name for a in schema_attribute_definitions(pool=other)]
+
+
+def test_csv_header_lists_importable_attributes_then_mfa_and_username() -> None:
+    pool = make_user_pool(
+        Schema=[{"Name": "tier", "AttributeDataType": "String"}, {"Name": "sub", "Required": True}]
+    )
+    user_pool_add_custom_attributes(
+        pool=pool,
+        attributes=[
+            {"Name": "secret", "AttributeDataType": "Number", "DeveloperOnlyAttribute": True}
+        ],
+    )
+
+    header = user_pool_csv_header(pool=pool)
+
+    assert header == [
+        *STANDARD_ORDER[1:],
+        "custom:tier",
+        "dev:custom:secret",
+        "cognito:mfa_enabled",
+        "cognito:username",
+    ]

@@ -2,30 +2,56 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cognitoadmin.awsjson import REGISTRY, TARGET_PREFIXES
+from cognitoadmin.awsjson import REGISTRY, TARGET_PREFIXES, Operation
 from cognitoadmin.awsmodel import service_model
 
+README_START = "<!-- awsops:start -->"
+README_END = "<!-- awsops:end -->"
 
-def operations_by_service() -> dict[str, list[str]]:
-    served: dict[str, list[str]] = {service: [] for service in TARGET_PREFIXES.values()}
-    for service, name in REGISTRY:
-        served.setdefault(service, []).append(name)
-    return {service: sorted(names) for service, names in served.items()}
+
+def operations_by_service() -> dict[str, list[Operation]]:
+    """Every registered operation, by service (each JSON service listed even when it has none)."""
+    served: dict[str, list[Operation]] = {service: [] for service in TARGET_PREFIXES.values()}
+    for (service, _name), op in REGISTRY.items():
+        served.setdefault(service, []).append(op)
+    return {service: sorted(ops, key=lambda op: op.name) for service, ops in served.items()}
+
+
+def not_served(service: str, ops: list[Operation]) -> list[str]:
+    names = {op.name for op in ops}
+    return sorted(name for name in service_model(service).operation_names if name not in names)
+
+
+def _names(ops: list[Operation]) -> str:
+    return ", ".join(f"`{op.name}`" for op in ops) if ops else "none yet"
 
 
 def markdown() -> str:
     """The README's list of supported operations (a test keeps the README equal to this)."""
     lines = []
-    for service, names in operations_by_service().items():
+    for service, ops in operations_by_service().items():
         total = len(service_model(service).operation_names)
-        lines.append(f"**{service}** ({len(names)} of {total} operations):")
-        lines.append(", ".join(f"`{name}`" for name in names) if names else "none yet")
+        signed = [op for op in ops if op.signed]
+        unsigned = [op for op in ops if not op.signed]
+        lines.append(f"**{service}**: {len(ops)} of botocore's {total} operations.")
+        lines.append("")
+        lines.append(f"- signed ({len(signed)}): {_names(signed)}")
+        lines.append(f"- unsigned ({len(unsigned)}): {_names(unsigned)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def replace_between_markers(text: str, block: str) -> str:
+    """`text` with what stands between the awsops markers replaced by `block`."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise CommandError(f"The file has no {README_START} ... {README_END} markers, in order.")
+    return f"{text[: start + len(README_START)]}\n{block}{text[end:]}"
 
 
 class Command(BaseCommand):
@@ -35,13 +61,38 @@ class Command(BaseCommand):
         parser.add_argument(
             "--markdown", action="store_true", help="Print the README's Markdown list."
         )
+        parser.add_argument(
+            "--missing", action="store_true", help="List botocore's operations not served."
+        )
+        parser.add_argument(
+            "--update-readme",
+            metavar="PATH",
+            help=f"Write the Markdown list between {README_START} and {README_END} in PATH.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["update_readme"]:
+            path = Path(options["update_readme"])
+            text = path.read_text(encoding="utf-8")
+            updated = replace_between_markers(text, markdown())
+            if updated != text:
+                path.write_text(updated, encoding="utf-8")
+            self.stdout.write(f"{path}: {'updated' if updated != text else 'already current'}")
+            return
         if options["markdown"]:
             self.stdout.write(markdown(), ending="")
             return
-        for service, names in operations_by_service().items():
+        for service, ops in operations_by_service().items():
             total = len(service_model(service).operation_names)
-            self.stdout.write(f"{service}: {len(names)} of {total} operations")
-            for name in names:
-                self.stdout.write(f"  {name}")
+            unsigned = sum(1 for op in ops if not op.signed)
+            self.stdout.write(
+                f"{service}: {len(ops)} of {total} operations "
+                f"({len(ops) - unsigned} signed, {unsigned} unsigned)"
+            )
+            for op in ops:
+                self.stdout.write(f"  {op.name}{'' if op.signed else ' (unsigned)'}")
+            if options["missing"]:
+                missing = not_served(service, ops)
+                self.stdout.write(f"  not served ({len(missing)}):")
+                for name in missing:
+                    self.stdout.write(f"    {name}")

@@ -1,0 +1,67 @@
+"""App clients of a user pool, over the AWS JSON protocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognitoadmin.awsjson import AwsCall, operation
+from pools.models import AppClient
+from pools.selectors import app_client_get, user_pool_get
+from pools.services.clients import (
+    app_client_create,
+    app_client_delete,
+    app_client_update,
+    app_clients_page,
+)
+from pools.shapes.clients import app_client_description_shape, app_client_shape
+
+
+def _client(params: dict[str, Any]) -> AppClient:
+    pool = user_pool_get(pool_id=params["UserPoolId"])
+    return app_client_get(pool=pool, client_id=params["ClientId"])
+
+
+def _settings(params: dict[str, Any], *ids: str) -> dict[str, Any]:
+    """The request's client settings: every member but those naming the pool and the client."""
+    return {key: value for key, value in params.items() if key not in {"UserPoolId", *ids}}
+
+
+@operation("CreateUserPoolClient")
+def create_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    client, _secret = app_client_create(
+        pool=user_pool_get(pool_id=params["UserPoolId"]),
+        name=params["ClientName"],
+        settings=_settings(params, "ClientName"),
+    )
+    return {"UserPoolClient": app_client_shape(client, include_secret=True)}
+
+
+@operation("DescribeUserPoolClient")
+def describe_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return {"UserPoolClient": app_client_shape(_client(params), include_secret=True)}
+
+
+@operation("UpdateUserPoolClient")
+def update_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    client = app_client_update(client=_client(params), settings=_settings(params, "ClientId"))
+    return {"UserPoolClient": app_client_shape(client, include_secret=True)}
+
+
+@operation("DeleteUserPoolClient")
+def delete_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    app_client_delete(client=_client(params))
+    return {}
+
+
+@operation("ListUserPoolClients")
+def list_user_pool_clients(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    clients, next_token = app_clients_page(
+        pool=user_pool_get(pool_id=params["UserPoolId"]),
+        max_results=params.get("MaxResults"),
+        next_token=params.get("NextToken"),
+        client_type=params.get("ClientType"),
+    )
+    result: dict[str, Any] = {"UserPoolClients": [app_client_description_shape(c) for c in clients]}
+    if next_token is not None:
+        result["NextToken"] = next_token
+    return result

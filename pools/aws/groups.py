@@ -1,0 +1,107 @@
+"""Groups of a user pool and their members, over the AWS JSON protocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.users import request_user
+from pools.models import Group, PoolUser
+from pools.selectors import group_get, user_get, user_pool_get
+from pools.services.groups import group_create, group_delete, group_update, groups_page
+from pools.services.listing import groups_for_user_page, users_in_group_page
+from pools.services.users import user_add_to_group, user_remove_from_group
+from pools.shapes.groups import group_shape
+from pools.shapes.users import user_shape
+
+
+def _group(params: dict[str, Any]) -> Group:
+    pool = user_pool_get(pool_id=params["UserPoolId"])
+    return group_get(pool=pool, name=params["GroupName"])
+
+
+def _page(member: str, items: list[dict[str, Any]], next_token: str | None) -> dict[str, Any]:
+    result: dict[str, Any] = {member: items}
+    if next_token is not None:
+        result["NextToken"] = next_token
+    return result
+
+
+@operation("CreateGroup")
+def create_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    group = group_create(
+        pool=user_pool_get(pool_id=params["UserPoolId"]),
+        name=params["GroupName"],
+        description=params.get("Description", ""),
+        precedence=params.get("Precedence"),
+        role_arn=params.get("RoleArn", ""),
+    )
+    return {"Group": group_shape(group)}
+
+
+@operation("GetGroup")
+def get_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return {"Group": group_shape(_group(params))}
+
+
+@operation("UpdateGroup")
+def update_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    group = group_update(
+        group=_group(params),
+        description=params.get("Description"),
+        precedence=params.get("Precedence"),
+        role_arn=params.get("RoleArn"),
+    )
+    return {"Group": group_shape(group)}
+
+
+@operation("DeleteGroup")
+def delete_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    group_delete(group=_group(params))
+    return {}
+
+
+@operation("ListGroups")
+def list_groups(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    groups, next_token = groups_page(
+        pool=user_pool_get(pool_id=params["UserPoolId"]),
+        limit=params.get("Limit", 0),
+        next_token=params.get("NextToken"),
+    )
+    return _page("Groups", [group_shape(g) for g in groups], next_token)
+
+
+@operation("ListUsersInGroup")
+def list_users_in_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    users, next_token = users_in_group_page(
+        group=_group(params), limit=params.get("Limit"), next_token=params.get("NextToken")
+    )
+    return _page("Users", [user_shape(u) for u in users], next_token)
+
+
+def _membership(params: dict[str, Any]) -> tuple[PoolUser, Group]:
+    pool = user_pool_get(pool_id=params["UserPoolId"])
+    group = group_get(pool=pool, name=params["GroupName"])
+    return user_get(pool=pool, username=params["Username"]), group
+
+
+@operation("AdminAddUserToGroup")
+def admin_add_user_to_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    user, group = _membership(params)
+    user_add_to_group(user=user, group=group)
+    return {}
+
+
+@operation("AdminRemoveUserFromGroup")
+def admin_remove_user_from_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    user, group = _membership(params)
+    user_remove_from_group(user=user, group=group)
+    return {}
+
+
+@operation("AdminListGroupsForUser")
+def admin_list_groups_for_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    groups, next_token = groups_for_user_page(
+        user=request_user(params), limit=params.get("Limit"), next_token=params.get("NextToken")
+    )
+    return _page("Groups", [group_shape(g) for g in groups], next_token)
