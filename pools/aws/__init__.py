@@ -4,11 +4,13 @@ Each module registers its operations on import; the app's `ready()` imports this
 """
 
 from pools.aws import (  # noqa: F401
+    auth,
     clients,
     domains,
     groups,
     identity_providers,
     pools,
     resource_servers,
+    self_service,
     users,
 )

@@ -210,6 +210,26 @@ def app_client_verify_secret_hash(
         raise NotAuthorizedException(f"Unable to verify secret hash for client {client.client_id}")
 
 
+def app_client_verify_secret(*, client: AppClient, secret: str | None) -> None:
+    """GetTokensFromRefreshToken and RevokeToken carry the client secret itself, not a hash of
+    it: required when the client has one, compared in constant time. A client without a secret
+    must not send one."""
+    expected = app_client_secret(client=client)
+    if expected is None:
+        if secret is not None:
+            raise InvalidParameterException(
+                f"App client {client.client_id} is not configured for secret but secret was "
+                "received"
+            )
+        return
+    if not secret:
+        raise NotAuthorizedException(
+            f"Client {client.client_id} is configured for secret but secret was not received"
+        )
+    if not hmac.compare_digest(expected.encode("utf-8"), secret.encode("utf-8")):
+        raise NotAuthorizedException(f"Unable to verify secret for client {client.client_id}")
+
+
 def app_client_check_write_attributes(*, client: AppClient, names: Iterable[str]) -> None:
     """A user's own writes (SignUp, UpdateUserAttributes, DeleteUserAttributes) are limited to the
     client's WriteAttributes; an empty list means every attribute the user may write."""

@@ -123,8 +123,9 @@ def code_check(*, user: PoolUser, purpose: CodePurpose, code: str) -> Iterator[N
 
     A code is used once: a concurrent request with the same code waits for the row lock and then
     finds it used. If the block raises, the code stays unused (the request can be retried). A wrong
-    code raises CodeMismatchException and counts against the code; a used, replaced, expired or
-    too often mistyped code raises ExpiredCodeException, which tells the user to ask for a new one.
+    code, or one replaced by a newer code, raises CodeMismatchException and counts against the
+    newest code; a used, expired or too often mistyped code raises ExpiredCodeException, which
+    tells the user to ask for a new one.
 
     Call it outside any transaction: the count of wrong tries is committed before the error is
     raised, so that a failing request cannot roll it back.

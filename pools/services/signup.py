@@ -114,6 +114,8 @@ def sign_up(
         values=values,
         password=password,
         status=UserStatus.UNCONFIRMED,
+        # SignUp words a taken username differently from AdminCreateUser.
+        taken_message="User already exists",
     )
     result: dict[str, Any] = {"UserConfirmed": False, "UserSub": str(user.sub)}
     medium = code_medium_for_sign_up(user=user)

@@ -121,8 +121,9 @@ def _group_claims(user: PoolUser) -> tuple[list[str], dict[str, Any]]:
     return names, role_claims
 
 
-def _readable_attribute_names(user: PoolUser, client: AppClient) -> list[str]:
-    """The client's ReadAttributes; none listed means every attribute but developer-only ones."""
+def user_readable_attribute_names(*, user: PoolUser, client: AppClient) -> list[str]:
+    """The attributes of `user` that `client` may read (in ID tokens and GetUser), `sub` left out:
+    the client's ReadAttributes; none listed means every attribute but developer-only ones."""
     if client.read_attributes:
         return [name for name in client.read_attributes if name != "sub"]
     custom = [name for name in user.custom_attributes if name.startswith("custom:")]
@@ -131,7 +132,7 @@ def _readable_attribute_names(user: PoolUser, client: AppClient) -> list[str]:
 
 def _attribute_claims(user: PoolUser, client: AppClient) -> dict[str, Any]:
     claims: dict[str, Any] = {}
-    for name in _readable_attribute_names(user, client):
+    for name in user_readable_attribute_names(user=user, client=client):
         if name in _VERIFIED_FLAGS:
             flag = getattr(user, name)
             if flag is not None:

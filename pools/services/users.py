@@ -186,6 +186,7 @@ def user_insert(
     password: str,
     status: UserStatus,
     force_alias_creation: bool = False,
+    taken_message: str = "User account already exists",
 ) -> PoolUser:
     """Save a new user: the step AdminCreateUser and SignUp share.
 
@@ -217,7 +218,7 @@ def user_insert(
         estimated_number_of_users=F("estimated_number_of_users") + 1
     )
     if PoolUser.objects.filter(pool=pool, username_key=user.username_key).exists():
-        raise UsernameExistsException("User account already exists")
+        raise UsernameExistsException(taken_message)
     _sign_in_values_claim(
         pool=pool, user=user, state=state, force=force_alias_creation, creating=True
     )
@@ -231,7 +232,7 @@ def user_insert(
         with transaction.atomic():
             user.save(force_insert=True)
     except IntegrityError:
-        raise UsernameExistsException("User account already exists") from None
+        raise UsernameExistsException(taken_message) from None
     return user
 
 

@@ -11,6 +11,7 @@ from pools.errors import (
     InvalidOAuthFlowException,
     InvalidParameterException,
     LimitExceededException,
+    NotAuthorizedException,
     ScopeDoesNotExistException,
 )
 from pools.models import AppClient, UserPool
@@ -20,6 +21,7 @@ from pools.services.clients import (
     app_client_delete,
     app_client_secret,
     app_client_update,
+    app_client_verify_secret,
     app_clients_page,
 )
 from pools.services.federation import identity_provider_create
@@ -119,6 +121,26 @@ def test_a_chosen_secret_is_kept(pool: UserPool) -> None:
 
 def test_client_without_secret_has_none(pool: UserPool) -> None:
     assert app_client_secret(client=make_app_client(pool=pool)) is None
+
+
+def test_the_client_secret_itself_proves_the_client(pool: UserPool) -> None:
+    client = make_app_client(pool=pool, ClientSecret="the+client_secret_0123456789")
+
+    app_client_verify_secret(client=client, secret="the+client_secret_0123456789")
+    with pytest.raises(NotAuthorizedException, match="secret was not received"):
+        app_client_verify_secret(client=client, secret=None)
+    with pytest.raises(NotAuthorizedException, match="Unable to verify secret for client"):
+        app_client_verify_secret(client=client, secret="the+client_secret_0123456780")
+    with pytest.raises(NotAuthorizedException, match="Unable to verify secret for client"):
+        app_client_verify_secret(client=client, secret="the+client_secret_0123456789x")
+
+
+def test_a_client_without_secret_must_send_none(pool: UserPool) -> None:
+    client = make_app_client(pool=pool)
+
+    app_client_verify_secret(client=client, secret=None)
+    with pytest.raises(InvalidParameterException, match="not configured for secret"):
+        app_client_verify_secret(client=client, secret="anything_at_all_0123456789")
 
 
 @pytest.mark.parametrize(

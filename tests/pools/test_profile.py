@@ -26,6 +26,7 @@ from pools.services.profile import (
     password_change,
     profile_delete,
     profile_delete_attributes,
+    profile_readable_attributes,
     profile_update_attributes,
 )
 from pools.services.tokens import access_token_verify, tokens_issue
@@ -83,6 +84,27 @@ def member(email_pool: UserPool) -> PoolUser:
 @pytest.fixture
 def client(email_pool: UserPool) -> AppClient:
     return make_app_client(pool=email_pool)
+
+
+# --- GetUser ---------------------------------------------------------------------------------
+
+
+def test_get_user_shows_sub_and_what_the_client_may_read() -> None:
+    pool = make_user_pool(
+        Schema=[
+            {"Name": "tier", "AttributeDataType": "String"},
+            {"Name": "score", "AttributeDataType": "Number", "DeveloperOnlyAttribute": True},
+        ]
+    )
+    user = make_user(pool=pool, **{"email": "kim@example.com", "custom:tier": "gold"})
+    user.custom_attributes["dev:custom:score"] = "7"
+    narrow = make_app_client(pool=pool, ReadAttributes=["email", "custom:tier"])
+
+    assert profile_readable_attributes(user=user, client=narrow) == ["sub", "email", "custom:tier"]
+    everything = profile_readable_attributes(user=user, client=make_app_client(pool=pool))
+    assert everything[:3] == ["sub", "address", "birthdate"]
+    assert "custom:tier" in everything
+    assert "dev:custom:score" not in everything
 
 
 # --- ChangePassword --------------------------------------------------------------------------

@@ -249,7 +249,9 @@ def test_a_taken_username_is_refused_whatever_its_case(
     client: AppClient, mailoutbox: list[EmailMessage]
 ) -> None:
     make_user(pool=client.pool, username="dora")
-    _refused(UsernameExistsException, None, _sign_up, client=client, username="DORA")
+    _refused(
+        UsernameExistsException, "User already exists", _sign_up, client=client, username="DORA"
+    )
     assert PoolUser.objects.filter(pool=client.pool).count() == 1
     assert mailoutbox == []
 

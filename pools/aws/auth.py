@@ -1,0 +1,98 @@
+"""Sign-in and tokens over the AWS JSON protocol: InitiateAuth, RespondToAuthChallenge and their
+Admin variants, GetTokensFromRefreshToken, RevokeToken, GlobalSignOut and AdminUserGlobalSignOut.
+
+The unsigned operations name their app client by ClientId alone; the Admin ones name the pool too,
+and the client must be one of its clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.users import request_user
+from pools.models import AppClient
+from pools.selectors import app_client_get, app_client_get_by_id, user_pool_get
+from pools.services.auth import auth_initiate, auth_respond
+from pools.services.clients import app_client_verify_secret
+from pools.services.tokens import (
+    access_token_verify,
+    refresh_token_redeem,
+    refresh_token_revoke,
+    user_tokens_revoke,
+)
+
+
+def _pool_client(params: dict[str, Any]) -> AppClient:
+    """The client an Admin* request names by `ClientId`, within the pool `UserPoolId` names."""
+    return app_client_get(
+        pool=user_pool_get(pool_id=params["UserPoolId"]), client_id=params["ClientId"]
+    )
+
+
+def _initiate(client: AppClient, params: dict[str, Any], *, admin: bool) -> dict[str, Any]:
+    return auth_initiate(
+        client=client,
+        flow=params["AuthFlow"],
+        parameters=params.get("AuthParameters", {}),
+        admin=admin,
+        client_metadata=params.get("ClientMetadata"),
+    ).as_aws()
+
+
+def _respond(client: AppClient, params: dict[str, Any], *, admin: bool) -> dict[str, Any]:
+    return auth_respond(
+        client=client,
+        challenge_name=params["ChallengeName"],
+        session=params.get("Session"),
+        responses=params.get("ChallengeResponses", {}),
+        admin=admin,
+    ).as_aws()
+
+
+@operation("InitiateAuth")
+def initiate_auth(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return _initiate(app_client_get_by_id(client_id=params["ClientId"]), params, admin=False)
+
+
+@operation("AdminInitiateAuth")
+def admin_initiate_auth(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return _initiate(_pool_client(params), params, admin=True)
+
+
+@operation("RespondToAuthChallenge")
+def respond_to_auth_challenge(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return _respond(app_client_get_by_id(client_id=params["ClientId"]), params, admin=False)
+
+
+@operation("AdminRespondToAuthChallenge")
+def admin_respond_to_auth_challenge(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return _respond(_pool_client(params), params, admin=True)
+
+
+@operation("GetTokensFromRefreshToken")
+def get_tokens_from_refresh_token(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    client = app_client_get_by_id(client_id=params["ClientId"])
+    app_client_verify_secret(client=client, secret=params.get("ClientSecret"))
+    result = refresh_token_redeem(client=client, refresh_token=params["RefreshToken"], rotate=True)
+    return {"AuthenticationResult": result}
+
+
+@operation("RevokeToken")
+def revoke_token(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    client = app_client_get_by_id(client_id=params["ClientId"])
+    app_client_verify_secret(client=client, secret=params.get("ClientSecret"))
+    refresh_token_revoke(client=client, refresh_token=params["Token"])
+    return {}
+
+
+@operation("GlobalSignOut")
+def global_sign_out(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    user_tokens_revoke(user=access_token_verify(token=params["AccessToken"]).user)
+    return {}
+
+
+@operation("AdminUserGlobalSignOut")
+def admin_user_global_sign_out(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    user_tokens_revoke(user=request_user(params))
+    return {}
