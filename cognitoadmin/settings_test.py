@@ -1,6 +1,7 @@
 """Test settings: fast hasher, SQLite in memory unless DATABASE_URL says otherwise, eager Celery."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("COGNITOADMIN_MASTER_KEY", "test-master-key-not-for-production")
@@ -11,7 +12,15 @@ from cognitoadmin.settings import *  # noqa: F403
 from cognitoadmin.settings import DATABASES
 
 if not env_str("DATABASE_URL"):
-    DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    # A file in shared memory rather than ":memory:": the live server's request threads then open
+    # their own connections instead of sharing the test's one across threads.
+    # S108: a throwaway test database named after this process, not a secret.
+    _shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()  # noqa: S108
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": ":memory:",
+        "TEST": {"NAME": os.path.join(_shm, f"cognitoadmin-test-{os.getpid()}.sqlite3")},
+    }
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
