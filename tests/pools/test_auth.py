@@ -9,7 +9,6 @@ from typing import Any
 import jwt
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.utils import timezone
 from pycognito.aws_srp import AWSSRP
 from pytest_django import DjangoAssertNumQueries
 
@@ -35,6 +34,7 @@ from pools.services.users import (
     user_set_password,
 )
 from tests.builders import make_app_client, make_user, make_user_pool
+from tests.conftest import Clock
 
 pytestmark = pytest.mark.django_db
 
@@ -48,26 +48,6 @@ ALL_FLOWS = [
     "ALLOW_ADMIN_USER_PASSWORD_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",
 ]
-
-
-class Clock:
-    """Django's clock, held still and moved by the test."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(START)
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from pools.errors import NotAuthorizedException
@@ -14,30 +13,12 @@ from pools.services.lockout import (
     lockout_record_failure,
     lockout_record_success,
 )
+from tests.conftest import Clock
 
 pytestmark = pytest.mark.django_db
 
-START = dt.datetime(2024, 1, 3, 4, 5, 6, tzinfo=dt.UTC)
-
-
-class Clock:
-    """Django's clock, held still and moved by the test."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(START)
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
+# Where the `clock` fixture (tests/conftest.py) stops Django's clock.
+START = dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def _fail(user: PoolUser, times: int) -> None:

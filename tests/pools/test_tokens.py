@@ -12,7 +12,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries, Settings
 
 from cognitoadmin.crypto import digest
@@ -49,32 +48,13 @@ from pools.services.users import (
     user_set_password,
 )
 from tests.builders import make_app_client, make_group, make_user, make_user_pool
+from tests.conftest import Clock
 
 pytestmark = pytest.mark.django_db
 
 ROLE_A = "arn:aws:iam::123456789012:role/role-a"
 ROLE_B = "arn:aws:iam::123456789012:role/role-b"
 START = dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    """Django's clock, held still and moved by the test."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(START)
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 @pytest.fixture
