@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from pytest_django import Settings
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,29 @@ def test_urls_follow_the_address_and_wildcards_print_as_localhost() -> None:
     output = devserver("--addrport", "0.0.0.0:9000")
 
     assert "http://localhost:9000/admin/" in output
+
+
+def test_without_a_configured_public_url_the_served_address_is_the_token_issuer(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.delenv("COGNITOADMIN_PUBLIC_URL")
+    output = devserver("--addrport", "127.0.0.1:8765")
+
+    assert "token issuer  http://127.0.0.1:8765/<user pool id>" in output
+    assert "COGNITOADMIN_PUBLIC_URL is" not in output
+    assert settings.COGNITOADMIN_PUBLIC_URL == "http://127.0.0.1:8765"
+
+
+def test_a_configured_public_url_is_kept_and_a_mismatch_is_pointed_out(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.setenv("COGNITOADMIN_PUBLIC_URL", "https://auth.example.com")
+    settings.COGNITOADMIN_PUBLIC_URL = "https://auth.example.com"
+    output = devserver("--addrport", "127.0.0.1:8765")
+
+    assert "token issuer  https://auth.example.com/<user pool id>" in output
+    warning = "COGNITOADMIN_PUBLIC_URL is https://auth.example.com, not http://127.0.0.1:8765"
+    assert warning in output
 
 
 @pytest.mark.parametrize("addrport", ["localhost", "127.0.0.1:port", ":8000"])

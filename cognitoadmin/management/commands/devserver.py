@@ -65,6 +65,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = _parse_addrport(options["addrport"])
+        if "COGNITOADMIN_PUBLIC_URL" not in os.environ:
+            # Token issuers must be the URL clients call (pycognito compares them), so in
+            # development the address served is the public URL unless one was configured.
+            settings.COGNITOADMIN_PUBLIC_URL = f"http://{host}:{port}"
         # runserver's autoreloader runs this command again in a child process (and again at each
         # code change); the parent has already set up and printed everything once.
         if os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
