@@ -103,6 +103,8 @@ def test_without_a_configured_public_url_the_served_address_is_the_token_issuer(
     monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     monkeypatch.delenv("COGNITOADMIN_PUBLIC_URL")
+    # Through the fixture first, so what the command sets is undone after the test.
+    settings.COGNITOADMIN_PUBLIC_URL = "http://testserver"
     output = devserver("--addrport", "127.0.0.1:8765")
 
     assert "token issuer  http://127.0.0.1:8765/<user pool id>" in output
