@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -130,3 +134,31 @@ def idp(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
 def idp_public(aws_url: str) -> Any:
     """boto3 `cognito-idp` client with no credentials at all: only unsigned operations work."""
     return _boto3_client("cognito-idp", aws_url)
+
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+# One package per JS client the tests drive; `npm ci` installs them all from the lockfile.
+JS_PACKAGES = ("@aws-sdk/client-cognito-identity-provider", "amazon-cognito-identity-js")
+
+
+@pytest.fixture
+def node() -> str:
+    """`node`, with tests/js's packages installed (as `.ci/test` does). CI must have it."""
+    found = shutil.which("node")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is required in CI: the JavaScript client tests must run there.")
+        pytest.skip("node is not installed: the JavaScript client tests need Node.js 20+")
+    if not all((JS_DIR / "node_modules" / package).is_dir() for package in JS_PACKAGES):
+        npm = shutil.which("npm")
+        assert npm is not None, "npm is needed to install tests/js's dependencies"
+        installed = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=JS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert installed.returncode == 0, installed.stderr
+    return found

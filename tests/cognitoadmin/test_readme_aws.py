@@ -227,29 +227,6 @@ def test_the_readme_js_example_is_the_file_the_test_runs() -> None:
     assert fenced("js") == JS_EXAMPLE.read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def node() -> str:
-    """`node`, with the JS test dependencies installed (as `.ci/test` does)."""
-    found = shutil.which("node")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is required in CI: the JS SDK v3 test must run there.")
-        pytest.skip("node is not installed: the AWS SDK for JavaScript v3 test needs Node.js 20+")
-    if not (JS_DIR / "node_modules" / "@aws-sdk" / "client-cognito-identity-provider").is_dir():
-        npm = shutil.which("npm")
-        assert npm is not None, "npm is needed to install tests/js's dependencies"
-        installed = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert installed.returncode == 0, installed.stderr
-    return found
-
-
 @pytest.mark.slow
 def test_the_js_sdk_v3_creates_and_lists_a_pool(
     aws_url: str, operator_key: tuple[AccessKey, str], node: str, tmp_path: Path

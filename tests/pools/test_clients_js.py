@@ -5,9 +5,7 @@ script the README shows."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -27,29 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = ROOT / "tests" / "js"
 SCRIPT = JS_DIR / "acij_sign_in.mjs"
 PASSWORD = "Passw0rd!"
-
-
-@pytest.fixture
-def node() -> str:
-    """`node`, with the JS test dependencies installed (as `.ci/test` does)."""
-    found = shutil.which("node")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is required in CI: the amazon-cognito-identity-js test must run.")
-        pytest.skip("node is not installed: the amazon-cognito-identity-js test needs Node.js 20+")
-    if not (JS_DIR / "node_modules" / "amazon-cognito-identity-js").is_dir():
-        npm = shutil.which("npm")
-        assert npm is not None, "npm is needed to install tests/js's dependencies"
-        installed = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert installed.returncode == 0, installed.stderr
-    return found
 
 
 @pytest.fixture
