@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import string
-import uuid
 
 from django.conf import settings
 
@@ -36,14 +35,6 @@ def new_app_client_id() -> str:
 
 def new_app_client_secret() -> str:
     return random_string(_LOWER_ALNUM, 51)
-
-
-def new_identity_pool_id() -> str:
-    return f"{region()}:{uuid.uuid4()}"
-
-
-def new_identity_id() -> str:
-    return f"{region()}:{uuid.uuid4()}"
 
 
 def user_pool_arn(pool_id: str) -> str:

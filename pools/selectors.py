@@ -140,10 +140,6 @@ def identity_provider_get(*, pool: UserPool, name: str) -> IdentityProvider:
         raise ResourceNotFoundException(f"Identity provider {name} does not exist.") from None
 
 
-def groups_for_user(*, user: PoolUser) -> QuerySet[Group]:
-    return Group.objects.filter(pool_id=user.pool_id, memberships__user=user)
-
-
 _M = TypeVar("_M", bound=Model)
 
 
