@@ -13,10 +13,9 @@ from rest_framework.authentication import (
     BasicAuthentication,
     SessionAuthentication,
 )
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from cognitoadmin.errors import ServiceError
+from cognitoadmin.errors import NotAuthorizedException, ServiceAuthenticationFailed, ServiceError
 from cognitoadmin.sigv4 import ALGORITHM, sigv4_verify
 from identities.models import AccessKey
 from identities.services.access_keys import access_key_authenticate
@@ -33,7 +32,7 @@ class AccessKeySigV4Authentication(BaseAuthentication):
             # AWS SDKs encode the path again for every service but S3 (sigv4.sigv4_verify).
             key = sigv4_verify(request._request, services=None, double_encode_path=True)
         except ServiceError as exc:
-            raise AuthenticationFailed(exc.message) from None
+            raise ServiceAuthenticationFailed(exc) from None
         return key.operator, key
 
     def authenticate_header(self, request: Request) -> str:
@@ -52,7 +51,7 @@ class AccessKeyBasicAuthentication(BasicAuthentication):
         try:
             key = access_key_authenticate(access_key_id=userid, secret=password)
         except ServiceError as exc:
-            raise AuthenticationFailed(exc.message) from None
+            raise ServiceAuthenticationFailed(exc) from None
         return key.operator, key
 
 
@@ -64,16 +63,20 @@ class OperatorSessionAuthentication(SessionAuthentication):
         if not isinstance(user, User) or not user.is_authenticated:
             return None
         if not (user.is_active and user.is_staff):
-            raise AuthenticationFailed(
-                f"User {user.get_username()} is not an active operator (staff member)."
+            raise ServiceAuthenticationFailed(
+                NotAuthorizedException(
+                    f"User {user.get_username()} is not an active operator (staff member)."
+                )
             )
         is_verified = getattr(user, "is_verified", None)
         if settings.COGNITOADMIN_ADMIN_OTP_REQUIRED and not (
             callable(is_verified) and is_verified()
         ):
-            raise AuthenticationFailed(
-                "This session has not been verified with a one-time password; "
-                "sign in to the admin site again."
+            raise ServiceAuthenticationFailed(
+                NotAuthorizedException(
+                    "This session has not been verified with a one-time password; "
+                    "sign in to the admin site again."
+                )
             )
         self.enforce_csrf(request)
         return user, None

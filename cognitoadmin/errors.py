@@ -21,9 +21,15 @@ logger = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
-    """A rule was broken. `aws_type` is the Cognito exception name, the same on every door."""
+    """A rule was broken. `aws_type` is the Cognito exception name, the same on every door.
 
-    aws_type: ClassVar[str] = "InternalErrorException"
+    Every concrete subclass names its `aws_type`: a class that forgot it is refused when it is
+    defined, rather than rendered one day as an error of no name. A base class shared by several
+    errors says so with `abstract=True` and cannot be raised itself.
+    """
+
+    aws_type: ClassVar[str]
+    _abstract: ClassVar[bool] = True
     # Cognito answers 400 for every client error and 500 for its internal ones.
     http_status: ClassVar[int] = 400
     # The management API uses HTTP's own vocabulary.
@@ -31,7 +37,15 @@ class ServiceError(Exception):
     oauth_error: ClassVar[str | None] = None
     default_message: ClassVar[str] = ""
 
+    def __init_subclass__(cls, *, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._abstract = abstract
+        if not abstract and not isinstance(getattr(cls, "aws_type", None), str):
+            raise TypeError(f"{cls.__qualname__} must name its aws_type (or be abstract=True).")
+
     def __init__(self, message: str = "", *, reason_code: str | None = None) -> None:
+        if self._abstract:
+            raise TypeError(f"{type(self).__qualname__} is abstract: raise one of its subclasses.")
         self.message = message or self.default_message or self.aws_type
         self.reason_code = reason_code
         super().__init__(self.message)
@@ -80,16 +94,29 @@ class ResourceConflictException(ServiceError):
     api_status = 409
 
 
+class AccessDeniedException(ServiceError):
+    """An operator (or a key's policy) does not allow the action: AWS's IAM refusal."""
+
+    aws_type = "AccessDeniedException"
+    api_status = 403
+
+
 def request_id() -> str:
     return str(uuid.uuid4())
 
 
-def aws_error_response(error: ServiceError, *, content_type: str) -> HttpResponse:
-    """The AWS error envelope: status, `x-amzn-ErrorType` and `__type` (clients read either)."""
+def aws_error_response(
+    error: ServiceError, *, content_type: str, status: int | None = None
+) -> HttpResponse:
+    """The AWS error envelope: status, `x-amzn-ErrorType` and `__type` (clients read either).
+
+    `status` replaces the protocol's own where the request was a plain HTTP read (a missing
+    JWKS is a 404 to the verifiers that fetch it, not Cognito's 400).
+    """
     body: dict[str, Any] = {"__type": error.aws_type, "message": error.message}
     if error.reason_code:
         body["reasonCode"] = error.reason_code
-    response = JsonResponse(body, status=error.http_status, content_type=content_type)
+    response = JsonResponse(body, status=status or error.http_status, content_type=content_type)
     response["x-amzn-ErrorType"] = f"{error.aws_type}:"
     response["x-amzn-ErrorMessage"] = error.message
     return response
@@ -125,6 +152,15 @@ _DRF_CODES: dict[type[drf_exceptions.APIException], str] = {
 }
 
 
+class ServiceAuthenticationFailed(drf_exceptions.AuthenticationFailed):
+    """A credential a service refused, on its way through DRF's 401 (and `WWW-Authenticate`),
+    keeping the service's AWS name (`InvalidSignatureException`, ...) for the API's `code`."""
+
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__(error.message)
+        self.aws_type = error.aws_type
+
+
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
     if isinstance(detail, dict):
         out: list[str] = []
@@ -145,9 +181,13 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = drf_exceptions.PermissionDenied()
 
     if isinstance(exc, drf_exceptions.APIException):
-        code = next(
-            (name for cls, name in _DRF_CODES.items() if isinstance(exc, cls)),
-            "InvalidParameterException",
+        code = (
+            exc.aws_type
+            if isinstance(exc, ServiceAuthenticationFailed)
+            else next(
+                (name for cls, name in _DRF_CODES.items() if isinstance(exc, cls)),
+                "InvalidParameterException",
+            )
         )
         body: dict[str, Any] = {"code": code, "message": "; ".join(_flatten(exc.detail))}
         if isinstance(exc, drf_exceptions.ValidationError):

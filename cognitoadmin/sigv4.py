@@ -45,7 +45,7 @@ _SIGNATURE_MISMATCH = (
 )
 
 
-class _SignatureError(ServiceError):
+class _SignatureError(ServiceError, abstract=True):
     # The management API reports these as failed authentication.
     api_status = 401
 

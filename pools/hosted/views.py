@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
+from cognitoadmin.errors import aws_error_response
 from pools.errors import ResourceNotFoundException
 from pools.selectors import user_pool_get
 from pools.services.keys import pool_jwks
@@ -36,8 +37,8 @@ def _pool_document(
     try:
         pool = user_pool_get(pool_id=pool_id)
     except ResourceNotFoundException as error:
-        body = {"__type": error.aws_type, "message": error.message}
-        return _public(JsonResponse(body, status=404), max_age=None)
+        response = aws_error_response(error, content_type="application/json", status=404)
+        return _public(response, max_age=None)
     return _public(JsonResponse(build(pool=pool)), max_age=max_age)
 
 

@@ -15,6 +15,7 @@ from cognitoadmin.errors import (
     InvalidParameterException,
     NotAuthorizedException,
     ResourceNotFoundException,
+    ServiceAuthenticationFailed,
     ServiceError,
     as_service_error,
     aws_error_response,
@@ -34,6 +35,28 @@ def handle(exc: Exception) -> Response:
     response = drf_exception_handler(exc, {})
     assert response is not None
     return response
+
+
+def test_an_error_class_must_name_its_aws_type() -> None:
+    with pytest.raises(TypeError, match="NamelessError must name its aws_type"):
+
+        class NamelessError(ServiceError):
+            default_message = "Something went wrong."
+
+
+def test_an_abstract_base_needs_no_type_but_cannot_be_raised() -> None:
+    class _Family(ServiceError, abstract=True):
+        api_status = 401
+
+    class Member(_Family):
+        aws_type = "MemberException"
+
+    with pytest.raises(TypeError, match="abstract"):
+        _Family("no name")
+    with pytest.raises(TypeError, match="abstract"):
+        ServiceError("no name")
+    assert Member("named").aws_type == "MemberException"
+    assert Member.api_status == 401
 
 
 def test_an_error_without_a_message_uses_its_default_then_its_name() -> None:
@@ -160,3 +183,19 @@ def test_service_errors_in_the_api_use_http_vocabulary() -> None:
         {"code": "ResourceNotFoundException", "message": "User does not exist."},
     )
     assert (internal.status_code, internal.data["code"]) == (500, "InternalErrorException")
+
+
+def test_a_refused_credential_keeps_its_aws_name_through_drf() -> None:
+    class InvalidSignatureException(ServiceError):
+        aws_type = "InvalidSignatureException"
+
+    refusal = ServiceAuthenticationFailed(InvalidSignatureException("The signature is wrong."))
+    refusal.auth_header = "AWS4-HMAC-SHA256"  # type: ignore[attr-defined]
+
+    response = handle(refusal)
+
+    assert (response.status_code, response.data) == (
+        401,
+        {"code": "InvalidSignatureException", "message": "The signature is wrong."},
+    )
+    assert response["WWW-Authenticate"] == "AWS4-HMAC-SHA256"

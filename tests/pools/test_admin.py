@@ -11,7 +11,7 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cognitoadmin.errors import ServiceError
+from pools.errors import UnsupportedUserStateException
 from pools.admin import base as admin_base
 from pools.models import (
     AppClient,
@@ -586,7 +586,7 @@ def test_actions_report_what_the_service_refused(
     staff: Client, pool: UserPool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     users = [make_user(pool=pool, username="ok"), make_user(pool=pool, username="bad")]
-    refused = ServiceError("User is having a bad day.")
+    refused = UnsupportedUserStateException("User is having a bad day.")
 
     def disable(*, user: PoolUser) -> PoolUser:
         if user.username == "bad":

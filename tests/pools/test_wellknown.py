@@ -112,6 +112,8 @@ def test_an_unknown_pool_is_a_json_404(url: Any) -> None:
         "__type": "ResourceNotFoundException",
         "message": "User pool us-east-1_Missing00 does not exist.",
     }
+    # The one AWS renderer: clients that read the header (Amplify, SDK v3) see the name too.
+    assert response["x-amzn-ErrorType"] == "ResourceNotFoundException:"
     assert response["Cache-Control"] == "no-store"
 
 
