@@ -14,7 +14,7 @@ from drf_spectacular.openapi import AutoSchema
 
 
 class AccessKeySigV4Scheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "cognitoadmin.authentication.AccessKeySigV4Authentication"
+    target_class = "identities.api.authentication.AccessKeySigV4Authentication"
     name = "sigV4"
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
@@ -30,7 +30,7 @@ class AccessKeySigV4Scheme(OpenApiAuthenticationExtension):  # type: ignore[no-u
 
 
 class AccessKeyBasicScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "cognitoadmin.authentication.AccessKeyBasicAuthentication"
+    target_class = "identities.api.authentication.AccessKeyBasicAuthentication"
     name = "accessKeyBasic"
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
@@ -42,7 +42,7 @@ class AccessKeyBasicScheme(OpenApiAuthenticationExtension):  # type: ignore[no-u
 
 
 class OperatorSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "cognitoadmin.authentication.OperatorSessionAuthentication"
+    target_class = "identities.api.authentication.OperatorSessionAuthentication"
     name = "operatorSession"
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:

@@ -21,4 +21,4 @@ class OperatorAdminConfig(admin_apps.AdminConfig):
     `@admin.register` in the project (and in django-otp and Django itself) lands on it."""
 
     default = False
-    default_site = "cognitoadmin.admin_site.OperatorAdminSite"
+    default_site = "identities.admin_site.OperatorAdminSite"

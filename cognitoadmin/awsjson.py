@@ -1,8 +1,9 @@
 """The AWS JSON 1.1 endpoint: one view, one registry of operations, one error envelope.
 
 Each app's `aws.py` registers handlers with `@operation("Name", service=...)`. The view finds the
-handler from `X-Amz-Target`, demands a SigV4 signature for the operations botocore signs, checks the
-body against botocore's input shape, and renders results and `ServiceError`s the way AWS does.
+handler from `X-Amz-Target`, has the registered `Guard` authenticate the operations botocore signs,
+checks the body against botocore's input shape, and renders results and `ServiceError`s the way
+AWS does. This module knows no app: the app that keeps the credentials registers the guard.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.model import OperationModel
 from django.conf import settings
@@ -41,6 +42,29 @@ class UnknownOperationException(ServiceError):
     default_message = "Unknown operation."
 
 
+class Guard(Protocol):
+    """Lets signed calls in: says who signed a request, or raises the AWS error for it."""
+
+    def authenticate(self, request: HttpRequest, *, service: str) -> Any: ...
+
+
+_guards: list[Guard] = []
+
+
+def guard_register(guard: Guard) -> None:
+    """Install the guard of signed operations (once, from the app that keeps the credentials)."""
+    if _guards:
+        raise RuntimeError("A guard is registered already.")
+    _guards.append(guard)
+
+
+def _guard() -> Guard:
+    if not _guards:
+        # Fail closed: without a guard no signed operation runs.
+        raise RuntimeError("No guard is registered for signed AWS operations.")
+    return _guards[0]
+
+
 @dataclass
 class AwsCall:
     """What a handler knows about the call besides its validated input."""
@@ -49,8 +73,8 @@ class AwsCall:
     service: str
     operation: str
     request_id: str
-    # The operator's access key for signed operations; None for unsigned ones.
-    access_key: Any = None
+    # Who signed the call, as the guard tells it; None for unsigned operations.
+    principal: Any = None
 
 
 Handler = Callable[[AwsCall, dict[str, Any]], dict[str, Any]]
@@ -141,9 +165,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         op = _resolve(request)
         call = AwsCall(http=request, service=op.service, operation=op.name, request_id=rid)
         if op.signed:
-            from cognitoadmin.sigv4 import sigv4_verify  # noqa: PLC0415 - keeps import cycles out
-
-            call.access_key = sigv4_verify(request, services={op.service}, double_encode_path=True)
+            call.principal = _guard().authenticate(request, service=op.service)
         params = validate_input(
             op.model, _parse_body(request), relaxed_patterns=op.relaxed_patterns
         )

@@ -204,9 +204,9 @@ CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cognitoadmin.authentication.AccessKeySigV4Authentication",
-        "cognitoadmin.authentication.AccessKeyBasicAuthentication",
-        "cognitoadmin.authentication.OperatorSessionAuthentication",
+        "identities.api.authentication.AccessKeySigV4Authentication",
+        "identities.api.authentication.AccessKeyBasicAuthentication",
+        "identities.api.authentication.OperatorSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pools.errors import UnsupportedUserStateException
 from pools.admin import base as admin_base
+from pools.errors import UnsupportedUserStateException
 from pools.models import (
     AppClient,
     DeletionProtection,

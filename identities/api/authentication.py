@@ -16,9 +16,9 @@ from rest_framework.authentication import (
 from rest_framework.request import Request
 
 from cognitoadmin.errors import NotAuthorizedException, ServiceAuthenticationFailed, ServiceError
-from cognitoadmin.sigv4 import ALGORITHM, sigv4_verify
 from identities.models import AccessKey
 from identities.services.access_keys import access_key_authenticate
+from identities.sigv4 import ALGORITHM, sigv4_verify
 
 
 class AccessKeySigV4Authentication(BaseAuthentication):

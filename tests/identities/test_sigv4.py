@@ -16,15 +16,15 @@ from django.http import HttpRequest
 from django.test import RequestFactory
 from django.utils import timezone
 
-from cognitoadmin.sigv4 import (
+from identities.models import AccessKey
+from identities.services.access_keys import access_key_disable
+from identities.sigv4 import (
     IncompleteSignatureException,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
     UnrecognizedClientException,
     sigv4_verify,
 )
-from identities.models import AccessKey
-from identities.services.access_keys import access_key_disable
 
 pytestmark = pytest.mark.django_db
 

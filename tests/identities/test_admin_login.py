@@ -15,7 +15,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.fixtures import Settings
 
-from cognitoadmin.admin_site import SETUP_SESSION_KEY, SETUP_TIMEOUT_SECONDS
+from identities.admin_site import SETUP_SESSION_KEY, SETUP_TIMEOUT_SECONDS
 from tests.builders import OPERATOR_PASSWORD, make_operator, totp_token
 
 if TYPE_CHECKING:
