@@ -21,6 +21,7 @@ from django.utils.http import http_date
 
 from cognitoadmin.awsmodel import (
     SerializationException,
+    input_checked,
     is_unsigned,
     service_model,
     validate_input,
@@ -169,7 +170,8 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         params = validate_input(
             op.model, _parse_body(request), relaxed_patterns=op.relaxed_patterns
         )
-        result = op.handler(call, params)
+        with input_checked(op.service, op.name):
+            result = op.handler(call, params)
         if settings.COGNITOADMIN_AWS_CHECK_OUTPUT:
             # Raises a plain exception: a 500 InternalErrorException, its reason logged.
             validate_output(op.model, result)

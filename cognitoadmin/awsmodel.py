@@ -8,6 +8,9 @@ Value ... at 'member' failed to satisfy constraint: ..."), so a client sees the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -173,6 +176,40 @@ def validate_input(
             f"{count} validation {noun} detected: " + "; ".join(validator.errors)
         )
     return checked
+
+
+# The operation whose whole input the AWS endpoint has checked, while it serves that call.
+_checked_call: ContextVar[tuple[str, str] | None] = ContextVar("checked_call", default=None)
+
+
+@contextmanager
+def input_checked(service: str, operation: str) -> Iterator[None]:
+    """While the endpoint serves a call whose input `validate_input` has checked, the services
+    it calls do not check the same operation's members a second time (`model_validate`)."""
+    token = _checked_call.set((service, operation))
+    try:
+        yield
+    finally:
+        _checked_call.reset(token)
+
+
+def model_validate(
+    operation: str, params: Mapping[str, Any], *, service: str = "cognito-idp"
+) -> dict[str, Any]:
+    """`params` checked against the input shape of `service`'s `operation`, as a service checks
+    what any door hands it (the API, the admin, a task): it returns them with members typed.
+
+    Outside the AWS endpoint a member of the wrong JSON type is one more bad parameter
+    (InvalidParameterException); the endpoint parses JSON itself and has answered
+    SerializationException before any service runs. Within an endpoint call of the same
+    operation the members were checked already, and are returned as they are.
+    """
+    if _checked_call.get() == (service, operation):
+        return dict(params)
+    try:
+        return validate_input(service_model(service).operation_model(operation), params)
+    except SerializationException as exc:
+        raise InvalidParameterException(exc.message) from None
 
 
 class OutputShapeError(Exception):

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 
-from cognitoadmin.awsmodel import service_model, validate_input
+from cognitoadmin.awsmodel import model_validate
 from cognitoadmin.crypto import seal, unseal_str
 from cognitoadmin.ids import new_app_client_id, new_app_client_secret
 from pools.errors import (
@@ -108,8 +108,7 @@ def _validated(
     unknown = sorted(set(settings) - allowed)
     if unknown:
         raise InvalidParameterException(f"Unknown app client setting: {', '.join(unknown)}.")
-    operation_model = service_model("cognito-idp").operation_model(operation)
-    return validate_input(operation_model, {**settings, **ids})
+    return model_validate(operation, {**settings, **ids})
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -253,7 +252,7 @@ def app_clients_page(
         params["NextToken"] = next_token
     if client_type is not None:
         params["ClientType"] = client_type
-    validate_input(service_model("cognito-idp").operation_model("ListUserPoolClients"), params)
+    model_validate("ListUserPoolClients", params)
     clients = AppClient.objects.filter(pool=pool).select_related("pool")
     if client_type == "DCR":
         clients = clients.none()

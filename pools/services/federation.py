@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 
-from cognitoadmin.awsmodel import service_model, validate_input
+from cognitoadmin.awsmodel import model_validate
 from cognitoadmin.crypto import seal, unseal_str
 from pools.errors import (
     DuplicateProviderException,
@@ -151,10 +151,6 @@ def _seal_purpose(key: str) -> str:
     return f"identity_provider_{key}"
 
 
-def _validate(operation: str, params: dict[str, Any]) -> None:
-    validate_input(service_model("cognito-idp").operation_model(operation), params)
-
-
 def _check_name(name: str, provider_type: str) -> None:
     if name.lower() == RESERVED_PROVIDER_NAME:
         raise InvalidParameterException(f"{name} is a reserved provider name.")
@@ -283,7 +279,7 @@ def identity_provider_create(
     }
     if attribute_mapping is not None:
         params["AttributeMapping"] = dict(attribute_mapping)
-    _validate("CreateIdentityProvider", params)
+    model_validate("CreateIdentityProvider", params)
     _check_name(name, provider_type)
     stored_details = _check_details(provider_type, details)
     mapping = _check_mapping(pool, provider_type, attribute_mapping or {})
@@ -325,7 +321,7 @@ def identity_provider_update(
         params["AttributeMapping"] = dict(attribute_mapping)
     if idp_identifiers is not None:
         params["IdpIdentifiers"] = list(idp_identifiers)
-    _validate("UpdateIdentityProvider", params)
+    model_validate("UpdateIdentityProvider", params)
 
     user_pool_locked(pool=pool)
     fields = ["updated_at"]
@@ -364,7 +360,7 @@ def identity_providers_page(
         params["MaxResults"] = max_results
     if next_token is not None:
         params["NextToken"] = next_token
-    _validate("ListIdentityProviders", params)
+    model_validate("ListIdentityProviders", params)
     return keyset_page(
         IdentityProvider.objects.filter(pool=pool).select_related("pool"),
         limit=max_results or MAX_PROVIDERS_PAGE,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from cognitoadmin.awsmodel import service_model, validate_input
+from cognitoadmin.awsmodel import model_validate
 from pools.errors import GroupExistsException, LimitExceededException
 from pools.models import Group, UserPool
 from pools.selectors import keyset_page, user_pool_locked
@@ -14,10 +14,6 @@ from pools.selectors import keyset_page, user_pool_locked
 MAX_GROUPS_PER_POOL = 10_000
 # ListGroups: Limit 0-60, where 0 (or nothing) means the largest page.
 MAX_GROUPS_PAGE = 60
-
-
-def _validate(operation: str, params: dict[str, Any]) -> None:
-    validate_input(service_model("cognito-idp").operation_model(operation), params)
 
 
 @transaction.atomic
@@ -36,7 +32,7 @@ def group_create(
         params["Precedence"] = precedence
     if role_arn:
         params["RoleArn"] = role_arn
-    _validate("CreateGroup", params)
+    model_validate("CreateGroup", params)
 
     user_pool_locked(pool=pool)
     if Group.objects.filter(pool=pool, name=name).exists():
@@ -70,7 +66,7 @@ def group_update(
         params["Precedence"] = precedence
     if role_arn:
         params["RoleArn"] = role_arn
-    _validate("UpdateGroup", params)
+    model_validate("UpdateGroup", params)
 
     fields = ["updated_at"]
     if description is not None:
@@ -98,7 +94,7 @@ def groups_page(
     params: dict[str, Any] = {"UserPoolId": pool.pool_id, "Limit": limit}
     if next_token is not None:
         params["NextToken"] = next_token
-    _validate("ListGroups", params)
+    model_validate("ListGroups", params)
     return keyset_page(
         Group.objects.filter(pool=pool).select_related("pool"),
         limit=limit or MAX_GROUPS_PAGE,

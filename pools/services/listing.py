@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
 
-from cognitoadmin.awsmodel import service_model, validate_input
+from cognitoadmin.awsmodel import model_validate
 from pools.errors import InvalidParameterException
 from pools.models import Group, PoolUser, UserPool, UserStatus
 from pools.selectors import keyset_page
@@ -200,7 +200,7 @@ def users_page(
         params["PaginationToken"] = pagination_token
     if attributes_to_get is not None:
         params["AttributesToGet"] = list(attributes_to_get)
-    _validate("ListUsers", params)
+    model_validate("ListUsers", params)
     user_filter = user_filter_parse(filter)
     key = (
         None
@@ -237,7 +237,7 @@ def users_in_group_page(
         params["Limit"] = limit
     if next_token is not None:
         params["NextToken"] = next_token
-    _validate("ListUsersInGroup", params)
+    model_validate("ListUsersInGroup", params)
     return keyset_page(
         PoolUser.objects.filter(pool_id=group.pool_id, memberships__group=group),
         limit=_page_size(limit),
@@ -255,14 +255,10 @@ def groups_for_user_page(
         params["Limit"] = limit
     if next_token is not None:
         params["NextToken"] = next_token
-    _validate("AdminListGroupsForUser", params)
+    model_validate("AdminListGroupsForUser", params)
     return keyset_page(
         Group.objects.filter(pool_id=user.pool_id, memberships__user=user).select_related("pool"),
         limit=_page_size(limit),
         next_token=next_token,
         scope=f"groups-for-user:{user.pool.pool_id}:{user.pk}",
     )
-
-
-def _validate(operation: str, params: dict[str, Any]) -> None:
-    validate_input(service_model("cognito-idp").operation_model(operation), params)

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from cognitoadmin.awsmodel import SerializationException, service_model, validate_input
+from cognitoadmin.awsmodel import model_validate
 from cognitoadmin.ids import new_user_pool_id
 from pools.errors import (
     FeatureUnavailableInTierException,
@@ -60,14 +60,6 @@ _MFA_WITHOUT_FACTOR = (
     "Invalid MFA configuration given, can't disable all MFAs with a required or optional "
     "configuration."
 )
-
-
-def _validate(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return validate_input(service_model("cognito-idp").operation_model(operation), params)
-    except SerializationException as exc:
-        # Outside the AWS endpoint a member of the wrong JSON type is one more bad parameter.
-        raise InvalidParameterException(exc.message) from None
 
 
 def _as_dict(settings: Any, what: str) -> dict[str, Any]:
@@ -310,7 +302,7 @@ def _check_pool(pool: UserPool) -> None:
 
 @transaction.atomic
 def user_pool_create(*, name: str, settings: Mapping[str, Any] | None = None) -> UserPool:
-    checked = _validate(
+    checked = model_validate(
         "CreateUserPool", {**_as_dict(settings or {}, "settings"), "PoolName": name}
     )
 
@@ -363,7 +355,7 @@ def user_pool_update(*, pool: UserPool, settings: Mapping[str, Any]) -> UserPool
     UserAttributeUpdateSettings (Cognito leaves it alone unless it is sent) and the MFA factors
     enabled by SetUserPoolMfaConfig, which UpdateUserPool has no members for.
     """
-    checked = _validate(
+    checked = model_validate(
         "UpdateUserPool", {**_as_dict(settings, "settings"), "UserPoolId": pool.pool_id}
     )
     pool = user_pool_locked(pool=pool)
@@ -407,7 +399,7 @@ def user_pool_delete(*, pool: UserPool) -> None:
 def user_pool_add_custom_attributes(
     *, pool: UserPool, attributes: Sequence[Mapping[str, Any]]
 ) -> UserPool:
-    checked = _validate(
+    checked = model_validate(
         "AddCustomAttributes",
         {"UserPoolId": pool.pool_id, "CustomAttributes": _as_list(attributes)},
     )
@@ -422,7 +414,7 @@ def user_pool_add_custom_attributes(
 def user_pool_set_mfa_config(*, pool: UserPool, settings: Mapping[str, Any]) -> UserPool:
     """SetUserPoolMfaConfig: the factors given replace the enabled ones; a factor left out is
     turned off. MfaConfiguration keeps its value when not given."""
-    checked = _validate(
+    checked = model_validate(
         "SetUserPoolMfaConfig", {**_as_dict(settings, "settings"), "UserPoolId": pool.pool_id}
     )
     pool = user_pool_locked(pool=pool)
@@ -452,7 +444,9 @@ def user_pool_set_mfa_config(*, pool: UserPool, settings: Mapping[str, Any]) -> 
 
 @transaction.atomic
 def user_pool_tag(*, pool: UserPool, tags: Mapping[str, str]) -> None:
-    checked = _validate("TagResource", {"ResourceArn": pool.arn, "Tags": _as_dict(tags, "Tags")})
+    checked = model_validate(
+        "TagResource", {"ResourceArn": pool.arn, "Tags": _as_dict(tags, "Tags")}
+    )
     locked = user_pool_locked(pool=pool)
     merged = {**locked.tags, **checked["Tags"]}
     _check_tags(merged)
@@ -463,7 +457,7 @@ def user_pool_tag(*, pool: UserPool, tags: Mapping[str, str]) -> None:
 
 @transaction.atomic
 def user_pool_untag(*, pool: UserPool, keys: Sequence[str]) -> None:
-    checked = _validate("UntagResource", {"ResourceArn": pool.arn, "TagKeys": _as_list(keys)})
+    checked = model_validate("UntagResource", {"ResourceArn": pool.arn, "TagKeys": _as_list(keys)})
     locked = user_pool_locked(pool=pool)
     remaining = {k: v for k, v in locked.tags.items() if k not in set(checked["TagKeys"])}
     locked.tags = remaining
@@ -477,7 +471,7 @@ def user_pools_page(
     params: dict[str, Any] = {"MaxResults": max_results}
     if next_token is not None:
         params["NextToken"] = next_token
-    _validate("ListUserPools", params)
+    model_validate("ListUserPools", params)
     return keyset_page(
         UserPool.objects.all(),
         limit=max_results,

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from cognitoadmin.awsmodel import service_model, validate_input
+from cognitoadmin.awsmodel import model_validate
 from pools.errors import InvalidParameterException, LimitExceededException
 from pools.models import ResourceServer, UserPool
 from pools.selectors import keyset_page, user_pool_locked
@@ -23,7 +23,7 @@ def _checked_scopes(
 ) -> list[dict[str, str]]:
     """Validate the request, and return the scopes as stored: ScopeName and ScopeDescription."""
     params["Scopes"] = [dict(scope) for scope in scopes]
-    checked = validate_input(service_model("cognito-idp").operation_model(operation), params)
+    checked = model_validate(operation, params)
     stored: list[dict[str, str]] = [
         {"ScopeName": scope["ScopeName"], "ScopeDescription": scope["ScopeDescription"]}
         for scope in checked["Scopes"]
@@ -96,7 +96,7 @@ def resource_servers_page(
         params["MaxResults"] = max_results
     if next_token is not None:
         params["NextToken"] = next_token
-    validate_input(service_model("cognito-idp").operation_model("ListResourceServers"), params)
+    model_validate("ListResourceServers", params)
     return keyset_page(
         ResourceServer.objects.filter(pool=pool).select_related("pool"),
         limit=max_results or MAX_RESOURCE_SERVERS_PAGE,

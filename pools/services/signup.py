@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-from cognitoadmin.awsmodel import service_model, validate_input
+from cognitoadmin.awsmodel import model_validate
 from pools.errors import (
     InvalidParameterException,
     NotAuthorizedException,
@@ -56,7 +56,7 @@ def client_request_validate(
     params: dict[str, Any] = {"ClientId": client.client_id, "Username": username, **members}
     if secret_hash is not None:
         params["SecretHash"] = secret_hash
-    validate_input(service_model("cognito-idp").operation_model(operation), params)
+    model_validate(operation, params)
     app_client_verify_secret_hash(client=client, username=username, secret_hash=secret_hash)
 
 

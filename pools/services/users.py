@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from cognitoadmin.awsmodel import service_model, validate_input
+from cognitoadmin.awsmodel import model_validate
 from pools.errors import (
     AliasExistsException,
     InvalidParameterException,
@@ -55,10 +55,6 @@ _VERIFY_WITHOUT_VALUE = {
     "email_verified": "Email is required to verify/un-verify an email",
     "phone_number_verified": "Phone Number is required to verify/un-verify a phone number",
 }
-
-
-def _validate(operation: str, params: dict[str, Any]) -> None:
-    validate_input(service_model("cognito-idp").operation_model(operation), params)
 
 
 def _sign_in_attribute(*, pool: UserPool, name: str) -> str | None:
@@ -256,7 +252,7 @@ def user_create(
     }
     if message_action is not None:
         params["MessageAction"] = message_action
-    _validate("AdminCreateUser", params)
+    model_validate("AdminCreateUser", params)
     desired = cast(list[Medium], list(desired_delivery_mediums) or ["SMS"])
     if temporary_password:
         password_validate(pool=pool, password=temporary_password)
