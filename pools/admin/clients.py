@@ -16,7 +16,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from pools.admin.base import Created, PoolFilter, ServiceModelAdmin
+from cognitoadmin.service_admin import Created, ServiceModelAdmin
+from pools.admin.base import PoolFilter
 from pools.forms import AppClientCreateForm
 from pools.models import AppClient, Domain, IdentityProvider, ResourceServer, SigningKey
 from pools.services.clients import app_client_create, app_client_delete

@@ -12,7 +12,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from pools.admin.base import Created, PoolFilter, ServiceModelAdmin
+from cognitoadmin.service_admin import Created, ServiceModelAdmin
+from pools.admin.base import PoolFilter
 from pools.forms import GroupCreateForm
 from pools.models import Group, GroupMembership
 from pools.services.groups import group_create, group_delete, group_update

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from cognitoadmin.errors import ServiceError
-from pools.admin.base import Created, ServiceModelAdmin, report
+from cognitoadmin.service_admin import Created, ServiceModelAdmin, report
 from pools.forms import UserPoolCreateForm
 from pools.models import SchemaAttribute, UserPool
 from pools.services.keys import signing_key_rotate

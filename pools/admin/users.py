@@ -21,13 +21,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from cognitoadmin.errors import ServiceError
-from pools.admin.base import (
-    Created,
-    PoolFilter,
-    ServiceModelAdmin,
-    chosen_pool_id,
-    report,
-)
+from cognitoadmin.service_admin import Created, ServiceModelAdmin, report
+from pools.admin.base import PoolFilter, chosen_pool_id
 from pools.forms import GroupChoiceForm, PoolUserCreateForm
 from pools.models import STANDARD_ATTRIBUTE_COLUMNS, Group, GroupMembership, PoolUser, UserPool
 from pools.services.users import (

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cognitoadmin import service_admin
 from pools.admin import base as admin_base
 from pools.errors import UnsupportedUserStateException
 from pools.models import (
@@ -608,7 +609,7 @@ def test_select_all_is_bounded(
     staff: Client, pool: UserPool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     users = [make_user(pool=pool) for _ in range(3)]
-    monkeypatch.setattr(admin_base, "ACTION_LIMIT", 2)
+    monkeypatch.setattr(service_admin, "ACTION_LIMIT", 2)
 
     response = _action(staff, "disable_users", users[:1], select_across="1")
 
