@@ -18,6 +18,9 @@ class AccessKey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_keys"
     )
     description = models.CharField(max_length=256, blank=True)
+    # An IAM-style policy (its canonical document) that narrows what the key may do; without one
+    # the key may do whatever its operator may.
+    policy = models.JSONField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -7,6 +7,7 @@ import re
 import time
 from typing import Any
 
+from django.contrib.auth.models import Group as OperatorGroup
 from django.contrib.auth.models import User
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -118,19 +119,25 @@ def make_operator(
     password: str = OPERATOR_PASSWORD,
     superuser: bool = True,
     with_device: bool = True,
+    groups: tuple[str, ...] = (),
 ) -> User:
     """An operator (staff `auth.User`, superuser by default) who, `with_device`, has set up an
-    authenticator app the way the admin's set-up page does (and so has backup codes)."""
+    authenticator app the way the admin's set-up page does (and so has backup codes). `groups`
+    names operator groups they belong to ("Support (read only)", "Administrators")."""
     if superuser:
         operator = User.objects.create_superuser(username=username, password=password)
     else:
         operator = User.objects.create_user(username=username, password=password, is_staff=True)
+    operator.groups.add(*(OperatorGroup.objects.get(name=name) for name in groups))
     if with_device:
         device = operator_totp_device_start(operator=operator)
         operator_totp_device_confirm(operator=operator, token=totp_token(device))
     return operator
 
 
-def make_access_key(*, operator: User, description: str = "", **pair: str) -> tuple[AccessKey, str]:
-    """A key made by `accesskey create`; `pair` may import `access_key_id` + `secret_access_key`."""
-    return access_key_create(operator=operator, description=description, **pair)
+def make_access_key(
+    *, operator: User, description: str = "", policy: Any = None, **pair: str
+) -> tuple[AccessKey, str]:
+    """A key made by `accesskey create`; `pair` may import `access_key_id` + `secret_access_key`,
+    and `policy` (an IAM policy document) narrows what it may do."""
+    return access_key_create(operator=operator, description=description, policy=policy, **pair)

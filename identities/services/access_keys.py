@@ -11,7 +11,9 @@ import hmac
 import re
 import secrets
 import string
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -26,6 +28,7 @@ from cognitoadmin.errors import (
     ResourceConflictException,
 )
 from identities.models import AccessKey
+from identities.services.policies import policy_parse
 
 SEAL_PURPOSE = "access_key"
 ACCESS_KEY_ID_PATTERN = re.compile(r"[A-Z0-9]{16,128}")
@@ -77,8 +80,10 @@ def access_key_create(
     description: str = "",
     access_key_id: str | None = None,
     secret_access_key: str | None = None,
+    policy: str | Mapping[str, Any] | None = None,
 ) -> tuple[AccessKey, str]:
-    """Create a key for `operator`, or import a known pair; returns the key and its secret."""
+    """Create a key for `operator`, or import a known pair; returns the key and its secret.
+    `policy` (an IAM policy document) narrows what the key may do."""
     if not (operator.is_active and operator.is_staff):
         raise InvalidParameterException(
             f"User {operator.get_username()} is not an active staff member; "
@@ -89,6 +94,7 @@ def access_key_create(
             f"The description must be at most {DESCRIPTION_MAX_LENGTH} characters."
         )
     _validate_import(access_key_id, secret_access_key)
+    document = _policy_document(policy)
     key_id = access_key_id or _generate_access_key_id()
     secret = secret_access_key or _generate_secret()
     try:
@@ -98,6 +104,7 @@ def access_key_create(
                 secret_sealed=seal(secret, purpose=SEAL_PURPOSE),
                 operator=operator,
                 description=description,
+                policy=document,
             )
     except IntegrityError:
         raise ResourceConflictException(f"Access key {key_id} already exists.") from None
@@ -111,6 +118,18 @@ def access_key_update(*, key: AccessKey, description: str) -> AccessKey:
         )
     key.description = description
     key.save(update_fields=["description"])
+    return key
+
+
+def _policy_document(policy: str | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The canonical form of a key's policy, checked; None for no policy."""
+    return None if policy is None else policy_parse(document=policy).to_document()
+
+
+def access_key_set_policy(*, key: AccessKey, policy: str | Mapping[str, Any] | None) -> AccessKey:
+    """Replace the key's policy (None removes it: the key may then do what its operator may)."""
+    key.policy = _policy_document(policy)
+    key.save(update_fields=["policy"])
     return key
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from cognitoadmin.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
+from identities.errors import MalformedPolicyDocumentException
 from identities.models import AccessKey
 from identities.selectors import access_key_get, access_key_list
 from identities.services.access_keys import (
@@ -25,6 +27,7 @@ from identities.services.access_keys import (
     access_key_disable,
     access_key_enable,
     access_key_secret,
+    access_key_set_policy,
     access_key_update,
 )
 from tests.builders import make_access_key, make_operator
@@ -256,3 +259,45 @@ def test_access_key_list_filters_by_operator(operator: User) -> None:
 
     assert list(access_key_list()) == [mine, theirs]  # by operator name
     assert list(access_key_list(operator=operator)) == [mine]
+
+
+POOL_ARN = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_AbC123xyz"
+ONE_POOL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "cognito-idp:*", "Resource": POOL_ARN}],
+}
+
+
+def test_create_keeps_a_policy_in_its_canonical_form(operator: User) -> None:
+    key, _ = make_access_key(operator=operator, policy=json.dumps(ONE_POOL))
+
+    assert AccessKey.objects.get(pk=key.pk).policy == {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["cognito-idp:*"], "Resource": [POOL_ARN]}],
+    }
+
+
+def test_a_malformed_policy_creates_no_key(operator: User) -> None:
+    with pytest.raises(MalformedPolicyDocumentException, match="Condition"):
+        make_access_key(
+            operator=operator,
+            policy={
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {}}]
+            },
+        )
+
+    assert not AccessKey.objects.exists()
+
+
+def test_set_policy_replaces_and_removes_the_policy(operator_key: tuple[AccessKey, str]) -> None:
+    key, _ = operator_key
+
+    access_key_set_policy(key=key, policy=ONE_POOL)
+    with_policy = AccessKey.objects.get(pk=key.pk).policy
+    with pytest.raises(MalformedPolicyDocumentException):
+        access_key_set_policy(key=key, policy="{not json")
+    unchanged = AccessKey.objects.get(pk=key.pk).policy
+    access_key_set_policy(key=key, policy=None)
+
+    assert with_policy is not None and with_policy == unchanged
+    assert AccessKey.objects.get(pk=key.pk).policy is None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -106,6 +107,7 @@ def test_list_shows_keys_but_never_secrets(operator: User) -> None:
         "Status",
         "Created",
         "LastUsed",
+        "Policy",
         "Description",
     ]
     assert mine.access_key_id in out
@@ -156,3 +158,55 @@ def test_changing_an_unknown_key_fails_and_changes_nothing(
         run(action, IMPORTED_ID)
 
     assert AccessKey.objects.get(pk=key.pk).active
+
+
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["cognito-idp:List*"], "Resource": ["*"]}],
+}
+
+
+def test_create_with_a_policy_file(operator: User, tmp_path: Path) -> None:
+    document = tmp_path / "ci.json"
+    document.write_text(json.dumps(POLICY), encoding="utf-8")
+
+    run("create", "operator", "--policy-file", str(document))
+    listed, _ = run("list")
+
+    assert AccessKey.objects.get().policy == POLICY
+    assert listed.splitlines()[1].split()[5] == "yes"
+
+
+def test_policy_sets_and_clears_a_keys_policy(
+    operator_key: tuple[AccessKey, str], tmp_path: Path
+) -> None:
+    key, _ = operator_key
+    document = tmp_path / "ci.json"
+    document.write_text(json.dumps(POLICY), encoding="utf-8")
+
+    set_out, _ = run("policy", key.access_key_id, "--file", str(document))
+    with_policy = AccessKey.objects.get(pk=key.pk).policy
+    cleared_out, _ = run("policy", key.access_key_id, "--clear")
+
+    assert with_policy == POLICY
+    assert set_out.strip() == f"Set the policy of {key.access_key_id}."
+    assert cleared_out.strip() == f"Removed the policy of {key.access_key_id}."
+    assert AccessKey.objects.get(pk=key.pk).policy is None
+
+
+def test_a_malformed_or_missing_policy_file_changes_nothing(
+    operator_key: tuple[AccessKey, str], tmp_path: Path
+) -> None:
+    key, _ = operator_key
+    document = tmp_path / "bad.json"
+    document.write_text('{"Statement": [{"Effect": "Maybe"}]}', encoding="utf-8")
+
+    with pytest.raises(CommandError, match="Effect must be"):
+        run("policy", key.access_key_id, "--file", str(document))
+    with pytest.raises(CommandError, match="Cannot read the policy file"):
+        run("policy", key.access_key_id, "--file", str(tmp_path / "missing.json"))
+    with pytest.raises(CommandError, match="Cannot read the policy file"):
+        run("create", "operator", "--policy-file", str(tmp_path / "missing.json"))
+
+    assert AccessKey.objects.get(pk=key.pk).policy is None
+    assert AccessKey.objects.count() == 1

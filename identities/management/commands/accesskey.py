@@ -1,7 +1,9 @@
 """`manage.py accesskey`: operators' access keys from the command line.
 
     accesskey create <operator> [--json] [--description D] [--access-key-id X --secret-access-key Y]
+                                [--policy-file FILE]
     accesskey list [--operator U]
+    accesskey policy <access key id> (--file FILE | --clear)
     accesskey disable|enable|delete <access key id>
 
 The secret is printed once, by `create`; nothing else ever prints it.
@@ -10,6 +12,7 @@ The secret is printed once, by `create`; nothing else ever prints it.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -21,6 +24,7 @@ from identities.services.access_keys import (
     access_key_delete,
     access_key_disable,
     access_key_enable,
+    access_key_set_policy,
 )
 
 
@@ -43,6 +47,10 @@ class Command(BaseCommand):
             "--secret-access-key", help="Import this secret (with --access-key-id)."
         )
         create.add_argument(
+            "--policy-file",
+            help="An IAM policy document (JSON) that narrows what the key may do.",
+        )
+        create.add_argument(
             "--json",
             action="store_true",
             help='Print {"AccessKeyId": ..., "SecretAccessKey": ...} only.',
@@ -50,6 +58,14 @@ class Command(BaseCommand):
 
         listing = actions.add_parser("list", help="List keys (never their secrets).")
         listing.add_argument("--operator", help="Only this operator's keys.")
+
+        policy = actions.add_parser(
+            "policy", help="Set or remove the IAM policy that narrows what a key may do."
+        )
+        policy.add_argument("access_key_id", help="The key's access key ID.")
+        source = policy.add_mutually_exclusive_group(required=True)
+        source.add_argument("--file", help="The policy document (JSON).")
+        source.add_argument("--clear", action="store_true", help="Remove the key's policy.")
 
         for name, text in (
             ("disable", "Disable a key: it stops authenticating at once."),
@@ -66,6 +82,8 @@ class Command(BaseCommand):
                 self._create(options)
             elif action == "list":
                 self._list(options)
+            elif action == "policy":
+                self._policy(options)
             else:
                 self._change(action, options["access_key_id"])
         except ServiceError as exc:
@@ -78,6 +96,7 @@ class Command(BaseCommand):
             description=options["description"],
             access_key_id=options["access_key_id"],
             secret_access_key=options["secret_access_key"],
+            policy=_read(options["policy_file"]) if options["policy_file"] else None,
         )
         if options["json"]:
             self.stdout.write(
@@ -97,15 +116,33 @@ class Command(BaseCommand):
                 "Active" if key.active else "Inactive",
                 key.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 key.last_used_at.strftime("%Y-%m-%dT%H:%M:%SZ") if key.last_used_at else "-",
+                "yes" if key.policy is not None else "-",
                 key.description,
             )
             for key in access_key_list(operator=operator)
         ]
-        header = ("AccessKeyId", "Operator", "Status", "Created", "LastUsed", "Description")
+        header = (
+            "AccessKeyId",
+            "Operator",
+            "Status",
+            "Created",
+            "LastUsed",
+            "Policy",
+            "Description",
+        )
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
         for row in [header, *rows]:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             self.stdout.write("  ".join([*cells, row[-1]]).rstrip())
+
+    def _policy(self, options: dict[str, Any]) -> None:
+        key = access_key_get(access_key_id=options["access_key_id"])
+        if options["clear"]:
+            access_key_set_policy(key=key, policy=None)
+            self.stdout.write(f"Removed the policy of {key.access_key_id}.")
+            return
+        access_key_set_policy(key=key, policy=_read(options["file"]))
+        self.stdout.write(f"Set the policy of {key.access_key_id}.")
 
     def _change(self, action: str, access_key_id: str) -> None:
         key = access_key_get(access_key_id=access_key_id)
@@ -118,3 +155,10 @@ class Command(BaseCommand):
         else:
             access_key_delete(key=key)
             self.stdout.write(f"Deleted {access_key_id}.")
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"Cannot read the policy file {path}: {exc}") from None
