@@ -1,16 +1,18 @@
 """The AWS JSON 1.1 endpoint: one view, one registry of operations, one error envelope.
 
-Each app's `aws.py` registers handlers with `@operation("Name", service=...)`. The view finds the
-handler from `X-Amz-Target`, has the registered `Guard` authenticate the operations botocore signs,
-checks the body against botocore's input shape, and renders results and `ServiceError`s the way
-AWS does. This module knows no app: the app that keeps the credentials registers the guard.
+Each app's `aws.py` registers handlers with `@operation("Name", service=...)`; a signed operation
+declares there the Django permission its IAM action (`<service>:<Name>`) needs and the resource it
+acts on. The view finds the handler from `X-Amz-Target`, has the registered `Guard` authenticate
+the operations botocore signs, checks the body against botocore's input shape, asks
+`cognitoadmin.authorization` whether the caller may, and renders results and `ServiceError`s the
+way AWS does. This module knows no app: the app that keeps the credentials registers the guard.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +21,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 
+from cognitoadmin.authorization import ACCOUNT, Caller, action_declare, authorize
 from cognitoadmin.awsmodel import (
     SerializationException,
     input_checked,
@@ -46,7 +49,7 @@ class UnknownOperationException(ServiceError):
 class Guard(Protocol):
     """Lets signed calls in: says who signed a request, or raises the AWS error for it."""
 
-    def authenticate(self, request: HttpRequest, *, service: str) -> Any: ...
+    def authenticate(self, request: HttpRequest, *, service: str) -> Caller: ...
 
 
 _guards: list[Guard] = []
@@ -75,10 +78,12 @@ class AwsCall:
     operation: str
     request_id: str
     # Who signed the call, as the guard tells it; None for unsigned operations.
-    principal: Any = None
+    caller: Caller | None = None
 
 
 Handler = Callable[[AwsCall, dict[str, Any]], dict[str, Any]]
+# The ARN a call acts on, from its checked input; or one string for every call (`ACCOUNT`).
+Resource = str | Callable[[Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -88,20 +93,35 @@ class Operation:
     handler: Handler
     model: OperationModel = field(repr=False)
     relaxed_patterns: frozenset[str] = frozenset()
+    # Signed operations only: the IAM action and what it acts on.
+    action: str | None = None
+    resource: Resource | None = None
 
     @property
     def signed(self) -> bool:
         return not is_unsigned(self.model)
+
+    def resource_of(self, params: Mapping[str, Any]) -> str:
+        if callable(self.resource):
+            return self.resource(params)
+        return self.resource or ACCOUNT
 
 
 REGISTRY: dict[tuple[str, str], Operation] = {}
 
 
 def operation(
-    name: str, *, service: str = "cognito-idp", relaxed_patterns: Iterable[str] = ()
+    name: str,
+    *,
+    service: str = "cognito-idp",
+    permission: str | None = None,
+    resource: Resource | None = None,
+    relaxed_patterns: Iterable[str] = (),
 ) -> Callable[[Handler], Handler]:
     """Register `handler` for `service`'s operation `name`; botocore's model must know it.
 
+    A signed operation declares the Django `permission` an operator needs for its IAM action and
+    the `resource` it acts on; an unsigned one (authorised by its own tokens) declares neither.
     `relaxed_patterns`: top-level input members whose model pattern the real service does not
     enforce (e.g. CreateUserPoolDomain's Domain, a full host name for a custom domain).
     """
@@ -110,13 +130,26 @@ def operation(
     unknown = relaxed - set(model.input_shape.members if model.input_shape else ())
     if unknown:
         raise RuntimeError(f"{service}.{name} has no members {sorted(unknown)} to relax.")
+    signed = not is_unsigned(model)
+    if signed != (permission is not None) or signed != (resource is not None):
+        raise RuntimeError(
+            f"{service}.{name} is {'signed' if signed else 'unsigned'}: a signed operation "
+            "declares its permission and resource, an unsigned one neither."
+        )
 
     def register(handler: Handler) -> Handler:
         key = (service, name)
         if key in REGISTRY:
             raise RuntimeError(f"{service}.{name} is registered twice.")
+        action = action_declare(f"{service}:{name}", permission=permission) if permission else None
         REGISTRY[key] = Operation(
-            service=service, name=name, handler=handler, model=model, relaxed_patterns=relaxed
+            service=service,
+            name=name,
+            handler=handler,
+            model=model,
+            relaxed_patterns=relaxed,
+            action=action.name if action else None,
+            resource=resource,
         )
         return handler
 
@@ -165,11 +198,14 @@ def dispatch(request: HttpRequest) -> HttpResponse:
     try:
         op = _resolve(request)
         call = AwsCall(http=request, service=op.service, operation=op.name, request_id=rid)
-        if op.signed:
-            call.principal = _guard().authenticate(request, service=op.service)
+        caller = _guard().authenticate(request, service=op.service) if op.signed else None
         params = validate_input(
             op.model, _parse_body(request), relaxed_patterns=op.relaxed_patterns
         )
+        if caller is not None:
+            # Registration gave every signed operation its action; none means no way in.
+            authorize(caller, action=op.action or "", resource=op.resource_of(params))
+        call.caller = caller
         with input_checked(op.service, op.name):
             result = op.handler(call, params)
         if settings.COGNITOADMIN_AWS_CHECK_OUTPUT:

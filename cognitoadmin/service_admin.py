@@ -5,11 +5,14 @@ every create, change and delete calls the service that owns the rule instead, so
 once for the admin, the API and the AWS endpoint alike. A refused change leaves nothing behind:
 the add view only creates through the service, and change, delete and bulk actions run in a
 transaction that is rolled back before the refusal is shown.
+
+What an operator may do here is decided by `cognitoadmin.authorization`, as on the other doors:
+each admin names the IAM action behind each of its permissions (`iam_actions`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -17,24 +20,33 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import ForeignKey, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.text import capfirst
 
+from cognitoadmin.authorization import ACCOUNT, Caller, is_authorized
 from cognitoadmin.errors import ServiceError
 
 _M = TypeVar("_M", bound=Model)
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[_M]
+    _TabularInline = admin.TabularInline[Any, Any]
 else:  # ModelAdmin is generic only in django-stubs (no django_stubs_ext.monkeypatch() here)
 
     class _ModelAdmin(admin.ModelAdmin, Generic[_M]):
         pass
+
+    _TabularInline = admin.TabularInline
+
+
+def operator_may(request: HttpRequest, action: str, resource: str = ACCOUNT) -> bool:
+    """Whether the operator signed in to the admin may perform `action` (an IAM action name)."""
+    return is_authorized(Caller(operator=request.user), action=action, resource=resource)
 
 
 # Bulk actions run one service call per object inside one request. Intermediate pages post the
@@ -82,6 +94,31 @@ class ServiceModelAdmin(_ModelAdmin[_M]):
     """
 
     add_form: type[forms.Form] | None = None
+    # The IAM action behind each permission: "view", "add", "change", "delete", and the names
+    # that actions list in `permissions` (each with its `has_<name>_permission`). A permission
+    # without an action is refused.
+    iam_actions: Mapping[str, str] = {}
+
+    def iam_resource(self, obj: _M | None) -> str:
+        """The ARN an action on `obj` (or, without one, on the model's rows) acts on."""
+        return ACCOUNT
+
+    def authorized(self, request: HttpRequest, permission: str, obj: _M | None = None) -> bool:
+        action = self.iam_actions.get(permission)
+        return action is not None and operator_may(request, action, self.iam_resource(obj))
+
+    def has_view_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
+        # As in Django's admin, whoever may change may also look.
+        return self.authorized(request, "view", obj) or self.authorized(request, "change", obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.authorized(request, "add")
+
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
+        return self.authorized(request, "change", obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
+        return self.authorized(request, "delete", obj)
 
     def create_via_service(self, request: HttpRequest, form: forms.Form) -> Created[_M]:
         raise NotImplementedError
@@ -97,18 +134,6 @@ class ServiceModelAdmin(_ModelAdmin[_M]):
 
     def get_add_form(self, request: HttpRequest) -> type[forms.Form] | None:
         return self.add_form
-
-    def pool_field(self, request: HttpRequest) -> forms.Field:
-        """The `pool` field with the admin's widget for it (autocomplete, never a full select)."""
-        db_field = self.opts.get_field("pool")
-        field = (
-            self.formfield_for_dbfield(db_field, request)
-            if isinstance(db_field, ForeignKey)
-            else None
-        )
-        if field is None:
-            raise ImproperlyConfigured(f"{self.opts.label} has no `pool` foreign key to choose.")
-        return field
 
     def add_view(
         self,
@@ -296,3 +321,24 @@ class ServiceModelAdmin(_ModelAdmin[_M]):
             args=[pk],
             current_app=self.admin_site.name,
         )
+
+
+class ReadOnlyInline(_TabularInline):
+    """Rows shown beside their owner, changed only through the owner's services and actions;
+    seen by those whom `iam_action` (a read) is allowed."""
+
+    iam_action: str
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return operator_may(request, self.iam_action)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -208,7 +208,8 @@ REST_FRAMEWORK = {
         "identities.api.authentication.AccessKeyBasicAuthentication",
         "identities.api.authentication.OperatorSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # Operators' permissions, through the one authorization service (README, "Operators").
+    "DEFAULT_PERMISSION_CLASSES": ["cognitoadmin.authorization.IAMActionPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cognitoadmin.errors.drf_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [

@@ -7,7 +7,11 @@ class IdentitiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cognitoadmin.awsjson import guard_register  # noqa: PLC0415 (apps load first)
+        # Imported here: these modules need the apps loaded.
+        from cognitoadmin.authorization import authorizer_register  # noqa: PLC0415
+        from cognitoadmin.awsjson import guard_register  # noqa: PLC0415
         from identities.guard import OperatorGuard  # noqa: PLC0415
+        from identities.services.authorization import OperatorAuthorizer  # noqa: PLC0415
 
         guard_register(OperatorGuard())
+        authorizer_register(OperatorAuthorizer())

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import boto3
 import botocore
 import pytest
 from botocore.config import Config
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.utils import timezone
 from pytest_django import Settings
@@ -85,6 +87,14 @@ def operator(db: None) -> User:
     """An operator: the only kind of caller the management API accepts. A superuser whose admin
     password is `OPERATOR_PASSWORD`, with a confirmed authenticator app (`totp_token`)."""
     return make_operator()
+
+
+@pytest.fixture
+def operator_groups(db: None) -> None:
+    """The operator groups the identities migration ships. A transactional test's flush removes
+    them, so tests that use them there (a live server) ask for them again with this."""
+    migration = importlib.import_module("identities.migrations.0003_operator_groups")
+    migration.create_groups(apps, None)
 
 
 @pytest.fixture

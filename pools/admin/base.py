@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import QuerySet
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import ForeignKey, Model, QuerySet
 from django.http import HttpRequest
 
+from cognitoadmin.authorization import ACCOUNT
+from cognitoadmin.service_admin import ServiceModelAdmin
 from pools.models import UserPool
+
+_M = TypeVar("_M", bound=Model)
+
+
+class PoolServiceAdmin(ServiceModelAdmin[_M]):
+    """The admin of a pool's own rows: what it does acts on their pool (for authorization)."""
+
+    def iam_resource(self, obj: _M | None) -> str:
+        if obj is None:
+            return ACCOUNT
+        pool = obj if isinstance(obj, UserPool) else getattr(obj, "pool", None)
+        return pool.arn if isinstance(pool, UserPool) else ACCOUNT
+
+    def pool_field(self, request: HttpRequest) -> forms.Field:
+        """The `pool` field with the admin's widget for it (autocomplete, never a full select)."""
+        db_field = self.opts.get_field("pool")
+        field = (
+            self.formfield_for_dbfield(db_field, request)
+            if isinstance(db_field, ForeignKey)
+            else None
+        )
+        if field is None:
+            raise ImproperlyConfigured(f"{self.opts.label} has no `pool` foreign key to choose.")
+        return field
 
 
 class PoolFilter(admin.SimpleListFilter):

@@ -16,8 +16,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from cognitoadmin.service_admin import Created, ServiceModelAdmin
-from pools.admin.base import PoolFilter
+from cognitoadmin.authorization import action_declare
+from cognitoadmin.service_admin import Created
+from pools.admin.base import PoolFilter, PoolServiceAdmin
 from pools.forms import AppClientCreateForm
 from pools.models import AppClient, Domain, IdentityProvider, ResourceServer, SigningKey
 from pools.services.clients import app_client_create, app_client_delete
@@ -28,7 +29,13 @@ from pools.services.resource_servers import resource_server_delete
 MASK = "********"
 
 
-class ReadOnlyServiceAdmin(ServiceModelAdmin[Any]):
+# No AWS operation lists a pool's signing keys (their public halves are its JWKS).
+LIST_SIGNING_KEYS = action_declare(
+    "cognitoadmin:ListSigningKeys", permission="pools.view_signingkey"
+).name
+
+
+class ReadOnlyServiceAdmin(PoolServiceAdmin[Any]):
     list_select_related = ("pool",)
     autocomplete_fields = ("pool",)
 
@@ -46,6 +53,11 @@ def _pretty(value: object) -> str:
 @admin.register(AppClient)
 class AppClientAdmin(ReadOnlyServiceAdmin):
     add_form = AppClientCreateForm
+    iam_actions = {
+        "view": "cognito-idp:DescribeUserPoolClient",
+        "add": "cognito-idp:CreateUserPoolClient",
+        "delete": "cognito-idp:DeleteUserPoolClient",
+    }
     list_display = ("name", "client_id", "pool", "has_secret", "created_at")
     list_filter = (PoolFilter,)
     search_fields = ("name", "=client_id")
@@ -81,6 +93,10 @@ class AppClientAdmin(ReadOnlyServiceAdmin):
 
 @admin.register(ResourceServer)
 class ResourceServerAdmin(ReadOnlyServiceAdmin):
+    iam_actions = {
+        "view": "cognito-idp:DescribeResourceServer",
+        "delete": "cognito-idp:DeleteResourceServer",
+    }
     list_display = ("identifier", "name", "pool", "created_at")
     list_filter = (PoolFilter,)
     search_fields = ("identifier", "name")
@@ -92,6 +108,10 @@ class ResourceServerAdmin(ReadOnlyServiceAdmin):
 
 @admin.register(Domain)
 class DomainAdmin(ReadOnlyServiceAdmin):
+    iam_actions = {
+        "view": "cognito-idp:DescribeUserPoolDomain",
+        "delete": "cognito-idp:DeleteUserPoolDomain",
+    }
     list_display = ("domain", "pool", "is_custom", "status", "created_at")
     list_filter = (PoolFilter, "is_custom", "status")
     search_fields = ("domain",)
@@ -103,6 +123,10 @@ class DomainAdmin(ReadOnlyServiceAdmin):
 
 @admin.register(IdentityProvider)
 class IdentityProviderAdmin(ReadOnlyServiceAdmin):
+    iam_actions = {
+        "view": "cognito-idp:DescribeIdentityProvider",
+        "delete": "cognito-idp:DeleteIdentityProvider",
+    }
     list_display = ("name", "provider_type", "pool", "created_at")
     list_filter = (PoolFilter, "provider_type")
     search_fields = ("name",)
@@ -135,6 +159,8 @@ class IdentityProviderAdmin(ReadOnlyServiceAdmin):
 class SigningKeyAdmin(ReadOnlyServiceAdmin):
     """Keys come from the pool's "rotate the signing key" action and leave the JWKS by expiry."""
 
+    iam_actions = {"view": LIST_SIGNING_KEYS}
+
     list_display = ("kid", "pool", "active", "created_at", "retired_at", "expires_at")
     list_filter = (PoolFilter, "active")
     search_fields = ("=kid",)
@@ -144,6 +170,3 @@ class SigningKeyAdmin(ReadOnlyServiceAdmin):
     @admin.display(description="public key (JWK)")
     def public_key(self, key: SigningKey) -> str:
         return _pretty(key.public_jwk)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

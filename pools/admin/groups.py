@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from cognitoadmin.service_admin import Created, ServiceModelAdmin
-from pools.admin.base import PoolFilter
+from cognitoadmin.service_admin import Created, ReadOnlyInline
+from pools.admin.base import PoolFilter, PoolServiceAdmin
 from pools.forms import GroupCreateForm
 from pools.models import Group, GroupMembership
 from pools.services.groups import group_create, group_delete, group_update
@@ -22,10 +22,8 @@ MEMBERS_SHOWN = 100
 
 if TYPE_CHECKING:
     _MemberFormSet = BaseInlineFormSet[GroupMembership, Group, Any]
-    _MemberInline = admin.TabularInline[GroupMembership, Group]
 else:  # generic only in django-stubs
     _MemberFormSet = BaseInlineFormSet
-    _MemberInline = admin.TabularInline
 
 
 class FirstMembersFormSet(_MemberFormSet):
@@ -34,26 +32,25 @@ class FirstMembersFormSet(_MemberFormSet):
         return super().get_queryset().select_related("user").order_by("-id")[:MEMBERS_SHOWN]
 
 
-class MemberInline(_MemberInline):
+class MemberInline(ReadOnlyInline):
     model = GroupMembership
+    iam_action = "cognito-idp:ListUsersInGroup"
     formset = FirstMembersFormSet
     fields = ("user", "created_at")
     readonly_fields = ("user", "created_at")
-    extra = 0
-    can_delete = False
     verbose_name = "member"
     verbose_name_plural = f"members (the newest {MEMBERS_SHOWN}; the group's user list has all)"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Group)
-class GroupAdmin(ServiceModelAdmin[Group]):
+class GroupAdmin(PoolServiceAdmin[Group]):
     add_form = GroupCreateForm
+    iam_actions = {
+        "view": "cognito-idp:GetGroup",
+        "add": "cognito-idp:CreateGroup",
+        "change": "cognito-idp:UpdateGroup",
+        "delete": "cognito-idp:DeleteGroup",
+    }
     list_display = ("name", "pool", "precedence", "description", "members", "created_at")
     list_select_related = ("pool",)
     list_filter = (PoolFilter,)

@@ -6,7 +6,7 @@ the AWS endpoint), which send the whole configuration; the admin shows it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import cast
 
 from django import forms
 from django.contrib import admin
@@ -16,21 +16,24 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from cognitoadmin.authorization import action_declare
 from cognitoadmin.errors import ServiceError
-from cognitoadmin.service_admin import Created, ServiceModelAdmin, report
+from cognitoadmin.service_admin import Created, ReadOnlyInline, report
+from pools.admin.base import PoolServiceAdmin
 from pools.forms import UserPoolCreateForm
 from pools.models import SchemaAttribute, UserPool
 from pools.services.keys import signing_key_rotate
 from pools.services.pools import user_pool_create, user_pool_delete
 
-if TYPE_CHECKING:
-    _SchemaInline = admin.TabularInline[SchemaAttribute, UserPool]
-else:  # generic only in django-stubs
-    _SchemaInline = admin.TabularInline
+# No AWS operation rotates a pool's keys; the action is this server's own.
+ROTATE_SIGNING_KEY = action_declare(
+    "cognitoadmin:RotateSigningKey", permission="pools.change_userpool"
+).name
 
 
-class SchemaAttributeInline(_SchemaInline):
+class SchemaAttributeInline(ReadOnlyInline):
     model = SchemaAttribute
+    iam_action = "cognito-idp:DescribeUserPool"
     fields = (
         "full_name",
         "attribute_data_type",
@@ -43,26 +46,21 @@ class SchemaAttributeInline(_SchemaInline):
         "max_value",
     )
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     @admin.display(description="name")
     def full_name(self, attribute: SchemaAttribute) -> str:
         return attribute.full_name
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(UserPool)
-class UserPoolAdmin(ServiceModelAdmin[UserPool]):
+class UserPoolAdmin(PoolServiceAdmin[UserPool]):
     add_form = UserPoolCreateForm
+    iam_actions = {
+        "view": "cognito-idp:DescribeUserPool",
+        "add": "cognito-idp:CreateUserPool",
+        "delete": "cognito-idp:DeleteUserPool",
+        "rotate_signing_key": ROTATE_SIGNING_KEY,
+    }
     list_display = (
         "name",
         "pool_id",
@@ -174,12 +172,9 @@ class UserPoolAdmin(ServiceModelAdmin[UserPool]):
     def arn(self, pool: UserPool) -> str:
         return pool.arn
 
-    def has_change_permission(self, request: HttpRequest, obj: UserPool | None = None) -> bool:
-        return False
-
     def has_rotate_signing_key_permission(self, request: HttpRequest) -> bool:
         # Rotation changes the pool's keys, not its settings, which the admin leaves read-only.
-        return request.user.has_perm("pools.change_userpool")
+        return self.authorized(request, "rotate_signing_key")
 
     def create_via_service(self, request: HttpRequest, form: forms.Form) -> Created[UserPool]:
         form = cast(UserPoolCreateForm, form)

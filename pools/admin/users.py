@@ -21,8 +21,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from cognitoadmin.errors import ServiceError
-from cognitoadmin.service_admin import Created, ServiceModelAdmin, report
-from pools.admin.base import PoolFilter, chosen_pool_id
+from cognitoadmin.service_admin import Created, ReadOnlyInline, report
+from pools.admin.base import PoolFilter, PoolServiceAdmin, chosen_pool_id
 from pools.forms import GroupChoiceForm, PoolUserCreateForm
 from pools.models import STANDARD_ATTRIBUTE_COLUMNS, Group, GroupMembership, PoolUser, UserPool
 from pools.services.users import (
@@ -36,10 +36,8 @@ from pools.services.users import (
 )
 
 if TYPE_CHECKING:
-    _MembershipInline = admin.TabularInline[GroupMembership, PoolUser]
     _Paginator = Paginator[PoolUser]
 else:  # generic only in django-stubs
-    _MembershipInline = admin.TabularInline
     _Paginator = Paginator
 
 
@@ -102,30 +100,33 @@ class GroupMemberFilter(admin.SimpleListFilter):
         return queryset.filter(memberships__group_id=int(chosen))
 
 
-class MembershipInline(_MembershipInline):
+class MembershipInline(ReadOnlyInline):
     """The user's groups (at most 100 in Cognito); changed with the list's group actions."""
 
     model = GroupMembership
+    iam_action = "cognito-idp:AdminListGroupsForUser"
     fields = ("group", "created_at")
     readonly_fields = ("group", "created_at")
-    extra = 0
-    can_delete = False
     verbose_name = "group"
     verbose_name_plural = "groups"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[GroupMembership]:
         return super().get_queryset(request).select_related("group")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(PoolUser)
-class PoolUserAdmin(ServiceModelAdmin[PoolUser]):
+class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
     add_form = PoolUserCreateForm
+    iam_actions = {
+        "view": "cognito-idp:AdminGetUser",
+        "add": "cognito-idp:AdminCreateUser",
+        "change": "cognito-idp:AdminUpdateUserAttributes",
+        "delete": "cognito-idp:AdminDeleteUser",
+        "enable": "cognito-idp:AdminEnableUser",
+        "disable": "cognito-idp:AdminDisableUser",
+        "add_to_group": "cognito-idp:AdminAddUserToGroup",
+        "remove_from_group": "cognito-idp:AdminRemoveUserFromGroup",
+    }
     list_display = (
         "username",
         "pool_link",
@@ -270,23 +271,37 @@ class PoolUserAdmin(ServiceModelAdmin[PoolUser]):
 
     # --- actions -----------------------------------------------------------------------------
 
-    @admin.action(description="Enable selected users", permissions=["change"])
+    def has_enable_permission(self, request: HttpRequest) -> bool:
+        return self.authorized(request, "enable")
+
+    def has_disable_permission(self, request: HttpRequest) -> bool:
+        return self.authorized(request, "disable")
+
+    def has_add_to_group_permission(self, request: HttpRequest) -> bool:
+        return self.authorized(request, "add_to_group")
+
+    def has_remove_from_group_permission(self, request: HttpRequest) -> bool:
+        return self.authorized(request, "remove_from_group")
+
+    @admin.action(description="Enable selected users", permissions=["enable"])
     def enable_users(self, request: HttpRequest, queryset: QuerySet[PoolUser]) -> None:
         count, failures = _apply(queryset.select_related("pool"), lambda u: user_enable(user=u))
         report(self, request, done=f"Enabled {count} user(s)." if count else "", failures=failures)
 
-    @admin.action(description="Disable selected users", permissions=["change"])
+    @admin.action(description="Disable selected users", permissions=["disable"])
     def disable_users(self, request: HttpRequest, queryset: QuerySet[PoolUser]) -> None:
         count, failures = _apply(queryset.select_related("pool"), lambda u: user_disable(user=u))
         report(self, request, done=f"Disabled {count} user(s)." if count else "", failures=failures)
 
-    @admin.action(description="Add selected users to a group", permissions=["change"])
+    @admin.action(description="Add selected users to a group", permissions=["add_to_group"])
     def add_to_group(
         self, request: HttpRequest, queryset: QuerySet[PoolUser]
     ) -> HttpResponse | None:
         return self._group_action(request, queryset, add=True)
 
-    @admin.action(description="Remove selected users from a group", permissions=["change"])
+    @admin.action(
+        description="Remove selected users from a group", permissions=["remove_from_group"]
+    )
     def remove_from_group(
         self, request: HttpRequest, queryset: QuerySet[PoolUser]
     ) -> HttpResponse | None:

@@ -23,7 +23,9 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsmodel import service_model
+from cognitoadmin.ids import user_pool_arn
 from pools.api import serializers as s
 from pools.errors import ResourceNotFoundException
 from pools.models import AppClient, Domain, Group, PoolUser, ResourceServer, UserPool
@@ -168,13 +170,19 @@ def _patched_settings(
 
 
 class PoolScopedViewSet(GenericViewSet[Any]):
-    """Base of the pool views: the pool named by `pool_id` in the URL is resolved once a request."""
+    """Base of the pool views: the pool named by `pool_id` in the URL is resolved once a request.
+
+    Each view declares, per action, the IAM action it performs (`iam_actions`): the operators'
+    authorization (`cognitoadmin.authorization.IAMActionPermission`) asks about that action on
+    the pool of the URL, before anything is looked up.
+    """
 
     pagination_class: type[BasePagination] | None = ServiceCursorPagination
     lookup_value_regex = "[^/]+"
     max_limit = 60
     # Input serializers per action, for the browsable API's forms; outputs are the default.
     input_serializers: Mapping[str, type[serializers.BaseSerializer[Any]]] = {}
+    iam_actions: Mapping[str, str | Mapping[str, str]] = {}
     _pool: UserPool | None = None
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
@@ -184,6 +192,10 @@ class PoolScopedViewSet(GenericViewSet[Any]):
         # Only the browsable API asks, for its forms: input serializers never render an instance.
         kwargs.pop("instance", None)
         return super().get_serializer(*args, **kwargs)
+
+    def iam_resource(self) -> str:
+        pool_id = self.kwargs.get("pool_id")
+        return user_pool_arn(pool_id) if pool_id else ACCOUNT
 
     def get_pool(self) -> UserPool:
         if self._pool is None:
@@ -209,6 +221,14 @@ def _valid(serializer_class: type[s.StrictInputSerializer], request: Request, **
 @extend_schema(tags=["user pools"])
 class UserPoolViewSet(PoolScopedViewSet):
     lookup_field = "pool_id"
+    iam_actions = {
+        "list": "cognito-idp:ListUserPools",
+        "create": "cognito-idp:CreateUserPool",
+        "retrieve": "cognito-idp:DescribeUserPool",
+        "partial_update": "cognito-idp:UpdateUserPool",
+        "destroy": "cognito-idp:DeleteUserPool",
+        "custom_attributes": "cognito-idp:AddCustomAttributes",
+    }
     serializer_class = s.UserPoolOutputSerializer
     input_serializers = {
         "create": s.UserPoolCreateInputSerializer,
@@ -299,6 +319,22 @@ USERNAME = OpenApiParameter(
 )
 class PoolUserViewSet(PoolScopedViewSet):
     lookup_field = "username"
+    iam_actions = {
+        "list": "cognito-idp:ListUsers",
+        "create": "cognito-idp:AdminCreateUser",
+        "retrieve": "cognito-idp:AdminGetUser",
+        "destroy": "cognito-idp:AdminDeleteUser",
+        "attributes": "cognito-idp:AdminUpdateUserAttributes",
+        "delete_attributes": "cognito-idp:AdminDeleteUserAttributes",
+        "enable": "cognito-idp:AdminEnableUser",
+        "disable": "cognito-idp:AdminDisableUser",
+        "password": "cognito-idp:AdminSetUserPassword",
+        "groups": {
+            "GET": "cognito-idp:AdminListGroupsForUser",
+            "POST": "cognito-idp:AdminAddUserToGroup",
+        },
+        "remove_from_group": "cognito-idp:AdminRemoveUserFromGroup",
+    }
     serializer_class = s.UserOutputSerializer
     input_serializers = {
         "create": s.UserCreateInputSerializer,
@@ -481,6 +517,14 @@ GROUP_NAME = OpenApiParameter(
 )
 class GroupViewSet(PoolScopedViewSet):
     lookup_field = "name"
+    iam_actions = {
+        "list": "cognito-idp:ListGroups",
+        "create": "cognito-idp:CreateGroup",
+        "retrieve": "cognito-idp:GetGroup",
+        "partial_update": "cognito-idp:UpdateGroup",
+        "destroy": "cognito-idp:DeleteGroup",
+        "users": "cognito-idp:ListUsersInGroup",
+    }
     serializer_class = s.GroupOutputSerializer
     input_serializers = {
         "create": s.GroupCreateInputSerializer,
@@ -559,6 +603,13 @@ CLIENT_ID = OpenApiParameter(
 )
 class AppClientViewSet(PoolScopedViewSet):
     lookup_field = "client_id"
+    iam_actions = {
+        "list": "cognito-idp:ListUserPoolClients",
+        "create": "cognito-idp:CreateUserPoolClient",
+        "retrieve": "cognito-idp:DescribeUserPoolClient",
+        "partial_update": "cognito-idp:UpdateUserPoolClient",
+        "destroy": "cognito-idp:DeleteUserPoolClient",
+    }
     serializer_class = s.AppClientOutputSerializer
     input_serializers = {
         "create": s.AppClientCreateInputSerializer,
@@ -646,6 +697,13 @@ IDENTIFIER = OpenApiParameter(
 )
 class ResourceServerViewSet(PoolScopedViewSet):
     lookup_field = "identifier"
+    iam_actions = {
+        "list": "cognito-idp:ListResourceServers",
+        "create": "cognito-idp:CreateResourceServer",
+        "retrieve": "cognito-idp:DescribeResourceServer",
+        "partial_update": "cognito-idp:UpdateResourceServer",
+        "destroy": "cognito-idp:DeleteResourceServer",
+    }
     # Identifiers are usually URLs: once the server decodes the path they contain slashes.
     lookup_value_regex = ".+"
     max_limit = 50
@@ -729,6 +787,14 @@ DOMAIN = OpenApiParameter(
 )
 class DomainViewSet(PoolScopedViewSet):
     lookup_field = "domain"
+    iam_actions = {
+        # Cognito has no list of a pool's domains; listing is describing each of them.
+        "list": "cognito-idp:DescribeUserPoolDomain",
+        "create": "cognito-idp:CreateUserPoolDomain",
+        "retrieve": "cognito-idp:DescribeUserPoolDomain",
+        "partial_update": "cognito-idp:UpdateUserPoolDomain",
+        "destroy": "cognito-idp:DeleteUserPoolDomain",
+    }
     # A pool has at most one prefix and one custom domain: the list is always one page.
     pagination_class = None
     serializer_class = s.DomainOutputSerializer

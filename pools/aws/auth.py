@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.resources import pool_arn
 from pools.aws.users import request_user
 from pools.models import AppClient
 from pools.selectors import app_client_get, app_client_get_by_id, user_pool_get
@@ -55,7 +56,7 @@ def initiate_auth(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return _initiate(app_client_get_by_id(client_id=params["ClientId"]), params, admin=False)
 
 
-@operation("AdminInitiateAuth")
+@operation("AdminInitiateAuth", permission="pools.change_pooluser", resource=pool_arn)
 def admin_initiate_auth(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return _initiate(_pool_client(params), params, admin=True)
 
@@ -65,7 +66,7 @@ def respond_to_auth_challenge(call: AwsCall, params: dict[str, Any]) -> dict[str
     return _respond(app_client_get_by_id(client_id=params["ClientId"]), params, admin=False)
 
 
-@operation("AdminRespondToAuthChallenge")
+@operation("AdminRespondToAuthChallenge", permission="pools.change_pooluser", resource=pool_arn)
 def admin_respond_to_auth_challenge(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return _respond(_pool_client(params), params, admin=True)
 
@@ -92,7 +93,7 @@ def global_sign_out(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-@operation("AdminUserGlobalSignOut")
+@operation("AdminUserGlobalSignOut", permission="pools.change_pooluser", resource=pool_arn)
 def admin_user_global_sign_out(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_tokens_revoke(user=request_user(params))
     return {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.resources import pool_arn
 from pools.models import AppClient
 from pools.selectors import app_client_get, user_pool_get
 from pools.services.clients import (
@@ -26,7 +27,7 @@ def _settings(params: dict[str, Any], *ids: str) -> dict[str, Any]:
     return {key: value for key, value in params.items() if key not in {"UserPoolId", *ids}}
 
 
-@operation("CreateUserPoolClient")
+@operation("CreateUserPoolClient", permission="pools.add_appclient", resource=pool_arn)
 def create_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     client, _secret = app_client_create(
         pool=user_pool_get(pool_id=params["UserPoolId"]),
@@ -36,24 +37,24 @@ def create_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, 
     return {"UserPoolClient": app_client_shape(client, include_secret=True)}
 
 
-@operation("DescribeUserPoolClient")
+@operation("DescribeUserPoolClient", permission="pools.view_appclient", resource=pool_arn)
 def describe_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {"UserPoolClient": app_client_shape(_client(params), include_secret=True)}
 
 
-@operation("UpdateUserPoolClient")
+@operation("UpdateUserPoolClient", permission="pools.change_appclient", resource=pool_arn)
 def update_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     client = app_client_update(client=_client(params), settings=_settings(params, "ClientId"))
     return {"UserPoolClient": app_client_shape(client, include_secret=True)}
 
 
-@operation("DeleteUserPoolClient")
+@operation("DeleteUserPoolClient", permission="pools.delete_appclient", resource=pool_arn)
 def delete_user_pool_client(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     app_client_delete(client=_client(params))
     return {}
 
 
-@operation("ListUserPoolClients")
+@operation("ListUserPoolClients", permission="pools.view_appclient", resource=pool_arn)
 def list_user_pool_clients(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     clients, next_token = app_clients_page(
         pool=user_pool_get(pool_id=params["UserPoolId"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.resources import ACCOUNT, pool_arn
 from pools.errors import ResourceNotFoundException
 from pools.models import Domain
 from pools.selectors import domain_get, user_pool_get
@@ -27,7 +28,12 @@ def _created(domain: Domain) -> dict[str, Any]:
     }
 
 
-@operation("CreateUserPoolDomain", relaxed_patterns=_HOST_NAMES)
+@operation(
+    "CreateUserPoolDomain",
+    permission="pools.add_domain",
+    resource=pool_arn,
+    relaxed_patterns=_HOST_NAMES,
+)
 def create_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     domain = domain_create(
         pool=user_pool_get(pool_id=params["UserPoolId"]),
@@ -38,7 +44,12 @@ def create_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str, 
     return _created(domain)
 
 
-@operation("DescribeUserPoolDomain", relaxed_patterns=_HOST_NAMES)
+@operation(
+    "DescribeUserPoolDomain",
+    permission="pools.view_domain",
+    resource=ACCOUNT,
+    relaxed_patterns=_HOST_NAMES,
+)
 def describe_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     try:
         domain = domain_get(domain=params["Domain"])
@@ -48,7 +59,12 @@ def describe_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str
     return {"DomainDescription": domain_shape(domain)}
 
 
-@operation("UpdateUserPoolDomain", relaxed_patterns=_HOST_NAMES)
+@operation(
+    "UpdateUserPoolDomain",
+    permission="pools.change_domain",
+    resource=pool_arn,
+    relaxed_patterns=_HOST_NAMES,
+)
 def update_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     domain = domain_update(
         pool=user_pool_get(pool_id=params["UserPoolId"]),
@@ -59,7 +75,12 @@ def update_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str, 
     return _created(domain)
 
 
-@operation("DeleteUserPoolDomain", relaxed_patterns=_HOST_NAMES)
+@operation(
+    "DeleteUserPoolDomain",
+    permission="pools.delete_domain",
+    resource=pool_arn,
+    relaxed_patterns=_HOST_NAMES,
+)
 def delete_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     domain_delete(pool=user_pool_get(pool_id=params["UserPoolId"]), domain=params["Domain"])
     return {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.resources import pool_arn
 from pools.aws.users import request_user
 from pools.models import Group, PoolUser
 from pools.selectors import group_get, user_get, user_pool_get
@@ -27,7 +28,7 @@ def _page(member: str, items: list[dict[str, Any]], next_token: str | None) -> d
     return result
 
 
-@operation("CreateGroup")
+@operation("CreateGroup", permission="pools.add_group", resource=pool_arn)
 def create_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     group = group_create(
         pool=user_pool_get(pool_id=params["UserPoolId"]),
@@ -39,12 +40,12 @@ def create_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {"Group": group_shape(group)}
 
 
-@operation("GetGroup")
+@operation("GetGroup", permission="pools.view_group", resource=pool_arn)
 def get_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {"Group": group_shape(_group(params))}
 
 
-@operation("UpdateGroup")
+@operation("UpdateGroup", permission="pools.change_group", resource=pool_arn)
 def update_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     group = group_update(
         group=_group(params),
@@ -55,13 +56,13 @@ def update_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {"Group": group_shape(group)}
 
 
-@operation("DeleteGroup")
+@operation("DeleteGroup", permission="pools.delete_group", resource=pool_arn)
 def delete_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     group_delete(group=_group(params))
     return {}
 
 
-@operation("ListGroups")
+@operation("ListGroups", permission="pools.view_group", resource=pool_arn)
 def list_groups(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     groups, next_token = groups_page(
         pool=user_pool_get(pool_id=params["UserPoolId"]),
@@ -71,7 +72,7 @@ def list_groups(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return _page("Groups", [group_shape(g) for g in groups], next_token)
 
 
-@operation("ListUsersInGroup")
+@operation("ListUsersInGroup", permission="pools.view_groupmembership", resource=pool_arn)
 def list_users_in_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     users, next_token = users_in_group_page(
         group=_group(params), limit=params.get("Limit"), next_token=params.get("NextToken")
@@ -85,21 +86,21 @@ def _membership(params: dict[str, Any]) -> tuple[PoolUser, Group]:
     return user_get(pool=pool, username=params["Username"]), group
 
 
-@operation("AdminAddUserToGroup")
+@operation("AdminAddUserToGroup", permission="pools.add_groupmembership", resource=pool_arn)
 def admin_add_user_to_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user, group = _membership(params)
     user_add_to_group(user=user, group=group)
     return {}
 
 
-@operation("AdminRemoveUserFromGroup")
+@operation("AdminRemoveUserFromGroup", permission="pools.delete_groupmembership", resource=pool_arn)
 def admin_remove_user_from_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user, group = _membership(params)
     user_remove_from_group(user=user, group=group)
     return {}
 
 
-@operation("AdminListGroupsForUser")
+@operation("AdminListGroupsForUser", permission="pools.view_groupmembership", resource=pool_arn)
 def admin_list_groups_for_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     groups, next_token = groups_for_user_page(
         user=request_user(params), limit=params.get("Limit"), next_token=params.get("NextToken")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.resources import pool_arn
 from pools.models import IdentityProvider
 from pools.selectors import identity_provider_get, user_pool_get
 from pools.services.federation import (
@@ -22,7 +23,7 @@ def _provider(params: dict[str, Any]) -> IdentityProvider:
     return identity_provider_get(pool=pool, name=params["ProviderName"])
 
 
-@operation("CreateIdentityProvider")
+@operation("CreateIdentityProvider", permission="pools.add_identityprovider", resource=pool_arn)
 def create_identity_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     provider = identity_provider_create(
         pool=user_pool_get(pool_id=params["UserPoolId"]),
@@ -35,12 +36,12 @@ def create_identity_provider(call: AwsCall, params: dict[str, Any]) -> dict[str,
     return {"IdentityProvider": identity_provider_shape(provider)}
 
 
-@operation("DescribeIdentityProvider")
+@operation("DescribeIdentityProvider", permission="pools.view_identityprovider", resource=pool_arn)
 def describe_identity_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {"IdentityProvider": identity_provider_shape(_provider(params))}
 
 
-@operation("UpdateIdentityProvider")
+@operation("UpdateIdentityProvider", permission="pools.change_identityprovider", resource=pool_arn)
 def update_identity_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     provider = identity_provider_update(
         provider=_provider(params),
@@ -51,13 +52,13 @@ def update_identity_provider(call: AwsCall, params: dict[str, Any]) -> dict[str,
     return {"IdentityProvider": identity_provider_shape(provider)}
 
 
-@operation("DeleteIdentityProvider")
+@operation("DeleteIdentityProvider", permission="pools.delete_identityprovider", resource=pool_arn)
 def delete_identity_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     identity_provider_delete(provider=_provider(params))
     return {}
 
 
-@operation("ListIdentityProviders")
+@operation("ListIdentityProviders", permission="pools.view_identityprovider", resource=pool_arn)
 def list_identity_providers(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     providers, next_token = identity_providers_page(
         pool=user_pool_get(pool_id=params["UserPoolId"]),
@@ -70,7 +71,9 @@ def list_identity_providers(call: AwsCall, params: dict[str, Any]) -> dict[str, 
     return result
 
 
-@operation("GetIdentityProviderByIdentifier")
+@operation(
+    "GetIdentityProviderByIdentifier", permission="pools.view_identityprovider", resource=pool_arn
+)
 def get_identity_provider_by_identifier(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     provider = identity_provider_get_by_identifier(
         pool=user_pool_get(pool_id=params["UserPoolId"]), identifier=params["IdpIdentifier"]

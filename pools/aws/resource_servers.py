@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.resources import pool_arn
 from pools.models import ResourceServer
 from pools.selectors import resource_server_get, user_pool_get
 from pools.services.resource_servers import (
@@ -21,7 +22,7 @@ def _server(params: dict[str, Any]) -> ResourceServer:
     return resource_server_get(pool=pool, identifier=params["Identifier"])
 
 
-@operation("CreateResourceServer")
+@operation("CreateResourceServer", permission="pools.add_resourceserver", resource=pool_arn)
 def create_resource_server(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     server = resource_server_create(
         pool=user_pool_get(pool_id=params["UserPoolId"]),
@@ -32,12 +33,12 @@ def create_resource_server(call: AwsCall, params: dict[str, Any]) -> dict[str, A
     return {"ResourceServer": resource_server_shape(server)}
 
 
-@operation("DescribeResourceServer")
+@operation("DescribeResourceServer", permission="pools.view_resourceserver", resource=pool_arn)
 def describe_resource_server(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {"ResourceServer": resource_server_shape(_server(params))}
 
 
-@operation("UpdateResourceServer")
+@operation("UpdateResourceServer", permission="pools.change_resourceserver", resource=pool_arn)
 def update_resource_server(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     server = resource_server_update(
         server=_server(params), name=params["Name"], scopes=params.get("Scopes", [])
@@ -45,13 +46,13 @@ def update_resource_server(call: AwsCall, params: dict[str, Any]) -> dict[str, A
     return {"ResourceServer": resource_server_shape(server)}
 
 
-@operation("DeleteResourceServer")
+@operation("DeleteResourceServer", permission="pools.delete_resourceserver", resource=pool_arn)
 def delete_resource_server(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     resource_server_delete(server=_server(params))
     return {}
 
 
-@operation("ListResourceServers")
+@operation("ListResourceServers", permission="pools.view_resourceserver", resource=pool_arn)
 def list_resource_servers(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     servers, next_token = resource_servers_page(
         pool=user_pool_get(pool_id=params["UserPoolId"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
+from pools.aws.resources import pool_arn
 from pools.models import PoolUser
 from pools.selectors import user_get, user_pool_get
 from pools.services.listing import users_page
@@ -34,7 +35,7 @@ def _attributes(params: dict[str, Any]) -> dict[str, str]:
     return {item["Name"]: item.get("Value", "") for item in params.get("UserAttributes", [])}
 
 
-@operation("AdminCreateUser")
+@operation("AdminCreateUser", permission="pools.add_pooluser", resource=pool_arn)
 def admin_create_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {
         "temporary_password": params.get("TemporaryPassword"),
@@ -52,42 +53,42 @@ def admin_create_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {"User": user_shape(user)}
 
 
-@operation("AdminGetUser")
+@operation("AdminGetUser", permission="pools.view_pooluser", resource=pool_arn)
 def admin_get_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return admin_get_user_shape(request_user(params))
 
 
-@operation("AdminUpdateUserAttributes")
+@operation("AdminUpdateUserAttributes", permission="pools.change_pooluser", resource=pool_arn)
 def admin_update_user_attributes(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_update_attributes(user=request_user(params), attributes=_attributes(params))
     return {}
 
 
-@operation("AdminDeleteUserAttributes")
+@operation("AdminDeleteUserAttributes", permission="pools.change_pooluser", resource=pool_arn)
 def admin_delete_user_attributes(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_delete_attributes(user=request_user(params), names=params["UserAttributeNames"])
     return {}
 
 
-@operation("AdminDeleteUser")
+@operation("AdminDeleteUser", permission="pools.delete_pooluser", resource=pool_arn)
 def admin_delete_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_delete(user=request_user(params))
     return {}
 
 
-@operation("AdminEnableUser")
+@operation("AdminEnableUser", permission="pools.change_pooluser", resource=pool_arn)
 def admin_enable_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_enable(user=request_user(params))
     return {}
 
 
-@operation("AdminDisableUser")
+@operation("AdminDisableUser", permission="pools.change_pooluser", resource=pool_arn)
 def admin_disable_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_disable(user=request_user(params))
     return {}
 
 
-@operation("AdminSetUserPassword")
+@operation("AdminSetUserPassword", permission="pools.change_pooluser", resource=pool_arn)
 def admin_set_user_password(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_set_password(
         user=request_user(params),
@@ -97,19 +98,19 @@ def admin_set_user_password(call: AwsCall, params: dict[str, Any]) -> dict[str, 
     return {}
 
 
-@operation("AdminResetUserPassword")
+@operation("AdminResetUserPassword", permission="pools.change_pooluser", resource=pool_arn)
 def admin_reset_user_password(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_reset_password(user=request_user(params))
     return {}
 
 
-@operation("AdminConfirmSignUp")
+@operation("AdminConfirmSignUp", permission="pools.change_pooluser", resource=pool_arn)
 def admin_confirm_sign_up(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     user_confirm_sign_up(user=request_user(params))
     return {}
 
 
-@operation("ListUsers")
+@operation("ListUsers", permission="pools.view_pooluser", resource=pool_arn)
 def list_users(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     names = params.get("AttributesToGet")
     users, token = users_page(

@@ -3,6 +3,7 @@ point, boto3 where a real client's reading of it is."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -21,7 +22,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from cognitoadmin.awsjson import REGISTRY, AwsCall, Operation
+from cognitoadmin.awsjson import REGISTRY, AwsCall
 from cognitoadmin.awsmodel import OutputShapeError, service_model, validate_output
 from identities.models import AccessKey
 from identities.services.access_keys import access_key_disable
@@ -309,16 +310,7 @@ def test_get_still_shows_the_landing_page(aws_url: str) -> None:
 
 def _replace_handler(monkeypatch: pytest.MonkeyPatch, name: str, handler: Any) -> None:
     key = ("cognito-idp", name)
-    monkeypatch.setitem(
-        REGISTRY,
-        key,
-        Operation(
-            service="cognito-idp",
-            name=name,
-            handler=handler,
-            model=service_model("cognito-idp").operation_model(name),
-        ),
-    )
+    monkeypatch.setitem(REGISTRY, key, dataclasses.replace(REGISTRY[key], handler=handler))
 
 
 def test_a_result_outside_the_output_shape_is_an_internal_error_with_its_reason_logged(

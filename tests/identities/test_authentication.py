@@ -14,6 +14,7 @@ from django.urls import path
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.fixtures import Settings
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +26,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
 
 class WhoAmI(APIView):
+    # Who the caller is, not what they may do (that is the authorization's, tested apart).
+    permission_classes = [IsAuthenticated]
+
     def get(self, request: Request) -> Response:
         return self.answer(request)
 

@@ -170,4 +170,9 @@ def test_only_the_named_member_escapes_its_pattern() -> None:
 
 def test_relaxing_a_member_the_operation_lacks_is_a_programming_error() -> None:
     with pytest.raises(RuntimeError, match="Domian"):
-        operation("CreateUserPoolDomain", relaxed_patterns={"Domian"})
+        operation(
+            "CreateUserPoolDomain",
+            permission="pools.add_domain",
+            resource="*",
+            relaxed_patterns={"Domian"},
+        )
