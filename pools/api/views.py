@@ -29,35 +29,25 @@ from cognitoadmin.ids import user_pool_arn
 from pools.api import serializers as s
 from pools.errors import ResourceNotFoundException
 from pools.models import AppClient, Domain, Group, PoolUser, ResourceServer, UserPool
-from pools.selectors import (
-    app_client_get,
-    domain_get,
-    group_get,
-    resource_server_get,
-    user_get,
-    user_pool_get,
-)
-from pools.services.clients import (
-    app_client_create,
-    app_client_delete,
-    app_client_update,
-    app_clients_page,
-)
+from pools.selectors.clients import app_client_get, app_clients_page
+from pools.selectors.domains import domain_get
+from pools.selectors.groups import group_get, groups_for_user_page, groups_page
+from pools.selectors.pools import user_pool_get, user_pools_page
+from pools.selectors.resource_servers import resource_server_get, resource_servers_page
+from pools.selectors.users import user_get, users_in_group_page, users_page
+from pools.services.clients import app_client_create, app_client_delete, app_client_update
 from pools.services.domains import domain_create, domain_delete, domain_update
-from pools.services.groups import group_create, group_delete, group_update, groups_page
-from pools.services.listing import groups_for_user_page, users_in_group_page, users_page
+from pools.services.groups import group_create, group_delete, group_update
 from pools.services.pools import (
     user_pool_add_custom_attributes,
     user_pool_create,
     user_pool_delete,
     user_pool_update,
-    user_pools_page,
 )
 from pools.services.resource_servers import (
     resource_server_create,
     resource_server_delete,
     resource_server_update,
-    resource_servers_page,
 )
 from pools.services.users import (
     user_add_to_group,

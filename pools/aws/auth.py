@@ -13,7 +13,8 @@ from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.aws.users import request_user
 from pools.models import AppClient
-from pools.selectors import app_client_get, app_client_get_by_id, user_pool_get
+from pools.selectors.clients import app_client_get, app_client_get_by_id
+from pools.selectors.pools import user_pool_get
 from pools.services.auth import auth_initiate, auth_respond
 from pools.services.clients import app_client_verify_secret
 from pools.services.tokens import (

@@ -7,13 +7,9 @@ from typing import Any
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.models import AppClient
-from pools.selectors import app_client_get, user_pool_get
-from pools.services.clients import (
-    app_client_create,
-    app_client_delete,
-    app_client_update,
-    app_clients_page,
-)
+from pools.selectors.clients import app_client_get, app_clients_page
+from pools.selectors.pools import user_pool_get
+from pools.services.clients import app_client_create, app_client_delete, app_client_update
 from pools.shapes.clients import app_client_description_shape, app_client_shape
 
 

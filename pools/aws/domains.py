@@ -13,7 +13,8 @@ from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import ACCOUNT, pool_arn
 from pools.errors import ResourceNotFoundException
 from pools.models import Domain
-from pools.selectors import domain_get, user_pool_get
+from pools.selectors.domains import domain_get
+from pools.selectors.pools import user_pool_get
 from pools.services.domains import domain_create, domain_delete, domain_update
 from pools.shapes.domains import domain_shape
 

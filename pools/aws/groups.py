@@ -8,9 +8,10 @@ from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.aws.users import request_user
 from pools.models import Group, PoolUser
-from pools.selectors import group_get, user_get, user_pool_get
-from pools.services.groups import group_create, group_delete, group_update, groups_page
-from pools.services.listing import groups_for_user_page, users_in_group_page
+from pools.selectors.groups import group_get, groups_for_user_page, groups_page
+from pools.selectors.pools import user_pool_get
+from pools.selectors.users import user_get, users_in_group_page
+from pools.services.groups import group_create, group_delete, group_update
 from pools.services.users import user_add_to_group, user_remove_from_group
 from pools.shapes.groups import group_shape
 from pools.shapes.users import user_shape

@@ -7,13 +7,16 @@ from typing import Any
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.models import IdentityProvider
-from pools.selectors import identity_provider_get, user_pool_get
+from pools.selectors.identity_providers import (
+    identity_provider_get,
+    identity_provider_get_by_identifier,
+    identity_providers_page,
+)
+from pools.selectors.pools import user_pool_get
 from pools.services.federation import (
     identity_provider_create,
     identity_provider_delete,
-    identity_provider_get_by_identifier,
     identity_provider_update,
-    identity_providers_page,
 )
 from pools.shapes.identity_providers import identity_provider_shape, provider_description_shape
 

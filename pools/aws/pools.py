@@ -6,7 +6,12 @@ from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import ACCOUNT, pool_arn, tagged_arn
-from pools.selectors import user_pool_get, user_pool_get_by_arn
+from pools.selectors.pools import (
+    user_pool_csv_header,
+    user_pool_get,
+    user_pool_get_by_arn,
+    user_pools_page,
+)
 from pools.services.pools import (
     user_pool_add_custom_attributes,
     user_pool_create,
@@ -15,9 +20,7 @@ from pools.services.pools import (
     user_pool_tag,
     user_pool_untag,
     user_pool_update,
-    user_pools_page,
 )
-from pools.services.schema import user_pool_csv_header
 from pools.shapes.pools import (
     user_pool_description_shape,
     user_pool_mfa_config_shape,

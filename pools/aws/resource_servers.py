@@ -7,12 +7,12 @@ from typing import Any
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.models import ResourceServer
-from pools.selectors import resource_server_get, user_pool_get
+from pools.selectors.pools import user_pool_get
+from pools.selectors.resource_servers import resource_server_get, resource_servers_page
 from pools.services.resource_servers import (
     resource_server_create,
     resource_server_delete,
     resource_server_update,
-    resource_servers_page,
 )
 from pools.shapes.resource_servers import resource_server_shape
 

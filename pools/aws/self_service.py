@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
-from pools.selectors import app_client_get_by_id
+from pools.selectors.clients import app_client_get_by_id
+from pools.selectors.users import profile_readable_attributes
 from pools.services import signup
 from pools.services.profile import (
     attribute_verification_code_send,
@@ -17,7 +18,6 @@ from pools.services.profile import (
     password_change,
     profile_delete,
     profile_delete_attributes,
-    profile_readable_attributes,
     profile_update_attributes,
 )
 from pools.services.recovery import password_forgot, password_forgot_confirm

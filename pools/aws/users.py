@@ -8,8 +8,8 @@ from typing import Any
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.models import PoolUser
-from pools.selectors import user_get, user_pool_get
-from pools.services.listing import users_page
+from pools.selectors.pools import user_pool_get
+from pools.selectors.users import user_get, users_page
 from pools.services.users import (
     user_confirm_sign_up,
     user_create,

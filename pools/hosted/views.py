@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from cognitoadmin.errors import aws_error_response
 from pools.errors import ResourceNotFoundException
-from pools.selectors import user_pool_get
+from pools.selectors.pools import user_pool_get
 from pools.services.keys import pool_jwks
 from pools.services.tokens import user_pool_openid_configuration
 

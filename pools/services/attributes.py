@@ -24,6 +24,7 @@ from pools.models import (
     SchemaAttribute,
     UserPool,
 )
+from pools.selectors.pools import schema_attributes
 
 ATTRIBUTE_VALUE_MAX_LENGTH = 2048
 VERIFIED_FLAGS = {"email_verified": "email", "phone_number_verified": "phone_number"}
@@ -42,11 +43,6 @@ def is_email(value: str) -> bool:
 
 def is_phone_number(value: str) -> bool:
     return _PHONE.fullmatch(value) is not None
-
-
-def schema_attributes(*, pool: UserPool) -> dict[str, SchemaAttribute]:
-    """The pool's schema keyed by full attribute name (`email`, `custom:tier`, `dev:custom:x`)."""
-    return {row.full_name: row for row in SchemaAttribute.objects.filter(pool=pool)}
 
 
 def _schema_error(name: str, reason: str) -> InvalidParameterException:

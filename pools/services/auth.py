@@ -52,7 +52,7 @@ from pools.models import (
     UserPool,
     UserStatus,
 )
-from pools.selectors import user_get
+from pools.selectors.users import user_get
 from pools.services.attributes import attributes_validate
 from pools.services.clients import (
     LEGACY_AUTH_FLOWS,

@@ -1,5 +1,5 @@
 """App clients of a user pool: CreateUserPoolClient, UpdateUserPoolClient, DeleteUserPoolClient,
-ListUserPoolClients, and the client secret.
+and the client secret.
 
 Settings arrive as the AWS members of the request (PascalCase). Create and Update share one
 translation into columns, because UpdateUserPoolClient is a full replacement: a member left out of
@@ -38,10 +38,9 @@ from pools.models import (
     UserPool,
     UserPoolTier,
 )
-from pools.selectors import keyset_page, user_pool_locked
+from pools.selectors.pools import user_pool_locked
 
 MAX_CLIENTS_PER_POOL = 1_000
-MAX_CLIENTS_PAGE = 60
 
 SEAL_PURPOSE = "app_client_secret"
 
@@ -234,34 +233,6 @@ def app_client_check_write_attributes(*, client: AppClient, names: Iterable[str]
     client's WriteAttributes; an empty list means every attribute the user may write."""
     if client.write_attributes and not set(client.write_attributes).issuperset(names):
         raise NotAuthorizedException("A client attempted to write unauthorized attribute")
-
-
-def app_clients_page(
-    *,
-    pool: UserPool,
-    max_results: int | None,
-    next_token: str | None,
-    client_type: str | None = None,
-) -> tuple[list[AppClient], str | None]:
-    """`client_type` REGULAR or DCR keeps only that kind; every client here is REGULAR, since this
-    server has no dynamic client registration."""
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
-    if max_results is not None:
-        params["MaxResults"] = max_results
-    if next_token is not None:
-        params["NextToken"] = next_token
-    if client_type is not None:
-        params["ClientType"] = client_type
-    model_validate("ListUserPoolClients", params)
-    clients = AppClient.objects.filter(pool=pool).select_related("pool")
-    if client_type == "DCR":
-        clients = clients.none()
-    return keyset_page(
-        clients,
-        limit=max_results or MAX_CLIENTS_PAGE,
-        next_token=next_token,
-        scope=f"clients:{pool.pool_id}",
-    )
 
 
 @transaction.atomic

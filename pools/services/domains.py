@@ -17,7 +17,7 @@ from django.db import transaction
 from cognitoadmin.awsmodel import service_model
 from pools.errors import FeatureUnavailableInTierException, InvalidParameterException
 from pools.models import Domain, UserPool, UserPoolTier
-from pools.selectors import user_pool_locked
+from pools.selectors.pools import user_pool_locked
 
 PREFIX_PATTERN = r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$"
 _PREFIX = regex.compile(PREFIX_PATTERN)

@@ -1,5 +1,5 @@
-"""Federated identity providers of a user pool: CreateIdentityProvider, UpdateIdentityProvider,
-DeleteIdentityProvider, ListIdentityProviders and GetIdentityProviderByIdentifier.
+"""Federated identity providers of a user pool: CreateIdentityProvider, UpdateIdentityProvider and
+DeleteIdentityProvider.
 
 This module keeps the IdP rows; signing users in through them is the federation flow's work. The
 provider's secrets (`client_secret`, Apple's `private_key`) are sealed inside the details column and
@@ -20,14 +20,12 @@ from pools.errors import (
     DuplicateProviderException,
     InvalidParameterException,
     LimitExceededException,
-    ResourceNotFoundException,
 )
 from pools.models import IdentityProvider, ProviderType, SchemaAttribute, UserPool
-from pools.selectors import keyset_page, user_pool_locked
+from pools.selectors.pools import user_pool_locked
 from pools.services.clients import app_clients_remove_identity_provider
 
 MAX_PROVIDERS_PER_POOL = 300
-MAX_PROVIDERS_PAGE = 60
 # The name app clients use for the pool's own users.
 RESERVED_PROVIDER_NAME = "cognito"
 SECRET_DETAILS = ("client_secret", "private_key")
@@ -350,32 +348,6 @@ def identity_provider_update(
 def identity_provider_delete(*, provider: IdentityProvider) -> None:
     app_clients_remove_identity_provider(pool=provider.pool, name=provider.name)
     provider.delete()
-
-
-def identity_providers_page(
-    *, pool: UserPool, max_results: int | None, next_token: str | None
-) -> tuple[list[IdentityProvider], str | None]:
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
-    if max_results is not None:
-        params["MaxResults"] = max_results
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("ListIdentityProviders", params)
-    return keyset_page(
-        IdentityProvider.objects.filter(pool=pool).select_related("pool"),
-        limit=max_results or MAX_PROVIDERS_PAGE,
-        next_token=next_token,
-        scope=f"identity-providers:{pool.pool_id}",
-    )
-
-
-def identity_provider_get_by_identifier(*, pool: UserPool, identifier: str) -> IdentityProvider:
-    # At most 300 providers per pool, each with at most 50 identifiers: a scan of the pool's rows is
-    # cheap and works on every database (SQLite has no JSON containment lookup).
-    for provider in IdentityProvider.objects.filter(pool=pool).select_related("pool"):
-        if identifier in provider.idp_identifiers:
-            return provider
-    raise ResourceNotFoundException(f"Identity provider with identifier {identifier} not found.")
 
 
 def identity_provider_details(*, provider: IdentityProvider) -> dict[str, str]:

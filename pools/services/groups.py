@@ -1,4 +1,4 @@
-"""Groups of a user pool: CreateGroup, UpdateGroup, DeleteGroup and ListGroups."""
+"""Groups of a user pool: CreateGroup, UpdateGroup and DeleteGroup (lists are selectors)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from django.db import transaction
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import GroupExistsException, LimitExceededException
 from pools.models import Group, UserPool
-from pools.selectors import keyset_page, user_pool_locked
+from pools.selectors.pools import user_pool_locked
 
 MAX_GROUPS_PER_POOL = 10_000
-# ListGroups: Limit 0-60, where 0 (or nothing) means the largest page.
-MAX_GROUPS_PAGE = 60
 
 
 @transaction.atomic
@@ -86,18 +84,3 @@ def group_update(
 def group_delete(*, group: Group) -> None:
     # Memberships go with the group (cascade); tokens already issued keep their claims until expiry.
     group.delete()
-
-
-def groups_page(
-    *, pool: UserPool, limit: int, next_token: str | None
-) -> tuple[list[Group], str | None]:
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "Limit": limit}
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("ListGroups", params)
-    return keyset_page(
-        Group.objects.filter(pool=pool).select_related("pool"),
-        limit=limit or MAX_GROUPS_PAGE,
-        next_token=next_token,
-        scope=f"groups:{pool.pool_id}",
-    )

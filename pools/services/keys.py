@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from cognitoadmin.crypto import seal, unseal
 from pools.models import AppClient, SigningKey, UserPool
-from pools.selectors import user_pool_locked
+from pools.selectors.pools import user_pool_locked
 from pools.services.clients import UNIT_SECONDS
 
 KEY_SIZE = 2048

@@ -1,4 +1,4 @@
-"""User pools: CreateUserPool, UpdateUserPool, DeleteUserPool, ListUserPools, AddCustomAttributes,
+"""User pools: CreateUserPool, UpdateUserPool, DeleteUserPool, AddCustomAttributes,
 SetUserPoolMfaConfig, TagResource and UntagResource.
 
 Settings arrive in the AWS request shape (PascalCase members). Each request is first checked against
@@ -27,7 +27,7 @@ from pools.models import (
     UserPool,
     UserPoolTier,
 )
-from pools.selectors import keyset_page, user_pool_locked
+from pools.selectors.pools import user_pool_locked
 from pools.services.schema import custom_attributes_build, schema_attributes_build
 
 MAX_TAGS = 50
@@ -36,7 +36,6 @@ DEFAULT_TEMPORARY_PASSWORD_VALIDITY_DAYS = 7
 DEFAULT_EMAIL_CONFIGURATION: dict[str, Any] = {"EmailSendingAccount": "COGNITO_DEFAULT"}
 DEFAULT_USER_POOL_ADD_ONS: dict[str, Any] = {"AdvancedSecurityMode": "OFF"}
 DEFAULT_EMAIL_OPTION = "CONFIRM_WITH_CODE"
-USER_POOLS_PAGE_SCOPE = "user_pools"
 
 # The legacy top-level message members and their VerificationMessageTemplate counterparts.
 _LEGACY_VERIFICATION_MEMBERS = (
@@ -463,18 +462,3 @@ def user_pool_untag(*, pool: UserPool, keys: Sequence[str]) -> None:
     locked.tags = remaining
     locked.save(update_fields=["tags"])
     pool.tags = remaining
-
-
-def user_pools_page(
-    *, max_results: int, next_token: str | None
-) -> tuple[list[UserPool], str | None]:
-    params: dict[str, Any] = {"MaxResults": max_results}
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("ListUserPools", params)
-    return keyset_page(
-        UserPool.objects.all(),
-        limit=max_results,
-        next_token=next_token,
-        scope=USER_POOLS_PAGE_SCOPE,
-    )

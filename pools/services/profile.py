@@ -1,5 +1,6 @@
-"""What a signed-in user does to their own account: GetUser, ChangePassword, UpdateUserAttributes,
-GetUserAttributeVerificationCode, VerifyUserAttribute, DeleteUser and DeleteUserAttributes.
+"""What a signed-in user does to their own account: ChangePassword, UpdateUserAttributes,
+GetUserAttributeVerificationCode, VerifyUserAttribute, DeleteUser and DeleteUserAttributes (what
+GetUser shows is a selector's).
 
 The handler has already verified the access token (its scope, revocation, the user's state) and
 checked the request against botocore's model; these services take the user and, where the app
@@ -30,19 +31,12 @@ from pools.services.codes import (
 )
 from pools.services.limits import LimitedAction, attempt_record
 from pools.services.passwords import password_check, password_set, password_validate
-from pools.services.tokens import user_readable_attribute_names
 from pools.services.users import (
     user_delete,
     user_delete_attributes,
     user_update_attributes,
     user_verify_attribute,
 )
-
-
-def profile_readable_attributes(*, user: PoolUser, client: AppClient) -> list[str]:
-    """GetUser: the attributes the user sees through `client`: `sub`, and those the client may
-    read, as in its ID tokens."""
-    return ["sub", *user_readable_attribute_names(user=user, client=client)]
 
 
 def password_change(*, user: PoolUser, previous: str, proposed: str) -> None:

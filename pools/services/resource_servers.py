@@ -1,5 +1,5 @@
-"""Resource servers and their custom scopes: CreateResourceServer, UpdateResourceServer,
-DeleteResourceServer and ListResourceServers. A scope is granted as `<identifier>/<scope name>`."""
+"""Resource servers and their custom scopes: CreateResourceServer, UpdateResourceServer and
+DeleteResourceServer. A scope is granted as `<identifier>/<scope name>`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from django.db import transaction
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import InvalidParameterException, LimitExceededException
 from pools.models import ResourceServer, UserPool
-from pools.selectors import keyset_page, user_pool_locked
+from pools.selectors.pools import user_pool_locked
 from pools.services.clients import app_clients_remove_scopes
 
 MAX_RESOURCE_SERVERS_PER_POOL = 25
-MAX_RESOURCE_SERVERS_PAGE = 50
 
 
 def _checked_scopes(
@@ -86,20 +85,3 @@ def resource_server_update(
 def resource_server_delete(*, server: ResourceServer) -> None:
     app_clients_remove_scopes(pool=server.pool, scopes=_scope_strings(server, server.scopes))
     server.delete()
-
-
-def resource_servers_page(
-    *, pool: UserPool, max_results: int | None, next_token: str | None
-) -> tuple[list[ResourceServer], str | None]:
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
-    if max_results is not None:
-        params["MaxResults"] = max_results
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("ListResourceServers", params)
-    return keyset_page(
-        ResourceServer.objects.filter(pool=pool).select_related("pool"),
-        limit=max_results or MAX_RESOURCE_SERVERS_PAGE,
-        next_token=next_token,
-        scope=f"resource-servers:{pool.pool_id}",
-    )

@@ -235,23 +235,3 @@ def custom_attributes_build(
     for row in rows:
         row.pool = pool
     return rows
-
-
-def schema_attribute_definitions(*, pool: UserPool) -> list[SchemaAttribute]:
-    """The pool's schema as DescribeUserPool lists it: standard attributes, then custom ones."""
-    return list(SchemaAttribute.objects.filter(pool=pool).order_by("id"))
-
-
-# The columns a user-import CSV always has after the pool's attributes.
-CSV_HEADER_TRAILER = ("cognito:mfa_enabled", "cognito:username")
-
-
-def user_pool_csv_header(*, pool: UserPool) -> list[str]:
-    """GetCSVHeader: every attribute an import may set (the standard ones but `sub`, which Cognito
-    assigns, then the custom ones), then the MFA flag and the username, in Cognito's order."""
-    names = [
-        row.full_name
-        for row in schema_attribute_definitions(pool=pool)
-        if row.name != "sub" or row.is_custom
-    ]
-    return [*names, *CSV_HEADER_TRAILER]

@@ -22,8 +22,8 @@ from pools.errors import (
     NotAuthorizedException,
     UserNotFoundException,
 )
-from pools.models import AppClient, CodePurpose, PoolUser, PreventUserExistenceErrors, UserStatus
-from pools.selectors import user_get
+from pools.models import AppClient, CodePurpose, PreventUserExistenceErrors, UserStatus
+from pools.selectors.users import user_for_client_request
 from pools.services.attributes import attributes_validate
 from pools.services.clients import app_client_check_write_attributes, app_client_verify_secret_hash
 from pools.services.codes import (
@@ -58,15 +58,6 @@ def client_request_validate(
         params["SecretHash"] = secret_hash
     model_validate(operation, params)
     app_client_verify_secret_hash(client=client, username=username, secret_hash=secret_hash)
-
-
-def user_for_client_request(*, client: AppClient, username: str) -> PoolUser | None:
-    """The user `username` names in the client's pool (username, sign-in attribute or verified
-    alias), or None: the caller decides how an unknown user is answered."""
-    try:
-        return user_get(pool=client.pool, username=username)
-    except UserNotFoundException:
-        return None
 
 
 def unknown_user_check(*, client: AppClient) -> None:

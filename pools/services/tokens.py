@@ -45,6 +45,7 @@ from pools.models import (
     SigningKey,
     UserPool,
 )
+from pools.selectors.users import user_readable_attribute_names
 from pools.services.clients import UNIT_SECONDS
 from pools.services.keys import signing_key_active, signing_key_private_pem
 
@@ -119,15 +120,6 @@ def _group_claims(user: PoolUser) -> tuple[list[str], dict[str, Any]]:
     if len(preferred) == 1:
         role_claims["cognito:preferred_role"] = preferred.pop()
     return names, role_claims
-
-
-def user_readable_attribute_names(*, user: PoolUser, client: AppClient) -> list[str]:
-    """The attributes of `user` that `client` may read (in ID tokens and GetUser), `sub` left out:
-    the client's ReadAttributes; none listed means every attribute but developer-only ones."""
-    if client.read_attributes:
-        return [name for name in client.read_attributes if name != "sub"]
-    custom = [name for name in user.custom_attributes if name.startswith("custom:")]
-    return [*STANDARD_ATTRIBUTE_COLUMNS, *custom]
 
 
 def _attribute_claims(user: PoolUser, client: AppClient) -> dict[str, Any]:

@@ -29,7 +29,8 @@ from pools.errors import (
     UsernameExistsException,
 )
 from pools.models import CodePurpose, Group, GroupMembership, PoolUser, UserPool, UserStatus
-from pools.selectors import user_get, user_pool_locked
+from pools.selectors.pools import user_pool_locked
+from pools.selectors.users import user_get
 from pools.services.attributes import (
     VERIFIED_FLAGS,
     attributes_apply,

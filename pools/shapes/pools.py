@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pools.models import AttributeDataType, SchemaAttribute, UserPool
-from pools.services.schema import schema_attribute_definitions
+from pools.selectors.pools import schema_attribute_definitions
 
 
 def schema_attribute_shape(attribute: SchemaAttribute) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from pools.errors import InvalidParameterException, ResourceNotFoundException
 from pools.models import SchemaAttribute, UserPool
-from pools.selectors import user_pool_get_by_arn
+from pools.selectors.pools import user_pool_get_by_arn
 from tests.builders import make_user_pool
 
 pytestmark = pytest.mark.django_db

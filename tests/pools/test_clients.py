@@ -15,6 +15,7 @@ from pools.errors import (
     ScopeDoesNotExistException,
 )
 from pools.models import AppClient, UserPool
+from pools.selectors.clients import app_clients_page
 from pools.services.clients import (
     MAX_CLIENTS_PER_POOL,
     app_client_create,
@@ -22,7 +23,6 @@ from pools.services.clients import (
     app_client_secret,
     app_client_update,
     app_client_verify_secret,
-    app_clients_page,
 )
 from pools.services.federation import identity_provider_create
 from pools.shapes.clients import app_client_description_shape, app_client_shape

@@ -14,14 +14,16 @@ from pools.errors import (
     ResourceNotFoundException,
 )
 from pools.models import AppClient, IdentityProvider, UserPool
+from pools.selectors.identity_providers import (
+    identity_provider_get_by_identifier,
+    identity_providers_page,
+)
 from pools.services.federation import (
     MAX_PROVIDERS_PER_POOL,
     identity_provider_create,
     identity_provider_delete,
     identity_provider_details,
-    identity_provider_get_by_identifier,
     identity_provider_update,
-    identity_providers_page,
 )
 from pools.shapes.identity_providers import identity_provider_shape, provider_description_shape
 from tests.builders import make_app_client, make_user_pool

@@ -10,13 +10,8 @@ from pools.errors import (
     LimitExceededException,
 )
 from pools.models import Group, UserPool
-from pools.services.groups import (
-    MAX_GROUPS_PER_POOL,
-    group_create,
-    group_delete,
-    group_update,
-    groups_page,
-)
+from pools.selectors.groups import groups_page
+from pools.services.groups import MAX_GROUPS_PER_POOL, group_create, group_delete, group_update
 from pools.shapes.groups import group_shape
 from tests.builders import make_group, make_user_pool
 

@@ -5,13 +5,8 @@ from pytest_django import DjangoAssertNumQueries
 
 from pools.errors import InvalidParameterException
 from pools.models import PoolUser, UserPool
-from pools.services.listing import (
-    UserFilter,
-    groups_for_user_page,
-    user_filter_parse,
-    users_in_group_page,
-    users_page,
-)
+from pools.selectors.groups import groups_for_user_page
+from pools.selectors.users import UserFilter, user_filter_parse, users_in_group_page, users_page
 from pools.services.users import user_add_to_group, user_delete, user_disable
 from tests.builders import make_group, make_user, make_user_pool
 

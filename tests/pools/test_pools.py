@@ -15,6 +15,7 @@ from pools.errors import (
     UserPoolTaggingException,
 )
 from pools.models import SchemaAttribute, UserPool
+from pools.selectors.pools import user_pools_page
 from pools.services.pools import (
     user_pool_add_custom_attributes,
     user_pool_create,
@@ -23,7 +24,6 @@ from pools.services.pools import (
     user_pool_tag,
     user_pool_untag,
     user_pool_update,
-    user_pools_page,
 )
 from pools.shapes.pools import (
     user_pool_description_shape,

@@ -18,6 +18,7 @@ from pools.errors import (
     NotAuthorizedException,
 )
 from pools.models import AppClient, CodePurpose, PoolUser, UserPool, VerificationCode
+from pools.selectors.users import profile_readable_attributes
 from pools.services.delivery import SmsMessage
 from pools.services.passwords import password_check
 from pools.services.profile import (
@@ -26,7 +27,6 @@ from pools.services.profile import (
     password_change,
     profile_delete,
     profile_delete_attributes,
-    profile_readable_attributes,
     profile_update_attributes,
 )
 from pools.services.tokens import access_token_verify, tokens_issue

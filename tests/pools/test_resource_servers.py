@@ -7,12 +7,12 @@ import pytest
 
 from pools.errors import InvalidParameterException, LimitExceededException
 from pools.models import AppClient, ResourceServer, UserPool
+from pools.selectors.resource_servers import resource_servers_page
 from pools.services.resource_servers import (
     MAX_RESOURCE_SERVERS_PER_POOL,
     resource_server_create,
     resource_server_delete,
     resource_server_update,
-    resource_servers_page,
 )
 from pools.shapes.resource_servers import resource_server_shape
 from tests.builders import make_app_client, make_resource_server, make_user_pool

@@ -6,12 +6,9 @@ import pytest
 
 from pools.errors import InvalidParameterException
 from pools.models import SchemaAttribute, UserPool
+from pools.selectors.pools import schema_attribute_definitions, user_pool_csv_header
 from pools.services.pools import user_pool_add_custom_attributes, user_pool_create
-from pools.services.schema import (
-    STANDARD_ATTRIBUTES,
-    schema_attribute_definitions,
-    user_pool_csv_header,
-)
+from pools.services.schema import STANDARD_ATTRIBUTES
 from pools.shapes.pools import schema_attribute_shape
 from tests.builders import make_user_pool
 

@@ -7,7 +7,7 @@ from pytest_django import DjangoAssertNumQueries
 
 from pools.errors import UserNotFoundException
 from pools.models import UserPool
-from pools.selectors import user_get
+from pools.selectors.users import user_get
 from tests.builders import make_user, make_user_pool
 
 pytestmark = pytest.mark.django_db

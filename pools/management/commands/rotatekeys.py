@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cognitoadmin.errors import ServiceError
-from pools.selectors import user_pool_get
+from pools.selectors.pools import user_pool_get
 from pools.services.keys import signing_key_rotate
 
 

@@ -1,4 +1,5 @@
-"""ListUsers (with Cognito's filter language), ListUsersInGroup and AdminListGroupsForUser.
+"""Pool users: the user a request names, and the users of a pool (ListUsers, with Cognito's filter
+language) or of a group, in pages.
 
 Pages are keyset pages in id order (never OFFSET, never COUNT(*)). A filter becomes one condition
 on an indexed (pool, column) pair: `=` an equality, `^=` a `LIKE 'prefix%'` that PostgreSQL serves
@@ -7,23 +8,81 @@ from the varchar_pattern_ops index. A page therefore costs the same whatever the
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, Q, QuerySet, When
 from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
 
 from cognitoadmin.awsmodel import model_validate
-from pools.errors import InvalidParameterException
-from pools.models import Group, PoolUser, UserPool, UserStatus
-from pools.selectors import keyset_page
-from pools.services.attributes import schema_attributes
+from pools.errors import (
+    InvalidParameterException,
+    UserNotFoundException,
+)
+from pools.models import (
+    STANDARD_ATTRIBUTE_COLUMNS,
+    AppClient,
+    Group,
+    PoolUser,
+    UserPool,
+    UserStatus,
+)
+from pools.selectors.pages import keyset_page
+from pools.selectors.pools import schema_attributes
+
+
+def user_get(*, pool: UserPool, username: str) -> PoolUser:
+    """The user of `pool` that an Admin* operation's `Username` names.
+
+    As botocore documents it: the username (with the pool's case rule); else a sign-in name, that
+    is the email or phone number of a UsernameAttributes pool, or in an alias pool a verified
+    email or phone number or the preferred_username; else the user's `sub`. Two indexed queries
+    at most: the username, then every other reading of the name at once.
+    """
+    users = pool.users.all()  # the related manager sets `user.pool`, saving a query later
+    user = users.filter(username_key=pool.normalize_username(username)).first()
+    if user is not None:
+        return user
+    readings = _other_user_readings(pool=pool, name=username)
+    if readings:
+        # Each arm of the OR repeats the pool, so that each can use its own (pool, column) index.
+        condition = Q()
+        for reading in readings:
+            condition |= Q(pool=pool, **reading)
+        # Sign-in names are unique per pool, so at most one user per reading; if two readings
+        # match different users, the earlier reading wins.
+        rank = Case(*(When(Q(**reading), then=index) for index, reading in enumerate(readings)))
+        user = users.filter(condition).annotate(reading=rank).order_by("reading").first()
+        if user is not None:
+            return user
+    raise UserNotFoundException()
+
+
+def _other_user_readings(*, pool: UserPool, name: str) -> list[dict[str, object]]:
+    """The conditions under which `name`, when not a username, names a user, in priority order."""
+    readings: list[dict[str, object]] = [
+        {attribute: name} for attribute in pool.username_attributes
+    ]
+    for attribute in pool.alias_attributes:
+        if attribute == "preferred_username":
+            readings.append({"preferred_username": name})
+        else:
+            readings.append({attribute: name, f"{attribute}_verified": True})
+    with contextlib.suppress(ValueError):
+        readings.append({"sub": uuid.UUID(name)})
+    return readings
+
 
 MAX_PAGE = 60
+
+
 FILTER_MAX_LENGTH = 256
+
+
 # Searchable attributes and the column each is served by (Cognito's documented list).
 _FILTER_COLUMNS = {
     "username": "username",
@@ -37,8 +96,14 @@ _FILTER_COLUMNS = {
     "status": "enabled",
     "sub": "sub",
 }
+
+
 _ENABLED_VALUES = {"Enabled": True, "Disabled": False}
+
+
 _HEX = frozenset("0123456789abcdef-")
+
+
 _ATTRIBUTE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:")
 
 
@@ -246,19 +311,25 @@ def users_in_group_page(
     )
 
 
-def groups_for_user_page(
-    *, user: PoolUser, limit: int | None = MAX_PAGE, next_token: str | None = None
-) -> tuple[list[Group], str | None]:
-    """AdminListGroupsForUser, in the order groups were created."""
-    params: dict[str, Any] = {"UserPoolId": user.pool.pool_id, "Username": user.username}
-    if limit is not None:
-        params["Limit"] = limit
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("AdminListGroupsForUser", params)
-    return keyset_page(
-        Group.objects.filter(pool_id=user.pool_id, memberships__user=user).select_related("pool"),
-        limit=_page_size(limit),
-        next_token=next_token,
-        scope=f"groups-for-user:{user.pool.pool_id}:{user.pk}",
-    )
+def user_readable_attribute_names(*, user: PoolUser, client: AppClient) -> list[str]:
+    """The attributes of `user` that `client` may read (in ID tokens and GetUser), `sub` left out:
+    the client's ReadAttributes; none listed means every attribute but developer-only ones."""
+    if client.read_attributes:
+        return [name for name in client.read_attributes if name != "sub"]
+    custom = [name for name in user.custom_attributes if name.startswith("custom:")]
+    return [*STANDARD_ATTRIBUTE_COLUMNS, *custom]
+
+
+def profile_readable_attributes(*, user: PoolUser, client: AppClient) -> list[str]:
+    """GetUser: the attributes the user sees through `client`: `sub`, and those the client may
+    read, as in its ID tokens."""
+    return ["sub", *user_readable_attribute_names(user=user, client=client)]
+
+
+def user_for_client_request(*, client: AppClient, username: str) -> PoolUser | None:
+    """The user `username` names in the client's pool (username, sign-in attribute or verified
+    alias), or None: the caller decides how an unknown user is answered."""
+    try:
+        return user_get(pool=client.pool, username=username)
+    except UserNotFoundException:
+        return None

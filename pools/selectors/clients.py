@@ -1,0 +1,61 @@
+"""App clients: one of a pool's by id, one by id alone (sign-in names no pool), and pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognitoadmin.awsmodel import model_validate
+from pools.errors import (
+    ResourceNotFoundException,
+)
+from pools.models import (
+    AppClient,
+    UserPool,
+)
+from pools.selectors.pages import keyset_page
+
+
+def app_client_get(*, pool: UserPool, client_id: str) -> AppClient:
+    try:
+        return AppClient.objects.get(pool=pool, client_id=client_id)
+    except AppClient.DoesNotExist:
+        raise ResourceNotFoundException(f"User pool client {client_id} does not exist.") from None
+
+
+def app_client_get_by_id(*, client_id: str) -> AppClient:
+    """For flows that carry only a ClientId (sign-up, sign-in): the client names its pool."""
+    try:
+        return AppClient.objects.select_related("pool").get(client_id=client_id)
+    except AppClient.DoesNotExist:
+        raise ResourceNotFoundException(f"User pool client {client_id} does not exist.") from None
+
+
+MAX_CLIENTS_PAGE = 60
+
+
+def app_clients_page(
+    *,
+    pool: UserPool,
+    max_results: int | None,
+    next_token: str | None,
+    client_type: str | None = None,
+) -> tuple[list[AppClient], str | None]:
+    """`client_type` REGULAR or DCR keeps only that kind; every client here is REGULAR, since this
+    server has no dynamic client registration."""
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
+    if max_results is not None:
+        params["MaxResults"] = max_results
+    if next_token is not None:
+        params["NextToken"] = next_token
+    if client_type is not None:
+        params["ClientType"] = client_type
+    model_validate("ListUserPoolClients", params)
+    clients = AppClient.objects.filter(pool=pool).select_related("pool")
+    if client_type == "DCR":
+        clients = clients.none()
+    return keyset_page(
+        clients,
+        limit=max_results or MAX_CLIENTS_PAGE,
+        next_token=next_token,
+        scope=f"clients:{pool.pool_id}",
+    )

@@ -1,0 +1,59 @@
+"""Groups of a pool, and the groups of a user, in pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognitoadmin.awsmodel import model_validate
+from pools.errors import (
+    ResourceNotFoundException,
+)
+from pools.models import (
+    Group,
+    PoolUser,
+    UserPool,
+)
+from pools.selectors.pages import keyset_page
+
+# ListGroups: Limit 0-60, where 0 (or nothing) means the largest page.
+MAX_GROUPS_PAGE = 60
+
+
+def group_get(*, pool: UserPool, name: str) -> Group:
+    try:
+        return Group.objects.get(pool=pool, name=name)
+    except Group.DoesNotExist:
+        raise ResourceNotFoundException("Group not found.") from None
+
+
+def groups_for_user_page(
+    *, user: PoolUser, limit: int | None = MAX_GROUPS_PAGE, next_token: str | None = None
+) -> tuple[list[Group], str | None]:
+    """AdminListGroupsForUser, in the order groups were created."""
+    params: dict[str, Any] = {"UserPoolId": user.pool.pool_id, "Username": user.username}
+    if limit is not None:
+        params["Limit"] = limit
+    if next_token is not None:
+        params["NextToken"] = next_token
+    model_validate("AdminListGroupsForUser", params)
+    return keyset_page(
+        Group.objects.filter(pool_id=user.pool_id, memberships__user=user).select_related("pool"),
+        limit=limit or MAX_GROUPS_PAGE,
+        next_token=next_token,
+        scope=f"groups-for-user:{user.pool.pool_id}:{user.pk}",
+    )
+
+
+def groups_page(
+    *, pool: UserPool, limit: int, next_token: str | None
+) -> tuple[list[Group], str | None]:
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "Limit": limit}
+    if next_token is not None:
+        params["NextToken"] = next_token
+    model_validate("ListGroups", params)
+    return keyset_page(
+        Group.objects.filter(pool=pool).select_related("pool"),
+        limit=limit or MAX_GROUPS_PAGE,
+        next_token=next_token,
+        scope=f"groups:{pool.pool_id}",
+    )

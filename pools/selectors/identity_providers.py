@@ -1,0 +1,51 @@
+"""A pool's federated identity providers: by name, by identifier, and in pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognitoadmin.awsmodel import model_validate
+from pools.errors import (
+    ResourceNotFoundException,
+)
+from pools.models import (
+    IdentityProvider,
+    UserPool,
+)
+from pools.selectors.pages import keyset_page
+
+
+def identity_provider_get(*, pool: UserPool, name: str) -> IdentityProvider:
+    try:
+        return IdentityProvider.objects.get(pool=pool, name=name)
+    except IdentityProvider.DoesNotExist:
+        raise ResourceNotFoundException(f"Identity provider {name} does not exist.") from None
+
+
+MAX_PROVIDERS_PAGE = 60
+
+
+def identity_providers_page(
+    *, pool: UserPool, max_results: int | None, next_token: str | None
+) -> tuple[list[IdentityProvider], str | None]:
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
+    if max_results is not None:
+        params["MaxResults"] = max_results
+    if next_token is not None:
+        params["NextToken"] = next_token
+    model_validate("ListIdentityProviders", params)
+    return keyset_page(
+        IdentityProvider.objects.filter(pool=pool).select_related("pool"),
+        limit=max_results or MAX_PROVIDERS_PAGE,
+        next_token=next_token,
+        scope=f"identity-providers:{pool.pool_id}",
+    )
+
+
+def identity_provider_get_by_identifier(*, pool: UserPool, identifier: str) -> IdentityProvider:
+    # At most 300 providers per pool, each with at most 50 identifiers: a scan of the pool's rows is
+    # cheap and works on every database (SQLite has no JSON containment lookup).
+    for provider in IdentityProvider.objects.filter(pool=pool).select_related("pool"):
+        if identifier in provider.idp_identifiers:
+            return provider
+    raise ResourceNotFoundException(f"Identity provider with identifier {identifier} not found.")

@@ -1,0 +1,42 @@
+"""Resource servers of a pool, by identifier and in pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognitoadmin.awsmodel import model_validate
+from pools.errors import (
+    ResourceNotFoundException,
+)
+from pools.models import (
+    ResourceServer,
+    UserPool,
+)
+from pools.selectors.pages import keyset_page
+
+
+def resource_server_get(*, pool: UserPool, identifier: str) -> ResourceServer:
+    try:
+        return ResourceServer.objects.get(pool=pool, identifier=identifier)
+    except ResourceServer.DoesNotExist:
+        raise ResourceNotFoundException(f"Resource server {identifier} does not exist.") from None
+
+
+MAX_RESOURCE_SERVERS_PAGE = 50
+
+
+def resource_servers_page(
+    *, pool: UserPool, max_results: int | None, next_token: str | None
+) -> tuple[list[ResourceServer], str | None]:
+    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
+    if max_results is not None:
+        params["MaxResults"] = max_results
+    if next_token is not None:
+        params["NextToken"] = next_token
+    model_validate("ListResourceServers", params)
+    return keyset_page(
+        ResourceServer.objects.filter(pool=pool).select_related("pool"),
+        limit=max_results or MAX_RESOURCE_SERVERS_PAGE,
+        next_token=next_token,
+        scope=f"resource-servers:{pool.pool_id}",
+    )
