@@ -17,12 +17,9 @@ from pools.selectors.clients import app_client_get, app_client_get_by_id
 from pools.selectors.pools import user_pool_get
 from pools.services.auth import auth_initiate, auth_respond
 from pools.services.clients import app_client_verify_secret
-from pools.services.tokens import (
-    access_token_verify,
-    refresh_token_redeem,
-    refresh_token_revoke,
-    user_tokens_revoke,
-)
+from pools.services.refresh import refresh_token_redeem
+from pools.services.revocation import refresh_token_revoke, user_tokens_revoke
+from pools.services.verification import access_token_verify
 
 
 def _pool_client(params: dict[str, Any]) -> AppClient:

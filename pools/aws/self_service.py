@@ -22,7 +22,7 @@ from pools.services.profile import (
 )
 from pools.services.recovery import password_forgot, password_forgot_confirm
 from pools.services.signup import confirmation_code_resend, sign_up_confirm
-from pools.services.tokens import AccessTokenContext, access_token_verify
+from pools.services.verification import AccessTokenContext, access_token_verify
 from pools.shapes.users import user_attributes_shape
 
 

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_http_methods
 
 from cognitoadmin.errors import aws_error_response
 from pools.errors import ResourceNotFoundException
+from pools.hosted.discovery import user_pool_openid_configuration
 from pools.selectors.pools import user_pool_get
 from pools.services.keys import pool_jwks
-from pools.services.tokens import user_pool_openid_configuration
 
 # Verifiers refetch on an unknown kid, and a rotated-in key signs nothing until it is published,
 # so a short cache suffices; the discovery document changes only with the deployment.

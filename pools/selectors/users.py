@@ -333,3 +333,10 @@ def user_for_client_request(*, client: AppClient, username: str) -> PoolUser | N
         return user_get(pool=client.pool, username=username)
     except UserNotFoundException:
         return None
+
+
+def user_locked(*, user_id: int) -> None:
+    """Lock the user's row (inside a transaction). Whatever adds a refresh token to a sign-in or
+    revokes sign-ins takes it first, so rows of one sign-in are only ever revoked together: a
+    revocation sees every row that a rotation added, and a rotation sees the revocation."""
+    PoolUser.objects.select_for_update().only("pk").get(pk=user_id)

@@ -66,6 +66,7 @@ from pools.services.passwords import (
     password_check,
     password_validate,
 )
+from pools.services.refresh import refresh_token_redeem
 from pools.services.srp import (
     N_BYTES,
     SALT_BYTES,
@@ -78,12 +79,7 @@ from pools.services.srp import (
     srp_public_b,
     srp_session_key,
 )
-from pools.services.tokens import (
-    REFRESH_TOKEN_DIGEST_PURPOSE,
-    USER_DISABLED,
-    refresh_token_redeem,
-    tokens_issue,
-)
+from pools.services.tokens import REFRESH_TOKEN_DIGEST_PURPOSE, USER_DISABLED, tokens_issue
 from pools.services.users import user_update_attributes
 
 PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105

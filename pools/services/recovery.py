@@ -24,8 +24,8 @@ from pools.services.codes import (
 )
 from pools.services.limits import LimitedAction, attempt_record
 from pools.services.passwords import password_assign, password_validate
+from pools.services.revocation import user_tokens_revoke
 from pools.services.signup import client_request_validate, unknown_user_check
-from pools.services.tokens import user_tokens_revoke
 
 # UNCONFIRMED users may recover too: a code to a verified address proves the same as a sign-up
 # code would. Users who never chose a password (FORCE_CHANGE_PASSWORD) or have none here

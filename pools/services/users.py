@@ -41,7 +41,7 @@ from pools.services.attributes import (
 from pools.services.codes import code_medium_for_recovery, code_send
 from pools.services.delivery import Medium, invitation_send
 from pools.services.passwords import password_assign, password_generate, password_validate
-from pools.services.tokens import user_tokens_revoke
+from pools.services.revocation import user_tokens_revoke
 
 MAX_GROUPS_PER_USER = 100
 # What the sign-in uniqueness rules read.

@@ -29,7 +29,8 @@ from pools.services.profile import (
     profile_delete_attributes,
     profile_update_attributes,
 )
-from pools.services.tokens import access_token_verify, tokens_issue
+from pools.services.tokens import tokens_issue
+from pools.services.verification import access_token_verify
 from tests.builders import make_app_client, make_user, make_user_pool, sent_code
 from tests.conftest import Clock
 

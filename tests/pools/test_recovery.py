@@ -32,8 +32,9 @@ from pools.services.clients import app_client_secret
 from pools.services.delivery import SmsMessage
 from pools.services.passwords import password_check
 from pools.services.recovery import password_forgot, password_forgot_confirm
-from pools.services.tokens import access_token_verify, tokens_issue
+from pools.services.tokens import tokens_issue
 from pools.services.users import user_disable, user_reset_password
+from pools.services.verification import access_token_verify
 from tests.builders import make_app_client, make_user, make_user_pool, sent_code
 from tests.conftest import Clock
 

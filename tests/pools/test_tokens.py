@@ -31,14 +31,9 @@ from pools.services.keys import (
     signing_key_private_pem,
     signing_key_rotate,
 )
-from pools.services.tokens import (
-    access_token_verify,
-    refresh_token_redeem,
-    refresh_token_revoke,
-    tokens_issue,
-    user_pool_issuer,
-    user_tokens_revoke,
-)
+from pools.services.refresh import refresh_token_redeem
+from pools.services.revocation import refresh_token_revoke, user_tokens_revoke
+from pools.services.tokens import tokens_issue, user_pool_issuer
 from pools.services.users import (
     user_add_to_group,
     user_delete,
@@ -47,6 +42,7 @@ from pools.services.users import (
     user_reset_password,
     user_set_password,
 )
+from pools.services.verification import access_token_verify
 from tests.builders import make_app_client, make_group, make_user, make_user_pool
 from tests.conftest import Clock
 

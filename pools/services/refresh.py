@@ -1,0 +1,99 @@
+"""Refresh tokens redeemed: new ID and access tokens for the same sign-in (REFRESH_TOKEN_AUTH,
+GetTokensFromRefreshToken), with the app client's refresh token rotation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from pools.errors import (
+    NotAuthorizedException,
+    RefreshTokenReuseException,
+    UnsupportedOperationException,
+)
+from pools.models import (
+    AppClient,
+    RefreshToken,
+)
+from pools.selectors.users import user_locked
+from pools.services.tokens import (
+    REFRESH_TOKEN_INVALID,
+    REFRESH_TOKEN_REVOKED,
+    USER_DISABLED,
+    refresh_token_create,
+    refresh_token_digest,
+    tokens_sign,
+)
+
+
+def _refresh_row_usable(row: RefreshToken | None, client: AppClient) -> RefreshToken:
+    """`row` if it may still be redeemed by `client`; Cognito's error otherwise."""
+    now = timezone.now()
+    if row is None or row.client_id != client.pk or row.expires_at <= now:
+        raise NotAuthorizedException(REFRESH_TOKEN_INVALID)
+    if not row.user.enabled:
+        raise NotAuthorizedException(USER_DISABLED)
+    if row.revoked_at is not None:
+        raise NotAuthorizedException(REFRESH_TOKEN_REVOKED)
+    if row.superseded_at is not None:
+        grace = dt.timedelta(seconds=client.refresh_token_rotation_grace_seconds)
+        if row.superseded_at + grace <= now:
+            raise RefreshTokenReuseException(
+                "The refresh token was replaced by refresh token rotation."
+            )
+    return row
+
+
+def refresh_token_redeem(
+    *, client: AppClient, refresh_token: str, rotate: bool = False
+) -> dict[str, Any]:
+    """New ID and access tokens of the sign-in that `refresh_token` belongs to (same `origin_jti`
+    and `auth_time`; attributes and groups as they are now).
+
+    `rotate` says the caller can hand back a new refresh token (GetTokensFromRefreshToken, the
+    token endpoint); REFRESH_TOKEN_AUTH passes False. Whether one is issued is the client's
+    RefreshTokenRotation: with it, the new token inherits the old one's expiry and the old one
+    works for the client's grace period more, then is refused. Such a client refuses
+    REFRESH_TOKEN_AUTH, as Cognito's does.
+    """
+    if client.refresh_token_rotation_enabled and not rotate:
+        raise UnsupportedOperationException(
+            "REFRESH_TOKEN_AUTH is not supported for app clients with refresh token rotation "
+            "enabled; use GetTokensFromRefreshToken."
+        )
+    rows = RefreshToken.objects.select_related("user").filter(
+        token_digest=refresh_token_digest(refresh_token)
+    )
+    row = _refresh_row_usable(rows.first(), client)
+    new_token: str | None = None
+    if rotate and client.refresh_token_rotation_enabled:
+        with transaction.atomic():
+            user_locked(user_id=row.user_id)
+            # Read again under the lock: a concurrent rotation or revocation may have won.
+            row = _refresh_row_usable(rows.first(), client)
+            if row.superseded_at is None:
+                row.superseded_at = timezone.now()
+                row.save(update_fields=["superseded_at"])
+            new_token = refresh_token_create(
+                user=row.user,
+                client=client,
+                origin_jti=row.origin_jti,
+                auth_time=row.auth_time,
+                scopes=row.scopes,
+                device_key=row.device_key,
+                expires_at=row.expires_at,
+            )
+    result = tokens_sign(
+        user=row.user,
+        client=client,
+        auth_time=row.auth_time,
+        origin_jti=row.origin_jti,
+        scopes=row.scopes,
+        device_key=row.device_key,
+    )
+    if new_token is not None:
+        result["RefreshToken"] = new_token
+    return result
