@@ -37,7 +37,7 @@ def user_pool_openid_configuration(*, pool: UserPool) -> dict[str, Any]:
     """The OpenID Provider metadata at `<issuer>/.well-known/openid-configuration`. The OAuth
     endpoints are this server's own: the client_id or token each request carries names the pool."""
     base = settings.COGNITOADMIN_PUBLIC_URL
-    issuer = user_pool_issuer(pool=pool)
+    issuer = user_pool_issuer(pool_id=pool.pool_id)
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{base}/oauth2/authorize",

@@ -42,18 +42,17 @@ from pools.errors import (
     UserNotFoundException,
 )
 from pools.models import (
-    STANDARD_ATTRIBUTE_COLUMNS,
     AppClient,
     AuthSession,
     PoolUser,
-    PreventUserExistenceErrors,
     RefreshToken,
     SchemaAttribute,
     UserPool,
     UserStatus,
 )
-from pools.selectors.users import user_get
+from pools.selectors.users import user_for_client_request, user_readable_attribute_names
 from pools.services.attributes import attributes_validate
+from pools.services.client_requests import unknown_user_check
 from pools.services.clients import (
     LEGACY_AUTH_FLOWS,
     app_client_check_write_attributes,
@@ -157,12 +156,10 @@ def _user_resolve(*, client: AppClient, username: str) -> PoolUser | None:
     """The user `username` names (a username or a sign-in alias). None when there is none and the
     client hides that (PreventUserExistenceErrors), so the caller answers as for a wrong password.
     """
-    try:
-        return user_get(pool=client.pool, username=username)
-    except UserNotFoundException:
-        if client.prevent_user_existence_errors == PreventUserExistenceErrors.ENABLED:
-            return None
-        raise
+    user = user_for_client_request(client=client, username=username)
+    if user is None:
+        unknown_user_check(client=client, message=UserNotFoundException.default_message)
+    return user
 
 
 def _check_before_password(user: PoolUser) -> None:
@@ -288,13 +285,11 @@ def _missing_required(user: PoolUser, given: Mapping[str, str]) -> list[str]:
 
 
 def _readable_attributes(user: PoolUser, client: AppClient) -> dict[str, str]:
-    """The user's attributes the client may read, `sub` left out; without ReadAttributes every
-    attribute but developer-only ones."""
-    names = client.read_attributes or [
-        *STANDARD_ATTRIBUTE_COLUMNS,
-        *(name for name in user.custom_attributes if name.startswith("custom:")),
-    ]
-    values = {name: user.attribute_value(name) for name in names if name != "sub"}
+    """The values of the user's attributes the client may read, `sub` left out."""
+    values = {
+        name: user.attribute_value(name)
+        for name in user_readable_attribute_names(user=user, client=client)
+    }
     return {name: value for name, value in values.items() if value is not None}
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from pools.errors import NotAuthorizedException
 from pools.models import AppClient, CodePurpose, PoolUser, UserStatus
 from pools.selectors.users import user_for_client_request
+from pools.services.client_requests import client_request_validate, unknown_user_check
 from pools.services.codes import (
     code_check,
     code_check_simulated,
@@ -25,7 +26,6 @@ from pools.services.codes import (
 from pools.services.limits import LimitedAction, attempt_record
 from pools.services.passwords import password_assign, password_validate
 from pools.services.revocation import user_tokens_revoke
-from pools.services.signup import client_request_validate, unknown_user_check
 
 # UNCONFIRMED users may recover too: a code to a verified address proves the same as a sign-up
 # code would. Users who never chose a password (FORCE_CHANGE_PASSWORD) or have none here

@@ -6,7 +6,8 @@ automatically comes back; confirming verifies that attribute too. A pool that ve
 automatically sends no code, and its users wait for AdminConfirmSignUp, as in Cognito.
 
 With PreventUserExistenceErrors ENABLED on the client, a name that names nobody gets the answers a
-real user could get (a plausible delivery, a wrong code), after the same checks and limits.
+real user could get (a plausible delivery, a wrong code), after the same checks and limits
+(`client_requests.py`).
 """
 
 from __future__ import annotations
@@ -16,16 +17,15 @@ from typing import Any
 
 from django.db import transaction
 
-from cognitoadmin.awsmodel import model_validate
 from pools.errors import (
     InvalidParameterException,
     NotAuthorizedException,
-    UserNotFoundException,
 )
-from pools.models import AppClient, CodePurpose, PreventUserExistenceErrors, UserStatus
+from pools.models import AppClient, CodePurpose, UserStatus
 from pools.selectors.users import user_for_client_request
 from pools.services.attributes import attributes_validate
-from pools.services.clients import app_client_check_write_attributes, app_client_verify_secret_hash
+from pools.services.client_requests import client_request_validate, unknown_user_check
+from pools.services.clients import app_client_check_write_attributes
 from pools.services.codes import (
     code_check,
     code_check_simulated,
@@ -42,29 +42,6 @@ from pools.services.users import (
     user_insert,
     user_verify_attribute,
 )
-
-# Cognito's UserNotFoundException message for the client-addressed operations.
-UNKNOWN_USER_MESSAGE = "Username/client id combination not found."
-
-
-def client_request_validate(
-    operation: str, *, client: AppClient, username: str, secret_hash: str | None, **members: Any
-) -> None:
-    """Check a client-addressed request (ClientId, Username, SecretHash and `members`) against
-    botocore's model, then the client's secret hash. Shared by the sign-up and recovery
-    operations, which are all addressed this way."""
-    params: dict[str, Any] = {"ClientId": client.client_id, "Username": username, **members}
-    if secret_hash is not None:
-        params["SecretHash"] = secret_hash
-    model_validate(operation, params)
-    app_client_verify_secret_hash(client=client, username=username, secret_hash=secret_hash)
-
-
-def unknown_user_check(*, client: AppClient) -> None:
-    """A request named nobody: UserNotFoundException, with Cognito's message, unless the client
-    hides user existence (PreventUserExistenceErrors ENABLED) and the caller simulates an answer."""
-    if client.prevent_user_existence_errors != PreventUserExistenceErrors.ENABLED:
-        raise UserNotFoundException(UNKNOWN_USER_MESSAGE)
 
 
 def _attribute_list(attributes: Mapping[str, str]) -> list[dict[str, str]]:

@@ -38,6 +38,7 @@ from pools.models import (
     UserPool,
 )
 from pools.selectors.users import user_locked, user_readable_attribute_names
+from pools.services.attributes import VERIFIED_FLAGS
 from pools.services.clients import UNIT_SECONDS
 from pools.services.keys import signing_key_active, signing_key_private_pem
 
@@ -50,7 +51,6 @@ USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 REFRESH_TOKEN_DIGEST_PURPOSE = "refresh_token"  # noqa: S105
 # 240 random bytes: 320 URL-safe characters, within the pattern of botocore's TokenModelType.
 _REFRESH_TOKEN_BYTES = 240
-_VERIFIED_FLAGS = frozenset({"email_verified", "phone_number_verified"})
 # Parsed keys kept per process: verification is the hot path of every token-authorised call.
 KEY_CACHE_SIZE = 1024
 
@@ -59,10 +59,10 @@ REFRESH_TOKEN_REVOKED = "Refresh Token has been revoked"  # noqa: S105
 USER_DISABLED = "User is disabled."
 
 
-def user_pool_issuer(*, pool: UserPool) -> str:
+def user_pool_issuer(*, pool_id: str) -> str:
     """The `iss` of the pool's tokens. pycognito compares it with `<endpoint_url>/<pool id>`
     character for character, so it is built from the public URL exactly so."""
-    return f"{settings.COGNITOADMIN_PUBLIC_URL}/{pool.pool_id}"
+    return f"{settings.COGNITOADMIN_PUBLIC_URL}/{pool_id}"
 
 
 def _seconds(validity: int, unit: str) -> int:
@@ -103,7 +103,7 @@ def _group_claims(user: PoolUser) -> tuple[list[str], dict[str, Any]]:
 def _attribute_claims(user: PoolUser, client: AppClient) -> dict[str, Any]:
     claims: dict[str, Any] = {}
     for name in user_readable_attribute_names(user=user, client=client):
-        if name in _VERIFIED_FLAGS:
+        if name in VERIFIED_FLAGS:
             flag = getattr(user, name)
             if flag is not None:
                 claims[name] = bool(flag)
@@ -168,7 +168,7 @@ def tokens_sign(
     event_id = str(uuid.uuid4())
     common: dict[str, Any] = {
         "sub": str(user.sub),
-        "iss": user_pool_issuer(pool=pool),
+        "iss": user_pool_issuer(pool_id=pool.pool_id),
         "origin_jti": origin_jti,
         "event_id": event_id,
         "auth_time": epoch_seconds(auth_time),

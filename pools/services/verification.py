@@ -10,7 +10,6 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from django.conf import settings
 from django.utils import timezone
 from jwt.algorithms import RSAAlgorithm
 
@@ -31,6 +30,7 @@ from pools.services.tokens import (
     USER_ADMIN_SCOPE,
     USER_DISABLED,
     epoch_seconds,
+    user_pool_issuer,
 )
 
 # Claims every access token of this server has; one without them was not issued here.
@@ -90,7 +90,7 @@ def _access_claims(token: str) -> tuple[_VerificationKey, dict[str, Any]]:
             token,
             key.public_key,
             algorithms=[ALGORITHM],
-            issuer=f"{settings.COGNITOADMIN_PUBLIC_URL}/{key.pool_id}",
+            issuer=user_pool_issuer(pool_id=key.pool_id),
             # Times are checked below against Django's clock, which tests can move.
             options={
                 "require": list(_ACCESS_REQUIRED_CLAIMS),

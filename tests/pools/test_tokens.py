@@ -67,7 +67,11 @@ def _verified(token: str, pool: UserPool, **options: Any) -> dict[str, Any]:
     """Verify as any resource server does: the key the header names, from the pool's JWKS."""
     key = jwt.PyJWKSet.from_dict(pool_jwks(pool=pool))[jwt.get_unverified_header(token)["kid"]]
     claims: dict[str, Any] = jwt.decode(
-        token, key=key, algorithms=["RS256"], issuer=user_pool_issuer(pool=pool), **options
+        token,
+        key=key,
+        algorithms=["RS256"],
+        issuer=user_pool_issuer(pool_id=pool.pool_id),
+        **options,
     )
     return claims
 
