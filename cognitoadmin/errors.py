@@ -32,8 +32,10 @@ class ServiceError(Exception):
     _abstract: ClassVar[bool] = True
     # Cognito answers 400 for every client error and 500 for its internal ones.
     http_status: ClassVar[int] = 400
-    # The management API uses HTTP's own vocabulary.
+    # The management API uses HTTP's own vocabulary, and names the error `api_code` where its
+    # paths say what Cognito's requests leave to a parameter (another pool's row is not found).
     api_status: ClassVar[int] = 400
+    api_code: ClassVar[str | None] = None
     oauth_error: ClassVar[str | None] = None
     default_message: ClassVar[str] = ""
 
@@ -202,7 +204,7 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     error = as_service_error(exc)
     return Response(
-        {"code": error.aws_type, "message": error.message},
+        {"code": error.api_code or error.aws_type, "message": error.message},
         status=error.api_status
         if error.http_status < status.HTTP_500_INTERNAL_SERVER_ERROR
         else 500,

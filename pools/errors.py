@@ -25,6 +25,7 @@ __all__ = [
     "InvalidPasswordException",
     "InvalidUserPoolConfigurationException",
     "LimitExceededException",
+    "NoSuchDomainException",
     "NotAuthorizedException",
     "PasswordResetRequiredException",
     "RefreshTokenReuseException",
@@ -74,6 +75,15 @@ class DuplicateProviderException(ServiceError):
 
 class InvalidPasswordException(ServiceError):
     aws_type = "InvalidPasswordException"
+
+
+class NoSuchDomainException(InvalidParameterException):
+    """A domain the pool does not have. Cognito calls it a bad parameter of the domain operations;
+    the API, whose path names pool and domain, a 404."""
+
+    api_status = 404
+    api_code = "ResourceNotFoundException"
+    default_message = "No such domain or user pool exists."
 
 
 class InvalidUserPoolConfigurationException(ServiceError):

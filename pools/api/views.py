@@ -27,7 +27,6 @@ from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsmodel import service_model
 from cognitoadmin.ids import user_pool_arn
 from pools.api import serializers as s
-from pools.errors import ResourceNotFoundException
 from pools.models import AppClient, Domain, Group, PoolUser, ResourceServer, UserPool
 from pools.selectors.clients import app_client_get, app_clients_page
 from pools.selectors.domains import domain_get
@@ -796,12 +795,6 @@ class DomainViewSet(PoolScopedViewSet):
     def get_queryset(self) -> QuerySet[Domain]:
         return Domain.objects.filter(pool=self.get_pool())
 
-    def get_domain(self, name: str) -> Domain:
-        domain = domain_get(domain=name)
-        if domain.pool_id != self.get_pool().pk:
-            raise ResourceNotFoundException(f"Domain {name} does not exist.")
-        return domain
-
     @extend_schema(
         summary="List domains", responses={200: s.DomainPageOutputSerializer, **_errors(404)}
     )
@@ -825,7 +818,11 @@ class DomainViewSet(PoolScopedViewSet):
         summary="Describe a domain", responses={200: s.DomainOutputSerializer, **_errors(404)}
     )
     def retrieve(self, request: Request, pool_id: str, domain: str) -> Response:
-        return Response(s.DomainOutputSerializer(domain_shape(self.get_domain(domain))).data)
+        return Response(
+            s.DomainOutputSerializer(
+                domain_shape(domain_get(pool=self.get_pool(), domain=domain))
+            ).data
+        )
 
     @extend_schema(
         summary="Change a domain",
@@ -834,12 +831,10 @@ class DomainViewSet(PoolScopedViewSet):
     )
     def partial_update(self, request: Request, pool_id: str, domain: str) -> Response:
         data = _valid(s.DomainUpdateInputSerializer, request, partial=True).validated_data
-        found = self.get_domain(domain)
-        updated = domain_update(pool=self.get_pool(), domain=found.domain, **data)
+        updated = domain_update(pool=self.get_pool(), domain=domain, **data)
         return Response(s.DomainOutputSerializer(domain_shape(updated)).data)
 
     @extend_schema(summary="Delete a domain", responses={204: None, **_errors(404)})
     def destroy(self, request: Request, pool_id: str, domain: str) -> Response:
-        found = self.get_domain(domain)
-        domain_delete(pool=self.get_pool(), domain=found.domain)
+        domain_delete(pool=self.get_pool(), domain=domain)
         return Response(status=status.HTTP_204_NO_CONTENT)

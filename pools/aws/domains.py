@@ -11,9 +11,8 @@ from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import ACCOUNT, pool_arn
-from pools.errors import ResourceNotFoundException
 from pools.models import Domain
-from pools.selectors.domains import domain_get
+from pools.selectors.domains import domain_find
 from pools.selectors.pools import user_pool_get
 from pools.services.domains import domain_create, domain_delete, domain_update
 from pools.shapes.domains import domain_shape
@@ -52,12 +51,9 @@ def create_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str, 
     relaxed_patterns=_HOST_NAMES,
 )
 def describe_user_pool_domain(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    try:
-        domain = domain_get(domain=params["Domain"])
-    except ResourceNotFoundException:
-        # Cognito answers an unknown domain with an empty description, not an error.
-        return {"DomainDescription": {}}
-    return {"DomainDescription": domain_shape(domain)}
+    domain = domain_find(domain=params["Domain"])
+    # Cognito answers an unknown domain with an empty description, not an error.
+    return {"DomainDescription": domain_shape(domain) if domain is not None else {}}
 
 
 @operation(

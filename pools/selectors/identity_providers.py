@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsmodel import model_validate
-from pools.errors import (
-    ResourceNotFoundException,
-)
+from pools.errors import ResourceNotFoundException
 from pools.models import (
     IdentityProvider,
     UserPool,

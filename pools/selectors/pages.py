@@ -7,9 +7,7 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 
 from cognitoadmin.pagination import decode_token, encode_token
-from pools.errors import (
-    InvalidParameterException,
-)
+from pools.errors import InvalidParameterException
 
 _M = TypeVar("_M", bound=Model)
 

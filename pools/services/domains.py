@@ -17,6 +17,7 @@ from django.db import transaction
 from cognitoadmin.awsmodel import service_model
 from pools.errors import FeatureUnavailableInTierException, InvalidParameterException
 from pools.models import Domain, UserPool, UserPoolTier
+from pools.selectors.domains import domain_get
 from pools.selectors.pools import user_pool_locked
 
 PREFIX_PATTERN = r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$"
@@ -80,13 +81,6 @@ def _check_version(pool: UserPool, version: int) -> None:
         )
 
 
-def _owned(pool: UserPool, domain: str) -> Domain:
-    try:
-        return Domain.objects.select_for_update().get(pool=pool, domain=domain)
-    except Domain.DoesNotExist:
-        raise InvalidParameterException("No such domain or user pool exists.") from None
-
-
 @transaction.atomic
 def domain_create(
     *,
@@ -128,7 +122,7 @@ def domain_update(
     managed_login_version: int | None = None,
 ) -> Domain:
     """Replace a custom domain's certificate and/or the managed-login version; the name stays."""
-    row = _owned(pool, domain)
+    row = domain_get(pool=pool, domain=domain, for_update=True)
     fields = ["updated_at"]
     if custom_domain_config is not None:
         if not row.is_custom:
@@ -147,4 +141,4 @@ def domain_update(
 
 @transaction.atomic
 def domain_delete(*, pool: UserPool, domain: str) -> None:
-    _owned(pool, domain).delete()
+    domain_get(pool=pool, domain=domain, for_update=True).delete()

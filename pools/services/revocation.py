@@ -18,9 +18,7 @@ from pools.models import (
     RefreshToken,
 )
 from pools.selectors.users import user_locked
-from pools.services.tokens import (
-    refresh_token_digest,
-)
+from pools.services.tokens import refresh_token_digest
 
 
 def _looks_like_jwt(token: str) -> bool:

@@ -26,9 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from cognitoadmin.crypto import digest
-from pools.errors import (
-    NotAuthorizedException,
-)
+from pools.errors import NotAuthorizedException
 from pools.models import (
     AppClient,
     Group,

@@ -199,3 +199,16 @@ def test_a_refused_credential_keeps_its_aws_name_through_drf() -> None:
         {"code": "InvalidSignatureException", "message": "The signature is wrong."},
     )
     assert response["WWW-Authenticate"] == "AWS4-HMAC-SHA256"
+
+
+def test_the_api_may_name_an_error_otherwise_than_aws_does() -> None:
+    class NoSuchThing(InvalidParameterException):
+        api_status = 404
+        api_code = "ResourceNotFoundException"
+
+    response = handle(NoSuchThing("No such thing."))
+
+    assert (response.status_code, response.data["code"]) == (404, "ResourceNotFoundException")
+    assert aws_error_response(NoSuchThing(), content_type=AMZ_JSON)["x-amzn-ErrorType"] == (
+        "InvalidParameterException:"
+    )
