@@ -31,8 +31,13 @@ from pools.models import AppClient, Domain, Group, PoolUser, ResourceServer, Use
 from pools.selectors.clients import app_client_get, app_clients_page
 from pools.selectors.domains import domain_get
 from pools.selectors.groups import group_get, groups_for_user_page, groups_page
+from pools.selectors.pages import MAX_PAGE_SIZE
 from pools.selectors.pools import user_pool_get, user_pools_page
-from pools.selectors.resource_servers import resource_server_get, resource_servers_page
+from pools.selectors.resource_servers import (
+    MAX_RESOURCE_SERVERS_PAGE,
+    resource_server_get,
+    resource_servers_page,
+)
 from pools.selectors.users import user_get, users_in_group_page, users_page
 from pools.services.clients import app_client_create, app_client_delete, app_client_update
 from pools.services.domains import domain_create, domain_delete, domain_update
@@ -168,7 +173,7 @@ class PoolScopedViewSet(GenericViewSet[Any]):
 
     pagination_class: type[BasePagination] | None = ServiceCursorPagination
     lookup_value_regex = "[^/]+"
-    max_limit = 60
+    max_limit = MAX_PAGE_SIZE
     # Input serializers per action, for the browsable API's forms; outputs are the default.
     input_serializers: Mapping[str, type[serializers.BaseSerializer[Any]]] = {}
     iam_actions: Mapping[str, str | Mapping[str, str]] = {}
@@ -695,7 +700,7 @@ class ResourceServerViewSet(PoolScopedViewSet):
     }
     # Identifiers are usually URLs: once the server decodes the path they contain slashes.
     lookup_value_regex = ".+"
-    max_limit = 50
+    max_limit = MAX_RESOURCE_SERVERS_PAGE
     serializer_class = s.ResourceServerOutputSerializer
     input_serializers = {
         "create": s.ResourceServerCreateInputSerializer,

@@ -10,7 +10,7 @@ from pools.models import (
     AppClient,
     UserPool,
 )
-from pools.selectors.pages import keyset_page
+from pools.selectors.pages import MAX_PAGE_SIZE, keyset_page
 
 
 def app_client_get(*, pool: UserPool, client_id: str) -> AppClient:
@@ -26,9 +26,6 @@ def app_client_get_by_id(*, client_id: str) -> AppClient:
         return AppClient.objects.select_related("pool").get(client_id=client_id)
     except AppClient.DoesNotExist:
         raise ResourceNotFoundException(f"User pool client {client_id} does not exist.") from None
-
-
-MAX_CLIENTS_PAGE = 60
 
 
 def app_clients_page(
@@ -53,7 +50,7 @@ def app_clients_page(
         clients = clients.none()
     return keyset_page(
         clients,
-        limit=max_results or MAX_CLIENTS_PAGE,
+        limit=max_results or MAX_PAGE_SIZE,
         next_token=next_token,
         scope=f"clients:{pool.pool_id}",
     )

@@ -11,10 +11,7 @@ from pools.models import (
     PoolUser,
     UserPool,
 )
-from pools.selectors.pages import keyset_page
-
-# ListGroups: Limit 0-60, where 0 (or nothing) means the largest page.
-MAX_GROUPS_PAGE = 60
+from pools.selectors.pages import MAX_PAGE_SIZE, keyset_page
 
 
 def group_get(*, pool: UserPool, name: str) -> Group:
@@ -25,7 +22,7 @@ def group_get(*, pool: UserPool, name: str) -> Group:
 
 
 def groups_for_user_page(
-    *, user: PoolUser, limit: int | None = MAX_GROUPS_PAGE, next_token: str | None = None
+    *, user: PoolUser, limit: int | None = MAX_PAGE_SIZE, next_token: str | None = None
 ) -> tuple[list[Group], str | None]:
     """AdminListGroupsForUser, in the order groups were created."""
     params: dict[str, Any] = {"UserPoolId": user.pool.pool_id, "Username": user.username}
@@ -36,7 +33,7 @@ def groups_for_user_page(
     model_validate("AdminListGroupsForUser", params)
     return keyset_page(
         Group.objects.filter(pool_id=user.pool_id, memberships__user=user).select_related("pool"),
-        limit=limit or MAX_GROUPS_PAGE,
+        limit=limit or MAX_PAGE_SIZE,
         next_token=next_token,
         scope=f"groups-for-user:{user.pool.pool_id}:{user.pk}",
     )
@@ -51,7 +48,7 @@ def groups_page(
     model_validate("ListGroups", params)
     return keyset_page(
         Group.objects.filter(pool=pool).select_related("pool"),
-        limit=limit or MAX_GROUPS_PAGE,
+        limit=limit or MAX_PAGE_SIZE,
         next_token=next_token,
         scope=f"groups:{pool.pool_id}",
     )

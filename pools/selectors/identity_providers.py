@@ -10,7 +10,7 @@ from pools.models import (
     IdentityProvider,
     UserPool,
 )
-from pools.selectors.pages import keyset_page
+from pools.selectors.pages import MAX_PAGE_SIZE, keyset_page
 
 
 def identity_provider_get(*, pool: UserPool, name: str) -> IdentityProvider:
@@ -18,9 +18,6 @@ def identity_provider_get(*, pool: UserPool, name: str) -> IdentityProvider:
         return IdentityProvider.objects.get(pool=pool, name=name)
     except IdentityProvider.DoesNotExist:
         raise ResourceNotFoundException(f"Identity provider {name} does not exist.") from None
-
-
-MAX_PROVIDERS_PAGE = 60
 
 
 def identity_providers_page(
@@ -34,7 +31,7 @@ def identity_providers_page(
     model_validate("ListIdentityProviders", params)
     return keyset_page(
         IdentityProvider.objects.filter(pool=pool).select_related("pool"),
-        limit=max_results or MAX_PROVIDERS_PAGE,
+        limit=max_results or MAX_PAGE_SIZE,
         next_token=next_token,
         scope=f"identity-providers:{pool.pool_id}",
     )

@@ -11,6 +11,10 @@ from pools.errors import InvalidParameterException
 
 _M = TypeVar("_M", bound=Model)
 
+# Cognito's largest page, and the one a list gives when it is asked for none (or for 0), for every
+# list but ListResourceServers (its own, smaller maximum is beside it).
+MAX_PAGE_SIZE = 60
+
 
 def keyset_page(
     queryset: QuerySet[_M], *, limit: int, next_token: str | None, scope: str

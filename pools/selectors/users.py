@@ -31,7 +31,7 @@ from pools.models import (
     UserPool,
     UserStatus,
 )
-from pools.selectors.pages import keyset_page
+from pools.selectors.pages import MAX_PAGE_SIZE, keyset_page
 from pools.selectors.pools import schema_attributes
 
 
@@ -75,9 +75,6 @@ def _other_user_readings(*, pool: UserPool, name: str) -> list[dict[str, object]
     with contextlib.suppress(ValueError):
         readings.append({"sub": uuid.UUID(name)})
     return readings
-
-
-MAX_PAGE = 60
 
 
 FILTER_MAX_LENGTH = 256
@@ -240,15 +237,11 @@ def _sub_filtered(users: QuerySet[PoolUser], user_filter: UserFilter) -> QuerySe
     return users.filter(sub__startswith=value)
 
 
-def _page_size(limit: int | None) -> int:
-    return limit or MAX_PAGE
-
-
 def users_page(
     *,
     pool: UserPool,
     filter: str = "",
-    limit: int | None = MAX_PAGE,
+    limit: int | None = MAX_PAGE_SIZE,
     pagination_token: str | None = None,
     attributes_to_get: Sequence[str] | None = None,
 ) -> tuple[list[PoolUser], str | None]:
@@ -274,7 +267,7 @@ def users_page(
     )
     users, next_token = keyset_page(
         _filtered(PoolUser.objects.filter(pool=pool), user_filter),
-        limit=_page_size(limit),
+        limit=limit or MAX_PAGE_SIZE,
         next_token=pagination_token,
         scope=f"users:{pool.pool_id}:{key}",
     )
@@ -294,7 +287,7 @@ def _attributes_to_get_check(
 
 
 def users_in_group_page(
-    *, group: Group, limit: int | None = MAX_PAGE, next_token: str | None = None
+    *, group: Group, limit: int | None = MAX_PAGE_SIZE, next_token: str | None = None
 ) -> tuple[list[PoolUser], str | None]:
     """ListUsersInGroup, in the order users were created."""
     params: dict[str, Any] = {"UserPoolId": group.pool.pool_id, "GroupName": group.name}
@@ -305,7 +298,7 @@ def users_in_group_page(
     model_validate("ListUsersInGroup", params)
     return keyset_page(
         PoolUser.objects.filter(pool_id=group.pool_id, memberships__group=group),
-        limit=_page_size(limit),
+        limit=limit or MAX_PAGE_SIZE,
         next_token=next_token,
         scope=f"users-in-group:{group.pool.pool_id}:{group.pk}",
     )

@@ -24,7 +24,6 @@ from pools.errors import (
     FeatureUnavailableInTierException,
     InvalidOAuthFlowException,
     InvalidParameterException,
-    LimitExceededException,
     NotAuthorizedException,
     ScopeDoesNotExistException,
 )
@@ -39,6 +38,7 @@ from pools.models import (
     UserPoolTier,
 )
 from pools.selectors.pools import user_pool_locked
+from pools.services.limits import pool_quota_check
 
 MAX_CLIENTS_PER_POOL = 1_000
 
@@ -134,10 +134,12 @@ def app_client_create(
         secret = new_app_client_secret()
 
     user_pool_locked(pool=pool)
-    if AppClient.objects.filter(pool=pool).count() >= MAX_CLIENTS_PER_POOL:
-        raise LimitExceededException(
-            f"The user pool has reached its limit of {MAX_CLIENTS_PER_POOL} app clients."
-        )
+    pool_quota_check(
+        pool=pool,
+        rows=AppClient.objects.filter(pool=pool),
+        limit=MAX_CLIENTS_PER_POOL,
+        noun="app clients",
+    )
     fields = _client_fields(pool, given, has_secret=secret is not None, verb="creating")
     client = AppClient.objects.create(
         pool=pool,

@@ -19,11 +19,11 @@ from cognitoadmin.crypto import seal, unseal_str
 from pools.errors import (
     DuplicateProviderException,
     InvalidParameterException,
-    LimitExceededException,
 )
 from pools.models import IdentityProvider, ProviderType, SchemaAttribute, UserPool
 from pools.selectors.pools import user_pool_locked
 from pools.services.clients import app_clients_remove_identity_provider
+from pools.services.limits import pool_quota_check
 
 MAX_PROVIDERS_PER_POOL = 300
 # The name app clients use for the pool's own users.
@@ -286,10 +286,12 @@ def identity_provider_create(
     if IdentityProvider.objects.filter(pool=pool, name=name).exists():
         raise DuplicateProviderException(f"{name} already exists in user pool {pool.pool_id}")
     identifiers = _check_identifiers(pool, list(idp_identifiers))
-    if IdentityProvider.objects.filter(pool=pool).count() >= MAX_PROVIDERS_PER_POOL:
-        raise LimitExceededException(
-            f"The user pool has reached its limit of {MAX_PROVIDERS_PER_POOL} identity providers."
-        )
+    pool_quota_check(
+        pool=pool,
+        rows=IdentityProvider.objects.filter(pool=pool),
+        limit=MAX_PROVIDERS_PER_POOL,
+        noun="identity providers",
+    )
     return IdentityProvider.objects.create(
         pool=pool,
         name=name,

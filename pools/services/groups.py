@@ -7,9 +7,10 @@ from typing import Any
 from django.db import transaction
 
 from cognitoadmin.awsmodel import model_validate
-from pools.errors import GroupExistsException, LimitExceededException
+from pools.errors import GroupExistsException
 from pools.models import Group, UserPool
 from pools.selectors.pools import user_pool_locked
+from pools.services.limits import pool_quota_check
 
 MAX_GROUPS_PER_POOL = 10_000
 
@@ -35,10 +36,9 @@ def group_create(
     user_pool_locked(pool=pool)
     if Group.objects.filter(pool=pool, name=name).exists():
         raise GroupExistsException("A group with the name already exists.")
-    if Group.objects.filter(pool=pool).count() >= MAX_GROUPS_PER_POOL:
-        raise LimitExceededException(
-            f"The user pool has reached its limit of {MAX_GROUPS_PER_POOL} groups."
-        )
+    pool_quota_check(
+        pool=pool, rows=Group.objects.filter(pool=pool), limit=MAX_GROUPS_PER_POOL, noun="groups"
+    )
     return Group.objects.create(
         pool=pool,
         name=name,

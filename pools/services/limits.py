@@ -1,4 +1,5 @@
-"""Per-user hourly limits on the self-service operations that send or check codes and passwords.
+"""Cognito's quotas: how many of a kind of row a pool may hold, and per-user hourly limits on the
+self-service operations that send or check codes and passwords.
 
 Cognito caps, per user and per hour, how often a code may be requested or tried and a password
 changed; past the cap it answers LimitExceededException until the hour has passed. The counters
@@ -16,10 +17,24 @@ import enum
 import hashlib
 
 from django.core.cache import cache
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from pools.errors import LimitExceededException
 from pools.models import PoolUser, UserPool
+
+
+def pool_quota_check(*, pool: UserPool, rows: QuerySet[Model], limit: int, noun: str) -> None:
+    """Refuse one more of `rows` (a pool's groups, clients, ...) once the pool holds `limit`.
+
+    Called with the pool's row locked (`user_pool_locked`), so that two concurrent creations
+    cannot both pass at the limit.
+    """
+    if rows.count() >= limit:
+        raise LimitExceededException(
+            f"The user pool {pool.pool_id} has reached its limit of {limit} {noun}."
+        )
+
 
 WINDOW_SECONDS = 3_600
 ATTEMPT_LIMIT_MESSAGE = "Attempt limit exceeded, please try after some time."

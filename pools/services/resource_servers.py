@@ -9,10 +9,11 @@ from typing import Any
 from django.db import transaction
 
 from cognitoadmin.awsmodel import model_validate
-from pools.errors import InvalidParameterException, LimitExceededException
+from pools.errors import InvalidParameterException
 from pools.models import ResourceServer, UserPool
 from pools.selectors.pools import user_pool_locked
 from pools.services.clients import app_clients_remove_scopes
+from pools.services.limits import pool_quota_check
 
 MAX_RESOURCE_SERVERS_PER_POOL = 25
 
@@ -54,11 +55,12 @@ def resource_server_create(
     user_pool_locked(pool=pool)
     if ResourceServer.objects.filter(pool=pool, identifier=identifier).exists():
         raise InvalidParameterException(f"{identifier} already exists in user pool {pool.pool_id}.")
-    if ResourceServer.objects.filter(pool=pool).count() >= MAX_RESOURCE_SERVERS_PER_POOL:
-        raise LimitExceededException(
-            f"The user pool has reached its limit of {MAX_RESOURCE_SERVERS_PER_POOL} resource "
-            "servers."
-        )
+    pool_quota_check(
+        pool=pool,
+        rows=ResourceServer.objects.filter(pool=pool),
+        limit=MAX_RESOURCE_SERVERS_PER_POOL,
+        noun="resource servers",
+    )
     return ResourceServer.objects.create(pool=pool, identifier=identifier, name=name, scopes=stored)
 
 
