@@ -12,16 +12,13 @@ from typing import Any
 from django import forms
 
 from pools.models import DeletionProtection, Group, UserPool
+from pools.services.clients import AUTH_FLOWS, DEFAULT_AUTH_FLOWS
+from pools.services.pools import (
+    DEFAULT_PASSWORD_MINIMUM_LENGTH,
+    DEFAULT_TEMPORARY_PASSWORD_VALIDITY_DAYS,
+)
 
 SIGN_IN_ATTRIBUTES = (("email", "email"), ("phone_number", "phone number"))
-AUTH_FLOWS = (
-    ("ALLOW_USER_SRP_AUTH", "ALLOW_USER_SRP_AUTH"),
-    ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"),
-    ("ALLOW_CUSTOM_AUTH", "ALLOW_CUSTOM_AUTH"),
-    ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH"),
-    ("ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"),
-    ("ALLOW_USER_AUTH", "ALLOW_USER_AUTH"),
-)
 
 
 class UserPoolCreateForm(forms.Form):
@@ -36,12 +33,14 @@ class UserPoolCreateForm(forms.Form):
         choices=SIGN_IN_ATTRIBUTES, required=False, widget=forms.CheckboxSelectMultiple
     )
     username_case_sensitive = forms.BooleanField(required=False)
-    password_minimum_length = forms.IntegerField(initial=8)
+    password_minimum_length = forms.IntegerField(initial=DEFAULT_PASSWORD_MINIMUM_LENGTH)
     password_require_uppercase = forms.BooleanField(required=False, initial=True)
     password_require_lowercase = forms.BooleanField(required=False, initial=True)
     password_require_numbers = forms.BooleanField(required=False, initial=True)
     password_require_symbols = forms.BooleanField(required=False, initial=True)
-    temporary_password_validity_days = forms.IntegerField(initial=7)
+    temporary_password_validity_days = forms.IntegerField(
+        initial=DEFAULT_TEMPORARY_PASSWORD_VALIDITY_DAYS
+    )
     allow_admin_create_user_only = forms.BooleanField(
         required=False, help_text="Only operators create users; self sign-up is refused."
     )
@@ -132,10 +131,10 @@ class AppClientCreateForm(forms.Form):
         required=False, help_text="The secret is shown once, right after the client is created."
     )
     explicit_auth_flows = forms.MultipleChoiceField(
-        choices=AUTH_FLOWS,
+        choices=[(flow, flow) for flow in AUTH_FLOWS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None chosen: Cognito's default (SRP, refresh token and custom auth).",
+        help_text=f"None chosen: Cognito's default ({', '.join(DEFAULT_AUTH_FLOWS)}).",
     )
 
     def settings(self) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 
-from cognitoadmin.awsmodel import model_validate
+from cognitoadmin.awsmodel import model_validate, service_model
 from cognitoadmin.crypto import seal, unseal_str
 from cognitoadmin.ids import new_app_client_id, new_app_client_secret
 from pools.errors import (
@@ -47,6 +47,12 @@ SEAL_PURPOSE = "app_client_secret"
 DEFAULT_AUTH_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")
 # The pre-2019 names; a client uses either these or the ALLOW_* ones, never both.
 LEGACY_AUTH_FLOWS = frozenset({"ADMIN_NO_SRP_AUTH", "CUSTOM_AUTH_FLOW_ONLY", "USER_PASSWORD_AUTH"})
+# The current names, in the model's order (USER_AUTH and whatever newer models add).
+AUTH_FLOWS = tuple(
+    flow
+    for flow in service_model("cognito-idp").shape_for("ExplicitAuthFlowsType").metadata["enum"]
+    if flow not in LEGACY_AUTH_FLOWS
+)
 
 RESERVED_SCOPES = frozenset(
     {"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"}
