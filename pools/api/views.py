@@ -153,14 +153,10 @@ def _merge_patch(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[s
     return merged
 
 
-def _patched_settings(
-    shape: Mapping[str, Any], patch: Mapping[str, Any], *, operation: str
-) -> dict[str, Any]:
-    """The full settings an AWS-style update needs: AWS resets every member an update leaves out,
-    so a PATCH sends the current configuration with only the requested members changed."""
+def _settings(shape: Mapping[str, Any], *, operation: str) -> dict[str, Any]:
+    """The members of an AWS shape that `operation` (an AWS update) takes back."""
     members = _update_members(operation)
-    current = {key: value for key, value in shape.items() if key in members}
-    return _merge_patch(current, patch)
+    return {key: value for key, value in shape.items() if key in members}
 
 
 class PoolScopedViewSet(GenericViewSet[Any]):
@@ -195,6 +191,18 @@ class PoolScopedViewSet(GenericViewSet[Any]):
         if self._pool is None:
             self._pool = user_pool_get(pool_id=self.kwargs["pool_id"])
         return self._pool
+
+    def patched(
+        self,
+        request: Request,
+        serializer_class: type[s.StrictInputSerializer],
+        current: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """What every PATCH hands its update service: the object's `current` values with the
+        members the request sends laid over them (objects merge member by member, as in JSON
+        Merge Patch). AWS's updates reset what they are not given, so they get it all."""
+        patch = _valid(serializer_class, request, partial=True).validated_data
+        return _merge_patch(current, patch)
 
     def page_arguments(self, request: Request) -> tuple[int, str | None]:
         return ServiceCursorPagination().page_arguments(request, default_limit=self.max_limit)
@@ -270,9 +278,9 @@ class UserPoolViewSet(PoolScopedViewSet):
         responses={200: s.UserPoolOutputSerializer, **_errors(404)},
     )
     def partial_update(self, request: Request, pool_id: str) -> Response:
-        patch = _valid(s.UserPoolUpdateInputSerializer, request, partial=True).validated_data
         pool = self.get_pool()
-        settings = _patched_settings(user_pool_shape(pool), patch, operation="UpdateUserPool")
+        current = _settings(user_pool_shape(pool), operation="UpdateUserPool")
+        settings = self.patched(request, s.UserPoolUpdateInputSerializer, current)
         pool = user_pool_update(pool=pool, settings=settings)
         return Response(s.UserPoolOutputSerializer(user_pool_shape(pool)).data)
 
@@ -560,8 +568,15 @@ class GroupViewSet(PoolScopedViewSet):
         responses={200: s.GroupOutputSerializer, **_errors(404)},
     )
     def partial_update(self, request: Request, pool_id: str, name: str) -> Response:
-        data = _valid(s.GroupUpdateInputSerializer, request, partial=True).validated_data
-        group = group_update(group=self.get_group(name), **data)
+        group = self.get_group(name)
+        current = {
+            "description": group.description,
+            "precedence": group.precedence,
+            "role_arn": group.role_arn,
+        }
+        group = group_update(
+            group=group, **self.patched(request, s.GroupUpdateInputSerializer, current)
+        )
         return Response(s.GroupOutputSerializer(group).data)
 
     @extend_schema(summary="Delete a group", responses={204: None, **_errors(404)})
@@ -660,11 +675,11 @@ class AppClientViewSet(PoolScopedViewSet):
         responses={200: s.AppClientOutputSerializer, **_errors(404)},
     )
     def partial_update(self, request: Request, pool_id: str, client_id: str) -> Response:
-        patch = _valid(s.AppClientUpdateInputSerializer, request, partial=True).validated_data
         client = self.get_client(client_id)
-        settings = _patched_settings(
-            app_client_shape(client, include_secret=False), patch, operation="UpdateUserPoolClient"
+        current = _settings(
+            app_client_shape(client, include_secret=False), operation="UpdateUserPoolClient"
         )
+        settings = self.patched(request, s.AppClientUpdateInputSerializer, current)
         return Response(self.client_data(app_client_update(client=client, settings=settings)))
 
     @extend_schema(summary="Delete an app client", responses={204: None, **_errors(404)})
@@ -751,12 +766,10 @@ class ResourceServerViewSet(PoolScopedViewSet):
         responses={200: s.ResourceServerOutputSerializer, **_errors(404)},
     )
     def partial_update(self, request: Request, pool_id: str, identifier: str) -> Response:
-        data = _valid(s.ResourceServerUpdateInputSerializer, request, partial=True).validated_data
         server = self.get_server(identifier)
+        current = {"name": server.name, "scopes": server.scopes}
         server = resource_server_update(
-            server=server,
-            name=data.get("name", server.name),
-            scopes=data.get("scopes", server.scopes),
+            server=server, **self.patched(request, s.ResourceServerUpdateInputSerializer, current)
         )
         return Response(s.ResourceServerOutputSerializer(server).data)
 
@@ -835,8 +848,12 @@ class DomainViewSet(PoolScopedViewSet):
         responses={200: s.DomainOutputSerializer, **_errors(404)},
     )
     def partial_update(self, request: Request, pool_id: str, domain: str) -> Response:
-        data = _valid(s.DomainUpdateInputSerializer, request, partial=True).validated_data
-        updated = domain_update(pool=self.get_pool(), domain=domain, **data)
+        found = domain_get(pool=self.get_pool(), domain=domain)
+        current: dict[str, Any] = {"managed_login_version": found.managed_login_version}
+        if found.is_custom:
+            current["custom_domain_config"] = {"CertificateArn": found.certificate_arn}
+        changes = self.patched(request, s.DomainUpdateInputSerializer, current)
+        updated = domain_update(pool=self.get_pool(), domain=domain, **changes)
         return Response(s.DomainOutputSerializer(domain_shape(updated)).data)
 
     @extend_schema(summary="Delete a domain", responses={204: None, **_errors(404)})
