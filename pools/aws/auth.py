@@ -15,6 +15,7 @@ from pools.aws.users import request_user
 from pools.models import AppClient
 from pools.selectors.clients import app_client_get, app_client_get_by_id
 from pools.selectors.pools import user_pool_get
+from pools.selectors.tokens import refresh_token_find
 from pools.services.auth import auth_initiate, auth_respond
 from pools.services.clients import app_client_verify_secret
 from pools.services.refresh import refresh_token_redeem
@@ -73,7 +74,8 @@ def admin_respond_to_auth_challenge(call: AwsCall, params: dict[str, Any]) -> di
 def get_tokens_from_refresh_token(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     client = app_client_get_by_id(client_id=params["ClientId"])
     app_client_verify_secret(client=client, secret=params.get("ClientSecret"))
-    result = refresh_token_redeem(client=client, refresh_token=params["RefreshToken"], rotate=True)
+    row = refresh_token_find(token=params["RefreshToken"])
+    result = refresh_token_redeem(client=client, row=row, rotate=True)
     return {"AuthenticationResult": result}
 
 

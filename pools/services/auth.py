@@ -45,11 +45,11 @@ from pools.models import (
     AppClient,
     AuthSession,
     PoolUser,
-    RefreshToken,
     SchemaAttribute,
     UserPool,
     UserStatus,
 )
+from pools.selectors.tokens import refresh_token_find
 from pools.selectors.users import user_for_client_request, user_readable_attribute_names
 from pools.services.attributes import attributes_validate
 from pools.services.client_requests import unknown_user_check
@@ -78,7 +78,7 @@ from pools.services.srp import (
     srp_public_b,
     srp_session_key,
 )
-from pools.services.tokens import REFRESH_TOKEN_DIGEST_PURPOSE, USER_DISABLED, tokens_issue
+from pools.services.tokens import USER_DISABLED, tokens_issue
 from pools.services.users import user_update_attributes
 
 PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105
@@ -438,20 +438,14 @@ def _start_srp(start: _Start) -> AuthOutcome:
 def _start_refresh(start: _Start) -> AuthOutcome:
     """REFRESH_TOKEN_AUTH / REFRESH_TOKEN: new ID and access tokens for the same sign-in."""
     refresh_token = _required(start.parameters, "REFRESH_TOKEN")
-    owner = (
-        RefreshToken.objects.select_related("user")
-        .filter(token_digest=digest(refresh_token, purpose=REFRESH_TOKEN_DIGEST_PURPOSE))
-        .first()
-    )
+    owner = refresh_token_find(token=refresh_token)
     # Cognito hashes the internal username here; clients often hash the name they signed in with.
     names = [start.parameters.get("USERNAME"), *(_user_names(owner.user) if owner else [])]
     _secret_hash_check(
         client=start.client, secret_hash=start.parameters.get("SECRET_HASH"), usernames=names
     )
     return AuthOutcome(
-        authentication_result=refresh_token_redeem(
-            client=start.client, refresh_token=refresh_token, rotate=False
-        )
+        authentication_result=refresh_token_redeem(client=start.client, row=owner, rotate=False)
     )
 
 

@@ -24,7 +24,6 @@ from pools.services.tokens import (
     REFRESH_TOKEN_REVOKED,
     USER_DISABLED,
     refresh_token_create,
-    refresh_token_digest,
     tokens_sign,
 )
 
@@ -48,10 +47,11 @@ def _refresh_row_usable(row: RefreshToken | None, client: AppClient) -> RefreshT
 
 
 def refresh_token_redeem(
-    *, client: AppClient, refresh_token: str, rotate: bool = False
+    *, client: AppClient, row: RefreshToken | None, rotate: bool = False
 ) -> dict[str, Any]:
-    """New ID and access tokens of the sign-in that `refresh_token` belongs to (same `origin_jti`
-    and `auth_time`; attributes and groups as they are now).
+    """New ID and access tokens of the sign-in that the refresh token of `row`
+    (`refresh_token_find`; None for an unknown token) belongs to: same `origin_jti` and
+    `auth_time`, attributes and groups as they are now.
 
     `rotate` says the caller can hand back a new refresh token (GetTokensFromRefreshToken, the
     token endpoint); REFRESH_TOKEN_AUTH passes False. Whether one is issued is the client's
@@ -64,16 +64,14 @@ def refresh_token_redeem(
             "REFRESH_TOKEN_AUTH is not supported for app clients with refresh token rotation "
             "enabled; use GetTokensFromRefreshToken."
         )
-    rows = RefreshToken.objects.select_related("user").filter(
-        token_digest=refresh_token_digest(refresh_token)
-    )
-    row = _refresh_row_usable(rows.first(), client)
+    row = _refresh_row_usable(row, client)
     new_token: str | None = None
     if rotate and client.refresh_token_rotation_enabled:
         with transaction.atomic():
             user_locked(user_id=row.user_id)
             # Read again under the lock: a concurrent rotation or revocation may have won.
-            row = _refresh_row_usable(rows.first(), client)
+            again = RefreshToken.objects.select_related("user").filter(pk=row.pk).first()
+            row = _refresh_row_usable(again, client)
             if row.superseded_at is None:
                 row.superseded_at = timezone.now()
                 row.save(update_fields=["superseded_at"])

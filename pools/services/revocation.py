@@ -17,8 +17,8 @@ from pools.models import (
     PoolUser,
     RefreshToken,
 )
+from pools.selectors.tokens import refresh_token_find
 from pools.selectors.users import user_locked
-from pools.services.tokens import refresh_token_digest
 
 
 def _looks_like_jwt(token: str) -> bool:
@@ -37,7 +37,7 @@ def refresh_token_revoke(*, client: AppClient, refresh_token: str) -> None:
         raise UnsupportedOperationException("Token revocation is not enabled for this client.")
     if _looks_like_jwt(refresh_token):
         raise UnsupportedTokenTypeException("Only refresh tokens can be revoked.")
-    row = RefreshToken.objects.filter(token_digest=refresh_token_digest(refresh_token)).first()
+    row = refresh_token_find(token=refresh_token)
     if row is None:
         return
     if row.client_id != client.pk:

@@ -25,7 +25,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cognitoadmin.crypto import digest
 from pools.errors import NotAuthorizedException
 from pools.models import (
     AppClient,
@@ -35,6 +34,7 @@ from pools.models import (
     SigningKey,
     UserPool,
 )
+from pools.selectors.tokens import refresh_token_digest
 from pools.selectors.users import user_locked, user_readable_attribute_names
 from pools.services.attributes import VERIFIED_FLAGS
 from pools.services.clients import UNIT_SECONDS
@@ -46,7 +46,6 @@ TOKEN_USE_ID = "id"  # noqa: S105
 # The scope of tokens from the user-pools API (as opposed to the OAuth endpoints): it authorises
 # the user's own operations.
 USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
-REFRESH_TOKEN_DIGEST_PURPOSE = "refresh_token"  # noqa: S105
 # 240 random bytes: 320 URL-safe characters, within the pattern of botocore's TokenModelType.
 _REFRESH_TOKEN_BYTES = 240
 # Parsed keys kept per process: verification is the hot path of every token-authorised call.
@@ -207,10 +206,6 @@ def tokens_sign(
 
 
 # --- refresh tokens -------------------------------------------------------------------------
-
-
-def refresh_token_digest(token: str) -> str:
-    return digest(token, purpose=REFRESH_TOKEN_DIGEST_PURPOSE)
 
 
 def refresh_token_create(

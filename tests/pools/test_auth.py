@@ -9,6 +9,8 @@ from typing import Any
 import jwt
 import pytest
 from django.contrib.auth.hashers import check_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pycognito.aws_srp import AWSSRP
 from pytest_django import DjangoAssertNumQueries
 
@@ -273,6 +275,23 @@ def test_a_legacy_client_keeps_srp_and_refresh_enabled(pool: UserPool, user: Poo
         admin=False,
     )
     assert refreshed.authentication_result is not None
+
+
+def test_a_refresh_reads_its_token_row_once(client: AppClient, user: PoolUser) -> None:
+    signed_in = _password_auth(client, "alice", PASSWORD)
+    assert signed_in.authentication_result is not None
+    token = signed_in.authentication_result["RefreshToken"]
+
+    with CaptureQueriesContext(connection) as queries:
+        auth_initiate(
+            client=client,
+            flow="REFRESH_TOKEN_AUTH",
+            parameters={"REFRESH_TOKEN": token},
+            admin=False,
+        )
+
+    lookups = [q["sql"] for q in queries.captured_queries if '"token_digest" =' in q["sql"]]
+    assert len(lookups) == 1
 
 
 def test_a_custom_auth_only_legacy_client_refuses_srp(pool: UserPool, user: PoolUser) -> None:

@@ -25,6 +25,7 @@ from pools.errors import (
     UserNotFoundException,
 )
 from pools.models import AppClient, PoolUser, RefreshToken, UserPool
+from pools.selectors.tokens import refresh_token_find
 from pools.services.keys import (
     pool_jwks,
     signing_key_active,
@@ -56,6 +57,12 @@ START = dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def client(pool: UserPool) -> AppClient:
     return make_app_client(pool=pool)
+
+
+def redeem(*, client: AppClient, refresh_token: str, rotate: bool = False) -> dict[str, Any]:
+    """REFRESH_TOKEN_AUTH's redemption (GetTokensFromRefreshToken's with `rotate`) of a token."""
+    row = refresh_token_find(token=refresh_token)
+    return refresh_token_redeem(client=client, row=row, rotate=rotate)
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -412,7 +419,7 @@ def test_refresh_keeps_the_sign_ins_auth_time_and_origin(
     first = tokens_issue(user=user, client=client)
     clock.advance(minutes=30)
 
-    refreshed = refresh_token_redeem(client=client, refresh_token=first["RefreshToken"])
+    refreshed = redeem(client=client, refresh_token=first["RefreshToken"])
 
     assert set(refreshed) == {"AccessToken", "IdToken", "ExpiresIn", "TokenType"}
     old, new = _claims(first["AccessToken"]), _claims(refreshed["AccessToken"])
@@ -428,7 +435,7 @@ def test_refresh_reads_the_users_groups_as_they_are_now(user: PoolUser, client: 
     first = tokens_issue(user=user, client=client)
     user_add_to_group(user=user, group=make_group(pool=user.pool, name="late"))
 
-    refreshed = refresh_token_redeem(client=client, refresh_token=first["RefreshToken"])
+    refreshed = redeem(client=client, refresh_token=first["RefreshToken"])
 
     assert _claims(refreshed["IdToken"])["cognito:groups"] == ["late"]
 
@@ -443,11 +450,11 @@ def test_refresh_with_an_unknown_or_another_clients_token_is_refused(
         _raises(
             NotAuthorizedException,
             "Invalid Refresh Token",
-            refresh_token_redeem,
+            redeem,
             client=caller,
             refresh_token=candidate,
         )
-    assert refresh_token_redeem(client=client, refresh_token=token)["AccessToken"]
+    assert redeem(client=client, refresh_token=token)["AccessToken"]
 
 
 def test_an_expired_refresh_token_is_refused(
@@ -459,7 +466,7 @@ def test_an_expired_refresh_token_is_refused(
     _raises(
         NotAuthorizedException,
         "Invalid Refresh Token",
-        refresh_token_redeem,
+        redeem,
         client=client,
         refresh_token=token,
     )
@@ -472,7 +479,7 @@ def test_a_disabled_user_cannot_refresh(user: PoolUser, client: AppClient) -> No
     _raises(
         NotAuthorizedException,
         "User is disabled.",
-        refresh_token_redeem,
+        redeem,
         client=client,
         refresh_token=token,
     )
@@ -482,7 +489,7 @@ def test_a_disabled_user_cannot_refresh(user: PoolUser, client: AppClient) -> No
     _raises(
         NotAuthorizedException,
         "Refresh Token has been revoked",
-        refresh_token_redeem,
+        redeem,
         client=client,
         refresh_token=token,
     )
@@ -505,7 +512,7 @@ def test_rotation_gives_a_new_refresh_token_of_the_same_sign_in(
     first = tokens_issue(user=user, client=client)
     clock.advance(hours=1)
 
-    rotated = refresh_token_redeem(client=client, refresh_token=first["RefreshToken"], rotate=True)
+    rotated = redeem(client=client, refresh_token=first["RefreshToken"], rotate=True)
 
     assert rotated["RefreshToken"] != first["RefreshToken"]
     old, new = _refresh_row(first["RefreshToken"]), _refresh_row(rotated["RefreshToken"])
@@ -514,7 +521,7 @@ def test_rotation_gives_a_new_refresh_token_of_the_same_sign_in(
     # The new token lives for what remained of the old one.
     assert new.expires_at == old.expires_at
     assert _claims(rotated["AccessToken"])["origin_jti"] == old.origin_jti
-    assert refresh_token_redeem(client=client, refresh_token=rotated["RefreshToken"], rotate=True)
+    assert redeem(client=client, refresh_token=rotated["RefreshToken"], rotate=True)
 
 
 def test_a_rotated_token_works_during_the_grace_period_then_never(
@@ -522,19 +529,19 @@ def test_a_rotated_token_works_during_the_grace_period_then_never(
 ) -> None:
     client = _rotating_client(user.pool, grace=10)
     old = tokens_issue(user=user, client=client)["RefreshToken"]
-    refresh_token_redeem(client=client, refresh_token=old, rotate=True)
+    redeem(client=client, refresh_token=old, rotate=True)
 
     clock.advance(seconds=9)
-    retry = refresh_token_redeem(client=client, refresh_token=old, rotate=True)
+    retry = redeem(client=client, refresh_token=old, rotate=True)
     assert retry["RefreshToken"]
 
     clock.advance(seconds=1)
     count = RefreshToken.objects.count()
     with pytest.raises(RefreshTokenReuseException):
-        refresh_token_redeem(client=client, refresh_token=old, rotate=True)
+        redeem(client=client, refresh_token=old, rotate=True)
     assert RefreshToken.objects.count() == count
     # The retry's token is the one that lives on.
-    assert refresh_token_redeem(client=client, refresh_token=retry["RefreshToken"], rotate=True)
+    assert redeem(client=client, refresh_token=retry["RefreshToken"], rotate=True)
 
 
 def test_without_a_grace_period_a_rotated_token_is_refused_at_once(
@@ -542,10 +549,10 @@ def test_without_a_grace_period_a_rotated_token_is_refused_at_once(
 ) -> None:
     client = _rotating_client(user.pool, grace=0)
     old = tokens_issue(user=user, client=client)["RefreshToken"]
-    refresh_token_redeem(client=client, refresh_token=old, rotate=True)
+    redeem(client=client, refresh_token=old, rotate=True)
 
     with pytest.raises(RefreshTokenReuseException):
-        refresh_token_redeem(client=client, refresh_token=old, rotate=True)
+        redeem(client=client, refresh_token=old, rotate=True)
 
 
 def test_a_rotating_client_refuses_refresh_token_auth(user: PoolUser) -> None:
@@ -553,7 +560,7 @@ def test_a_rotating_client_refuses_refresh_token_auth(user: PoolUser) -> None:
     token = tokens_issue(user=user, client=client)["RefreshToken"]
 
     with pytest.raises(UnsupportedOperationException):
-        refresh_token_redeem(client=client, refresh_token=token)
+        redeem(client=client, refresh_token=token)
     assert _refresh_row(token).superseded_at is None
 
 
@@ -562,11 +569,11 @@ def test_a_client_without_rotation_gives_no_new_refresh_token(
 ) -> None:
     token = tokens_issue(user=user, client=client)["RefreshToken"]
 
-    result = refresh_token_redeem(client=client, refresh_token=token, rotate=True)
+    result = redeem(client=client, refresh_token=token, rotate=True)
 
     assert "RefreshToken" not in result
     assert _refresh_row(token).superseded_at is None
-    assert refresh_token_redeem(client=client, refresh_token=token, rotate=True)
+    assert redeem(client=client, refresh_token=token, rotate=True)
 
 
 # --- revocation -----------------------------------------------------------------------------
@@ -576,7 +583,7 @@ def test_revoking_a_refresh_token_revokes_every_token_of_its_sign_in(
     user: PoolUser, client: AppClient
 ) -> None:
     revoked = tokens_issue(user=user, client=client)
-    refreshed = refresh_token_redeem(client=client, refresh_token=revoked["RefreshToken"])
+    refreshed = redeem(client=client, refresh_token=revoked["RefreshToken"])
     kept = tokens_issue(user=user, client=client)
 
     refresh_token_revoke(client=client, refresh_token=revoked["RefreshToken"])
@@ -584,7 +591,7 @@ def test_revoking_a_refresh_token_revokes_every_token_of_its_sign_in(
     _raises(
         NotAuthorizedException,
         "Refresh Token has been revoked",
-        refresh_token_redeem,
+        redeem,
         client=client,
         refresh_token=revoked["RefreshToken"],
     )
@@ -597,18 +604,18 @@ def test_revoking_a_refresh_token_revokes_every_token_of_its_sign_in(
         )
     # Another sign-in of the same user is untouched.
     assert access_token_verify(token=kept["AccessToken"]).user == user
-    assert refresh_token_redeem(client=client, refresh_token=kept["RefreshToken"])
+    assert redeem(client=client, refresh_token=kept["RefreshToken"])
 
 
 def test_revoking_a_rotated_token_revokes_its_successor_too(user: PoolUser) -> None:
     client = _rotating_client(user.pool, grace=60)
     old = tokens_issue(user=user, client=client)["RefreshToken"]
-    new = refresh_token_redeem(client=client, refresh_token=old, rotate=True)["RefreshToken"]
+    new = redeem(client=client, refresh_token=old, rotate=True)["RefreshToken"]
 
     refresh_token_revoke(client=client, refresh_token=old)
 
     with pytest.raises(NotAuthorizedException):
-        refresh_token_redeem(client=client, refresh_token=new, rotate=True)
+        redeem(client=client, refresh_token=new, rotate=True)
 
 
 def test_revocation_needs_the_clients_token_revocation(user: PoolUser) -> None:
@@ -676,7 +683,7 @@ def test_global_sign_out_revokes_every_token_of_the_user(
         _raises(
             NotAuthorizedException,
             "Refresh Token has been revoked",
-            refresh_token_redeem,
+            redeem,
             client=session_client,
             refresh_token=session["RefreshToken"],
         )
@@ -723,7 +730,7 @@ def test_password_changes_by_an_admin_revoke_the_users_tokens(
         token=result["AccessToken"],
     )
     with pytest.raises(NotAuthorizedException):
-        refresh_token_redeem(client=client, refresh_token=result["RefreshToken"])
+        redeem(client=client, refresh_token=result["RefreshToken"])
 
 
 # --- access-token verification --------------------------------------------------------------
