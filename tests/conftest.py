@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from django.utils import timezone
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
+from identities.migrations._operator_groups import grant_product_permissions
 from identities.models import AccessKey
 from pools.models import AppClient, PoolUser, UserPool
 from pools.services.delivery import LocmemSmsBackend, SmsMessage
@@ -93,8 +93,7 @@ def operator(db: None) -> User:
 def operator_groups(db: None) -> None:
     """The operator groups the identities migration ships. A transactional test's flush removes
     them, so tests that use them there (a live server) ask for them again with this."""
-    migration = importlib.import_module("identities.migrations.0003_operator_groups")
-    migration.create_groups(apps, None)
+    grant_product_permissions(apps, None)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The two operator groups that migrations ship (README, "Operators and permissions")."""
+"""The two operator groups that migrations ship (README, "Operators and permissions"). A model
+added without a migration that runs `grant_product_permissions` fails here."""
 
 from __future__ import annotations
 
