@@ -27,6 +27,7 @@ __all__ = [
     "LimitExceededException",
     "NoSuchDomainException",
     "NotAuthorizedException",
+    "PasswordHistoryPolicyViolationException",
     "PasswordResetRequiredException",
     "RefreshTokenReuseException",
     "ResourceNotFoundException",
@@ -84,6 +85,10 @@ class NoSuchDomainException(InvalidParameterException):
     api_status = 404
     api_code = "ResourceNotFoundException"
     default_message = "No such domain or user pool exists."
+
+
+class PasswordHistoryPolicyViolationException(ServiceError):
+    aws_type = "PasswordHistoryPolicyViolationException"
 
 
 class InvalidUserPoolConfigurationException(ServiceError):

@@ -465,6 +465,24 @@ class IdentityProvider(TimestampedModel):
         return f"{self.name} ({self.provider_type})"
 
 
+class PasswordHistoryEntry(models.Model):
+    """One of a user's passwords, as its hash: the pool's PasswordHistorySize newest are kept, so
+    that a new password matching one of them is refused."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="password_history")
+    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=255, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "password history entries"
+        indexes = [models.Index(fields=["user", "-id"], name="password_history_user_idx")]
+
+    def __str__(self) -> str:
+        return f"password of {self.user_id} set {self.created_at:%Y-%m-%d}"
+
+
 class RefreshToken(models.Model):
     """An opaque refresh token, stored only as a digest, bound to one user and one app client.
 

@@ -22,9 +22,10 @@ from pools.models import AppClient, Domain, Group, PoolUser, ResourceServer, Use
 from pools.services.clients import app_client_create
 from pools.services.domains import domain_create
 from pools.services.groups import group_create
+from pools.services.passwords import password_replace
 from pools.services.pools import user_pool_create
 from pools.services.resource_servers import resource_server_create
-from pools.services.users import user_create, user_set_password
+from pools.services.users import user_create
 
 
 def make_user_pool(name: str = "test-pool", **settings: Any) -> UserPool:
@@ -48,7 +49,7 @@ def make_user(
         message_action="SUPPRESS",
     )
     if password is not None:
-        user_set_password(user=user, password=password, permanent=True)
+        password_replace(user=user, password=password)
     return user
 
 

@@ -42,6 +42,7 @@ from pools.selectors.users import user_get, users_in_group_page, users_page
 from pools.services.clients import app_client_create, app_client_delete, app_client_update
 from pools.services.domains import domain_create, domain_delete, domain_update
 from pools.services.groups import group_create, group_delete, group_update
+from pools.services.passwords import password_replace
 from pools.services.pools import (
     user_pool_add_custom_attributes,
     user_pool_create,
@@ -61,7 +62,6 @@ from pools.services.users import (
     user_disable,
     user_enable,
     user_remove_from_group,
-    user_set_password,
     user_update_attributes,
 )
 from pools.shapes.clients import app_client_shape
@@ -457,7 +457,10 @@ class PoolUserViewSet(PoolScopedViewSet):
     @action(detail=True, methods=["post"])
     def password(self, request: Request, pool_id: str, username: str) -> Response:
         data = _valid(s.UserPasswordInputSerializer, request).validated_data
-        return self.user_response(user_set_password(user=self.get_user(username), **data))
+        user = password_replace(
+            user=self.get_user(username), password=data["password"], temporary=not data["permanent"]
+        )
+        return self.user_response(user)
 
     @extend_schema(
         methods=["GET"],

@@ -10,6 +10,7 @@ from pools.aws.resources import pool_arn
 from pools.models import PoolUser
 from pools.selectors.pools import user_pool_get
 from pools.selectors.users import user_get, users_page
+from pools.services.passwords import password_replace
 from pools.services.users import (
     user_confirm_sign_up,
     user_create,
@@ -18,7 +19,6 @@ from pools.services.users import (
     user_disable,
     user_enable,
     user_reset_password,
-    user_set_password,
     user_update_attributes,
 )
 from pools.shapes.users import admin_get_user_shape, user_shape
@@ -90,10 +90,10 @@ def admin_disable_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("AdminSetUserPassword", permission="pools.change_pooluser", resource=pool_arn)
 def admin_set_user_password(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    user_set_password(
+    password_replace(
         user=request_user(params),
         password=params["Password"],
-        permanent=params.get("Permanent", False),
+        temporary=not params.get("Permanent", False),
     )
     return {}
 

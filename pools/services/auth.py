@@ -61,8 +61,8 @@ from pools.services.clients import (
 from pools.services.lockout import lockout_check, lockout_record_failure, lockout_record_success
 from pools.services.passwords import (
     SRP_VERIFIER_PURPOSE,
-    password_assign,
     password_check,
+    password_replace,
     password_validate,
 )
 from pools.services.refresh import refresh_token_redeem
@@ -639,10 +639,8 @@ def _answer_new_password(answer: _Answer) -> AuthOutcome:
         _session_consume(pending)
         if attributes:
             user_update_attributes(user=user, attributes=attributes)
-        fields = password_assign(user=user, password=new_password)
-        user.status = UserStatus.CONFIRMED
-        user.temporary_password_expires_at = None
-        user.save(update_fields=[*fields, "status", "temporary_password_expires_at", "updated_at"])
+        # Signing in: the sessions of the temporary password are the ones being made.
+        password_replace(user=user, password=new_password, sign_out=False)
     return _signed_in(_SignIn(client=answer.client, user=user, admin=answer.admin))
 
 

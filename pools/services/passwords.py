@@ -1,21 +1,30 @@
-"""Pool users' passwords: the pool's policy, generated temporary passwords, and storage.
+"""Pool users' passwords: the pool's policy and history, generated temporary passwords, storage.
 
-Every place that sets a password (admin create and set, sign-up, change, forgot-password) goes
-through `password_assign`, so whatever is derived from a password is derived in one place.
+A new user's first password is made by `user_insert`; every later one, however the right to set it
+was proved (an administrator, a reset code, the current password, the session of a
+NEW_PASSWORD_REQUIRED challenge), by `password_replace`. Both go through `password_assign`, the one
+place where anything is derived from a password, and keep the password history the pool asks for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import string
 from functools import cache
 
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
+from django.db import transaction
 from django.utils import timezone
 
 from cognitoadmin.crypto import seal
-from pools.errors import InvalidParameterException, InvalidPasswordException
-from pools.models import PoolUser, UserPool
+from pools.errors import (
+    InvalidParameterException,
+    InvalidPasswordException,
+    PasswordHistoryPolicyViolationException,
+)
+from pools.models import PasswordHistoryEntry, PoolUser, UserPool, UserStatus
+from pools.services.revocation import user_tokens_revoke
 from pools.services.srp import srp_pool_name, srp_salt_new, srp_verifier_compute
 
 # Cognito's documented symbol set. A space also counts, when it is neither leading nor trailing.
@@ -127,8 +136,58 @@ def password_check(*, user: PoolUser | None, password: str) -> bool:
     return True
 
 
-def password_set(*, user: PoolUser, password: str) -> PoolUser:
-    """Store `password` for `user` (hashed per PASSWORD_HASHERS). The caller checked the policy."""
+def password_history_check(*, user: PoolUser, password: str) -> None:
+    """Refuse a password that matches one of the user's last PasswordHistorySize passwords (the
+    current one among them). Each comparison is a full hash check, as costly as a sign-in."""
+    size = user.pool.password_history_size
+    if not size or user.pk is None:
+        return
+    hashes = user.password_history.order_by("-id").values_list("password", flat=True)[:size]
+    if any(check_password(password, stored) for stored in hashes):
+        raise PasswordHistoryPolicyViolationException(
+            f"Password has been used before: the user pool refuses a user's last {size} "
+            f"password{'s' if size > 1 else ''}."
+        )
+
+
+def password_history_record(*, user: PoolUser) -> None:
+    """Keep the hash `password_assign` just made, and no more of them than the pool asks for:
+    a hash kept longer is attack material and no use."""
+    size = user.pool.password_history_size
+    history = PasswordHistoryEntry.objects.filter(user=user)
+    if size:
+        PasswordHistoryEntry.objects.create(pool_id=user.pool_id, user=user, password=user.password)
+    stale = history.order_by("-id").values_list("pk", flat=True)[size:]
+    history.filter(pk__in=list(stale)).delete()
+
+
+@transaction.atomic
+def password_replace(
+    *, user: PoolUser, password: str, temporary: bool = False, sign_out: bool = True
+) -> PoolUser:
+    """Set a new password for `user`, once the caller has checked the right to: it must meet the
+    pool's policy and not be in the user's password history.
+
+    The user becomes CONFIRMED, or with `temporary` FORCE_CHANGE_PASSWORD until a new expiry (they
+    choose their own at the next sign-in). With `sign_out`, every session signed in with the old
+    password ends: its refresh and access tokens are revoked.
+    """
+    password_validate(pool=user.pool, password=password)
+    password_history_check(user=user, password=password)
     fields = password_assign(user=user, password=password)
-    user.save(update_fields=[*fields, "updated_at"])
+    if temporary:
+        user.status = UserStatus.FORCE_CHANGE_PASSWORD
+        user.temporary_password_expires_at = temporary_password_expiry(pool=user.pool)
+    else:
+        user.status = UserStatus.CONFIRMED
+        user.temporary_password_expires_at = None
+    user.save(update_fields=[*fields, "status", "temporary_password_expires_at", "updated_at"])
+    password_history_record(user=user)
+    if sign_out:
+        user_tokens_revoke(user=user)
     return user
+
+
+def temporary_password_expiry(*, pool: UserPool) -> dt.datetime:
+    """When a temporary password given now stops working."""
+    return timezone.now() + dt.timedelta(days=pool.temporary_password_validity_days)

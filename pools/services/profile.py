@@ -30,7 +30,7 @@ from pools.services.codes import (
     code_send,
 )
 from pools.services.limits import LimitedAction, attempt_record
-from pools.services.passwords import password_check, password_set, password_validate
+from pools.services.passwords import password_check, password_replace
 from pools.services.users import (
     user_delete,
     user_delete_attributes,
@@ -44,8 +44,8 @@ def password_change(*, user: PoolUser, previous: str, proposed: str) -> None:
     attempt_record(action=LimitedAction.CHANGE_PASSWORD, pool=user.pool, user=user)
     if not password_check(user=user, password=previous):
         raise NotAuthorizedException("Incorrect username or password.")
-    password_validate(pool=user.pool, password=proposed)
-    password_set(user=user, password=proposed)
+    # Cognito's ChangePassword leaves the user's sessions signed in.
+    password_replace(user=user, password=proposed, sign_out=False)
 
 
 @transaction.atomic

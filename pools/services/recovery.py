@@ -24,8 +24,7 @@ from pools.services.codes import (
     code_send,
 )
 from pools.services.limits import LimitedAction, attempt_record
-from pools.services.passwords import password_assign, password_validate
-from pools.services.revocation import user_tokens_revoke
+from pools.services.passwords import password_replace, password_validate
 
 # UNCONFIRMED users may recover too: a code to a verified address proves the same as a sign-up
 # code would. Users who never chose a password (FORCE_CHANGE_PASSWORD) or have none here
@@ -102,8 +101,4 @@ def password_forgot_confirm(
         code_check_simulated(pool=pool, username=username, code=code)
     _recoverable_check(user)
     with code_check(user=user, purpose=CodePurpose.FORGOT_PASSWORD, code=code):
-        fields = password_assign(user=user, password=password)
-        user.status = UserStatus.CONFIRMED
-        user.temporary_password_expires_at = None
-        user.save(update_fields=[*fields, "status", "temporary_password_expires_at", "updated_at"])
-        user_tokens_revoke(user=user)
+        password_replace(user=user, password=password)

@@ -9,7 +9,6 @@ pass them.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, cast
@@ -40,7 +39,14 @@ from pools.services.attributes import (
 )
 from pools.services.codes import code_medium_for_recovery, code_send
 from pools.services.delivery import Medium, invitation_send
-from pools.services.passwords import password_assign, password_generate, password_validate
+from pools.services.passwords import (
+    password_assign,
+    password_generate,
+    password_history_record,
+    password_replace,
+    password_validate,
+    temporary_password_expiry,
+)
 from pools.services.revocation import user_tokens_revoke
 
 MAX_GROUPS_PER_USER = 100
@@ -135,10 +141,6 @@ def _sign_in_values_claim(
             raise AliasExistsException(f"An account with the given {attribute} already exists.")
 
 
-def _temporary_password_expiry(pool: UserPool) -> dt.datetime:
-    return timezone.now() + dt.timedelta(days=pool.temporary_password_validity_days)
-
-
 def _invite_on_commit(
     *, user: PoolUser, username: str, temporary_password: str, desired: Sequence[Medium]
 ) -> None:
@@ -167,9 +169,7 @@ def _invitation_resend(
             f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD"
         )
     password = temporary_password or password_generate(pool=pool)
-    fields = password_assign(user=user, password=password)
-    user.temporary_password_expires_at = _temporary_password_expiry(pool)
-    user.save(update_fields=[*fields, "temporary_password_expires_at", "updated_at"])
+    password_replace(user=user, password=password, temporary=True, sign_out=False)
     _invite_on_commit(user=user, username=username, temporary_password=password, desired=desired)
     return user
 
@@ -224,12 +224,13 @@ def user_insert(
     password_assign(user=user, password=password)
     user.status = status
     if status == UserStatus.FORCE_CHANGE_PASSWORD:
-        user.temporary_password_expires_at = _temporary_password_expiry(pool)
+        user.temporary_password_expires_at = temporary_password_expiry(pool=pool)
     try:
         with transaction.atomic():
             user.save(force_insert=True)
     except IntegrityError:
         raise UsernameExistsException(taken_message) from None
+    password_history_record(user=user)
     return user
 
 
@@ -368,24 +369,6 @@ def user_delete(*, user: PoolUser) -> None:
     UserPool.objects.filter(pk=user.pool_id, estimated_number_of_users__gt=0).update(
         estimated_number_of_users=F("estimated_number_of_users") - 1
     )
-
-
-@transaction.atomic
-def user_set_password(*, user: PoolUser, password: str, permanent: bool) -> PoolUser:
-    """AdminSetUserPassword: a permanent password confirms the user; a temporary one makes them
-    choose their own at the next sign-in, before a new expiry. Sessions signed in with the old
-    password end: its tokens are revoked."""
-    password_validate(pool=user.pool, password=password)
-    fields = password_assign(user=user, password=password)
-    if permanent:
-        user.status = UserStatus.CONFIRMED
-        user.temporary_password_expires_at = None
-    else:
-        user.status = UserStatus.FORCE_CHANGE_PASSWORD
-        user.temporary_password_expires_at = _temporary_password_expiry(user.pool)
-    user.save(update_fields=[*fields, "status", "temporary_password_expires_at", "updated_at"])
-    user_tokens_revoke(user=user)
-    return user
 
 
 @transaction.atomic

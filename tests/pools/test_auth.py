@@ -27,13 +27,13 @@ from pools.models import AppClient, AuthSession, PoolUser, RefreshToken, UserPoo
 from pools.services import passwords
 from pools.services.auth import AuthOutcome, auth_initiate, auth_respond
 from pools.services.clients import app_client_secret
+from pools.services.passwords import password_replace
 from pools.services.signup import sign_up
 from pools.services.srp import N_HEX, N, pad_hex
 from pools.services.users import (
     user_create,
     user_disable,
     user_reset_password,
-    user_set_password,
 )
 from tests.builders import make_app_client, make_user, make_user_pool
 from tests.conftest import Clock
@@ -591,7 +591,7 @@ def test_srp_works_with_every_shape_of_salt(
     client: AppClient, user: PoolUser, monkeypatch: pytest.MonkeyPatch, salt: bytes
 ) -> None:
     monkeypatch.setattr(passwords, "srp_salt_new", lambda: int.from_bytes(salt, "big"))
-    user_set_password(user=user, password=PASSWORD, permanent=True)
+    password_replace(user=user, password=PASSWORD)
     srp = Srp(client, "alice", PASSWORD)
     challenge = srp.initiate()
     assert challenge.challenge_parameters["SALT"] == pad_hex(int.from_bytes(salt, "big"))
@@ -1039,7 +1039,7 @@ def test_a_new_password_challenge_ends_when_an_administrator_sets_the_password(
 ) -> None:
     user = _new_password_user(pool)
     challenge = _password_auth(client, "newbie", TEMPORARY)
-    user_set_password(user=user, password=PASSWORD, permanent=True)
+    password_replace(user=user, password=PASSWORD)
     before = _state(user)
     with pytest.raises(NotAuthorizedException, match=r"^Invalid session for the user\.$"):
         _new_password(client, challenge, "newbie")

@@ -3,15 +3,19 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.hashers import check_password
 
-from pools.errors import InvalidParameterException, InvalidPasswordException
-from pools.models import PoolUser, UserPool
+from pools.errors import (
+    InvalidParameterException,
+    InvalidPasswordException,
+    PasswordHistoryPolicyViolationException,
+)
+from pools.models import PasswordHistoryEntry, PoolUser, UserPool
 from pools.services.passwords import (
     POLICY_SYMBOLS,
     password_generate,
-    password_set,
+    password_replace,
     password_validate,
 )
-from tests.builders import make_user_pool
+from tests.builders import make_user, make_user_pool
 
 pytestmark = pytest.mark.django_db
 
@@ -110,12 +114,79 @@ def test_generated_passwords_are_never_short(pool: UserPool) -> None:
     assert len(password_generate(pool=pool)) >= 16
 
 
-def test_password_set_stores_a_hash_and_the_time(user: PoolUser) -> None:
+def test_a_replaced_password_is_stored_as_a_hash_with_the_time(user: PoolUser) -> None:
     before = user.password_set_at
-    password_set(user=user, password="N3w-password")
+    password_replace(user=user, password="N3w-password")
     stored = PoolUser.objects.get(pk=user.pk)
     assert stored.password != "N3w-password"
     assert check_password("N3w-password", stored.password)
     assert stored.password_set_at is not None
     assert before is not None
     assert stored.password_set_at > before
+
+
+# --- password history (PasswordHistorySize) -------------------------------------------------
+
+
+def _history_pool(size: int) -> UserPool:
+    return make_user_pool(
+        Policies={"PasswordPolicy": {"MinimumLength": 8, "PasswordHistorySize": size}}
+    )
+
+
+def _state(user: PoolUser) -> tuple[object, ...]:
+    stored = PoolUser.objects.get(pk=user.pk)
+    return stored.password, stored.status, stored.srp_verifier_sealed, stored.tokens_valid_after
+
+
+def test_a_pool_with_history_refuses_the_last_passwords_and_changes_nothing() -> None:
+    user = make_user(pool=_history_pool(2), username="ana", password="first-pass")
+    password_replace(user=user, password="second-pass")
+    before = _state(user)
+
+    for reused in ("first-pass", "second-pass"):
+        with pytest.raises(PasswordHistoryPolicyViolationException) as refused:
+            password_replace(user=user, password=reused)
+        assert "last 2 passwords" in refused.value.message
+    assert _state(user) == before
+
+
+def test_history_keeps_only_as_many_passwords_as_the_pool_asks() -> None:
+    user = make_user(pool=_history_pool(2), username="ana", password="first-pass")
+    password_replace(user=user, password="second-pass")
+    password_replace(user=user, password="third-pass")
+
+    assert PasswordHistoryEntry.objects.filter(user=user).count() == 2
+    password_replace(user=user, password="first-pass")  # out of the history again
+    with pytest.raises(PasswordHistoryPolicyViolationException):
+        password_replace(user=user, password="third-pass")
+
+
+def test_history_is_stored_as_hashes() -> None:
+    user = make_user(pool=_history_pool(1), username="ana", password="first-pass")
+
+    [entry] = PasswordHistoryEntry.objects.filter(user=user)
+    assert "first-pass" not in entry.password
+    assert check_password("first-pass", entry.password)
+
+
+def test_a_pool_without_history_keeps_none_and_lets_a_password_be_set_again(
+    pool: UserPool,
+) -> None:
+    user = make_user(pool=pool, username="ana", password="Passw0rd!")
+
+    password_replace(user=user, password="Passw0rd!")
+
+    assert not PasswordHistoryEntry.objects.exists()
+
+
+def test_a_smaller_history_compares_only_the_newest_passwords() -> None:
+    pool = _history_pool(3)
+    user = make_user(pool=pool, username="ana", password="first-pass")
+    password_replace(user=user, password="second-pass")
+    UserPool.objects.filter(pk=pool.pk).update(password_history_size=1)
+    user = PoolUser.objects.select_related("pool").get(pk=user.pk)
+
+    password_replace(user=user, password="first-pass")
+
+    assert PasswordHistoryEntry.objects.filter(user=user).count() == 1

@@ -8,7 +8,7 @@ from pycognito import aws_srp
 from cognitoadmin.crypto import unseal_str
 from pools.models import PoolUser, UserPool
 from pools.services import passwords
-from pools.services.passwords import SRP_VERIFIER_PURPOSE, password_set
+from pools.services.passwords import SRP_VERIFIER_PURPOSE, password_replace
 from pools.services.srp import (
     G,
     K,
@@ -172,7 +172,7 @@ def test_setting_a_password_stores_the_salt_and_a_sealed_verifier(pool: UserPool
 def test_every_password_change_gets_a_new_salt_and_verifier(user: PoolUser) -> None:
     user.refresh_from_db()
     before = (user.srp_salt, user.srp_verifier_sealed)
-    password_set(user=user, password="N3w-Passw0rd!")
+    password_replace(user=user, password="N3w-Passw0rd!")
     user.refresh_from_db()
     assert user.srp_salt != before[0]
     assert user.srp_verifier_sealed != before[1]

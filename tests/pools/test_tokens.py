@@ -32,6 +32,7 @@ from pools.services.keys import (
     signing_key_private_pem,
     signing_key_rotate,
 )
+from pools.services.passwords import password_replace
 from pools.services.refresh import refresh_token_redeem
 from pools.services.revocation import refresh_token_revoke, user_tokens_revoke
 from pools.services.tokens import tokens_issue, user_pool_issuer
@@ -41,7 +42,6 @@ from pools.services.users import (
     user_disable,
     user_enable,
     user_reset_password,
-    user_set_password,
 )
 from pools.services.verification import access_token_verify
 from tests.builders import make_app_client, make_group, make_user, make_user_pool
@@ -710,8 +710,8 @@ def test_tokens_issued_before_the_global_sign_out_are_refused_by_their_time(
 @pytest.mark.parametrize(
     "change",
     [
-        lambda user: user_set_password(user=user, password="N3w-Passw0rd!", permanent=True),
-        lambda user: user_set_password(user=user, password="N3w-Passw0rd!", permanent=False),
+        lambda user: password_replace(user=user, password="N3w-Passw0rd!"),
+        lambda user: password_replace(user=user, password="N3w-Passw0rd!", temporary=True),
         lambda user: user_reset_password(user=user),
     ],
     ids=["set-permanent", "set-temporary", "reset"],

@@ -22,6 +22,7 @@ from pools.errors import (
 )
 from pools.models import GroupMembership, PoolUser, UserPool, UserStatus
 from pools.services.delivery import SmsMessage
+from pools.services.passwords import password_replace
 from pools.services.users import (
     MAX_GROUPS_PER_USER,
     user_add_to_group,
@@ -33,7 +34,6 @@ from pools.services.users import (
     user_enable,
     user_remove_from_group,
     user_reset_password,
-    user_set_password,
     user_update_attributes,
 )
 from pools.shapes.users import admin_get_user_shape, user_attributes_shape, user_shape
@@ -662,7 +662,7 @@ def test_delete_removes_the_user_and_frees_the_username(pool: UserPool, user: Po
 
 def test_a_permanent_password_confirms_the_user(pool: UserPool) -> None:
     user = make_user(pool=pool)
-    user_set_password(user=user, password="Perm4nent!", permanent=True)
+    password_replace(user=user, password="Perm4nent!")
     stored = PoolUser.objects.get(pk=user.pk)
     assert stored.status == UserStatus.CONFIRMED
     assert stored.temporary_password_expires_at is None
@@ -670,7 +670,7 @@ def test_a_permanent_password_confirms_the_user(pool: UserPool) -> None:
 
 
 def test_a_temporary_password_forces_a_change_with_a_new_expiry(user: PoolUser) -> None:
-    user_set_password(user=user, password="Temp0rary!", permanent=False)
+    password_replace(user=user, password="Temp0rary!", temporary=True)
     stored = PoolUser.objects.get(pk=user.pk)
     assert stored.status == UserStatus.FORCE_CHANGE_PASSWORD
     assert stored.temporary_password_expires_at is not None
@@ -681,7 +681,7 @@ def test_a_temporary_password_forces_a_change_with_a_new_expiry(user: PoolUser) 
 def test_set_password_checks_the_policy(user: PoolUser) -> None:
     before = _snapshot(user)
     with pytest.raises(InvalidPasswordException, match="must have numeric characters"):
-        user_set_password(user=user, password="Password!", permanent=True)
+        password_replace(user=user, password="Password!")
     assert _snapshot(user) == before
 
 
