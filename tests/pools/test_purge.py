@@ -1,0 +1,90 @@
+"""Expired rows go (`manage.py purge`), and nothing a client could still use goes with them."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from pools.errors import ExpiredCodeException
+from pools.models import AppClient, AuthSession, CodePurpose, PoolUser, RefreshToken
+from pools.models import VerificationCode as Code
+from pools.services.auth import auth_initiate
+from pools.services.codes import code_check, code_issue
+from pools.services.purge import expired_purge
+from pools.services.tokens import tokens_issue
+from tests.builders import make_app_client
+from tests.conftest import Clock
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def app(user: PoolUser) -> AppClient:
+    return make_app_client(pool=user.pool, ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"])
+
+
+def _srp_session(app: AppClient) -> None:
+    auth_initiate(
+        client=app,
+        flow="USER_SRP_AUTH",
+        parameters={"USERNAME": "alice", "SRP_A": "ab" * 64},
+        admin=False,
+    )
+
+
+def test_sessions_go_once_they_expire(app: AppClient, clock: Clock) -> None:
+    _srp_session(app)  # valid for the client's 3 minutes
+    clock.advance(minutes=2)
+    _srp_session(app)
+    clock.advance(minutes=1, seconds=30)
+
+    purged = expired_purge()
+
+    assert purged.auth_sessions == 1
+    assert AuthSession.objects.count() == 1
+
+
+def test_used_and_expired_codes_go_and_are_refused_as_before(user: PoolUser, clock: Clock) -> None:
+    used = code_issue(user=user, purpose=CodePurpose.VERIFY_EMAIL)
+    with code_check(user=user, purpose=CodePurpose.VERIFY_EMAIL, code=used):
+        pass
+    expired = code_issue(user=user, purpose=CodePurpose.FORGOT_PASSWORD)
+    clock.advance(hours=1)
+    live = code_issue(user=user, purpose=CodePurpose.SIGN_UP)
+
+    purged = expired_purge()
+
+    assert purged.verification_codes == 2
+    assert list(Code.objects.values_list("purpose", flat=True)) == [CodePurpose.SIGN_UP]
+    for purpose, code in ((CodePurpose.VERIFY_EMAIL, used), (CodePurpose.FORGOT_PASSWORD, expired)):
+        with pytest.raises(ExpiredCodeException), code_check(user=user, purpose=purpose, code=code):
+            pass
+    with code_check(user=user, purpose=CodePurpose.SIGN_UP, code=live):
+        pass
+
+
+def test_refresh_tokens_stay_until_no_token_of_their_sign_in_can_be_valid(
+    user: PoolUser, app: AppClient, clock: Clock
+) -> None:
+    tokens_issue(user=user, client=app)  # refresh tokens last the client's 30 days
+    clock.advance(days=30, hours=23)
+
+    assert expired_purge().refresh_tokens == 0
+
+    clock.advance(hours=1)
+    assert expired_purge().refresh_tokens == 1
+    assert not RefreshToken.objects.exists()
+
+
+def test_the_command_says_what_it_deleted(app: AppClient, clock: Clock) -> None:
+    _srp_session(app)
+    clock.advance(days=1)
+    out = StringIO()
+
+    call_command("purge", stdout=out)
+
+    assert out.getvalue().strip() == (
+        "Deleted 1 auth session(s), 0 verification code(s) and 0 refresh token(s)."
+    )
