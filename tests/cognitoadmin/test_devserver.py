@@ -144,22 +144,39 @@ def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
     )
 
 
-@pytest.mark.slow  # three Django start-ups and all migrations, in real processes
-def test_the_readme_command_sets_up_a_fresh_checkout(tmp_path: Path) -> None:
-    """The real command in its own process: local secrets, migrations, a working operator."""
+def fresh_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a fresh checkout: no configuration, state under `tmp_path`."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "COGNITOADMIN_", "CELERY_"))
         and k not in {"SECRET_KEY", "DEBUG", "RUN_MAIN"}
     }
-    env |= {
+    return env | {
         "COGNITOADMIN_LOCAL_DIR": str(tmp_path / "local"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         # Empty values keep a developer's .env out of the way.
         "SECRET_KEY": "",
         "COGNITOADMIN_MASTER_KEY": "",
     }
+
+
+def test_a_command_without_secrets_says_in_a_line_how_to_use_the_development_ones(
+    tmp_path: Path,
+) -> None:
+    result = run_manage(fresh_env(tmp_path), "accesskey", "list")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("SECRET_KEY is not set.")
+    assert line.endswith("COGNITOADMIN_DEV=1 python manage.py accesskey list")
+
+
+@pytest.mark.slow  # three Django start-ups and all migrations, in real processes
+def test_the_readme_command_sets_up_a_fresh_checkout(tmp_path: Path) -> None:
+    """The real command in its own process: local secrets, migrations, a working operator."""
+    env = fresh_env(tmp_path)
 
     first = run_manage(env, "devserver", "--setup-only")
     assert first.returncode == 0, first.stderr
