@@ -40,6 +40,7 @@ def landing(request: HttpRequest) -> HttpResponse:
             "region": settings.COGNITOADMIN_REGION,
             "version": version("cognitoadmin"),
             "public_url": settings.COGNITOADMIN_PUBLIC_URL,
+            "otp_required": settings.COGNITOADMIN_ADMIN_OTP_REQUIRED,
         },
     )
 

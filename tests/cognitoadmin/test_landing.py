@@ -33,3 +33,19 @@ def test_other_methods_are_not_allowed_on_the_root(client: Client) -> None:
     assert response.status_code == 405
     # POST and OPTIONS belong to the AWS endpoint that shares the path.
     assert response["Allow"] == "GET, HEAD, POST, OPTIONS"
+
+
+def test_the_landing_page_promises_only_what_is_served(client: Client) -> None:
+    html = client.get("/").content.decode()
+
+    assert "<code>cognito-idp</code>" in html
+    assert "Identity pools and sync are not served yet." in html
+    assert "one-time code" in html  # the test settings require OTP, as production does
+
+
+@override_settings(COGNITOADMIN_ADMIN_OTP_REQUIRED=False)
+def test_in_development_mode_the_landing_page_says_a_password_is_enough(client: Client) -> None:
+    html = client.get("/").content.decode()
+
+    assert "development mode: a password is enough" in html
+    assert "one-time code" not in html

@@ -4,9 +4,11 @@ of supported operations is the one `manage.py awsops --markdown` prints."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -14,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from cognitoadmin.management.commands.awsops import README_END, README_START, markdown
 from identities.models import AccessKey
+from identities.services.access_keys import access_key_authenticate
 from pools.models import Group, PoolUser, UserPool
+from tests.builders import make_operator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -247,3 +252,16 @@ def test_the_js_sdk_v3_creates_and_lists_a_pool(
     assert out["listed"] == [pool.pool_id]
     assert out["createdAt"].startswith(f"{pool.created_at:%Y-%m-%dT%H:%M:%S}")
     assert out["missing"] == "User pool us-east-1_missing0 does not exist."
+
+
+def test_the_readme_gives_the_development_server_the_examples_key(db: None) -> None:
+    """The one command the section says to run first: the examples' key pair, for `admin`."""
+    [command] = fenced("text").strip().splitlines()
+    words = shlex.split(command)
+    make_operator(username="admin", with_device=False)
+
+    assert words[:4] == ["COGNITOADMIN_DEV=1", ".venv/bin/python", "manage.py", "accesskey"]
+    call_command("accesskey", *words[4:], stdout=io.StringIO(), stderr=io.StringIO())
+
+    key = access_key_authenticate(access_key_id=EXAMPLE_KEY_ID, secret=EXAMPLE_SECRET)
+    assert key.operator.get_username() == "admin"
