@@ -198,6 +198,7 @@ def model_validate(
 ) -> dict[str, Any]:
     """`params` checked against the input shape of `service`'s `operation`, as a service checks
     what any door hands it (the API, the admin, a task): it returns them with members typed.
+    A member whose value is None is one left out, as JSON's null is on the wire.
 
     Outside the AWS endpoint a member of the wrong JSON type is one more bad parameter
     (InvalidParameterException); the endpoint parses JSON itself and has answered
@@ -205,7 +206,7 @@ def model_validate(
     operation the members were checked already, and are returned as they are.
     """
     if _checked_call.get() == (service, operation):
-        return dict(params)
+        return {name: value for name, value in params.items() if value is not None}
     try:
         return validate_input(service_model(service).operation_model(operation), params)
     except SerializationException as exc:

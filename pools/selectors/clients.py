@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import ResourceNotFoundException
 from pools.models import (
@@ -37,14 +35,15 @@ def app_clients_page(
 ) -> tuple[list[AppClient], str | None]:
     """`client_type` REGULAR or DCR keeps only that kind; every client here is REGULAR, since this
     server has no dynamic client registration."""
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
-    if max_results is not None:
-        params["MaxResults"] = max_results
-    if next_token is not None:
-        params["NextToken"] = next_token
-    if client_type is not None:
-        params["ClientType"] = client_type
-    model_validate("ListUserPoolClients", params)
+    model_validate(
+        "ListUserPoolClients",
+        {
+            "UserPoolId": pool.pool_id,
+            "MaxResults": max_results,
+            "NextToken": next_token,
+            "ClientType": client_type,
+        },
+    )
     clients = AppClient.objects.filter(pool=pool).select_related("pool")
     if client_type == "DCR":
         clients = clients.none()

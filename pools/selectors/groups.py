@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import ResourceNotFoundException
 from pools.models import (
@@ -25,12 +23,15 @@ def groups_for_user_page(
     *, user: PoolUser, limit: int | None = MAX_PAGE_SIZE, next_token: str | None = None
 ) -> tuple[list[Group], str | None]:
     """AdminListGroupsForUser, in the order groups were created."""
-    params: dict[str, Any] = {"UserPoolId": user.pool.pool_id, "Username": user.username}
-    if limit is not None:
-        params["Limit"] = limit
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("AdminListGroupsForUser", params)
+    model_validate(
+        "AdminListGroupsForUser",
+        {
+            "UserPoolId": user.pool.pool_id,
+            "Username": user.username,
+            "Limit": limit,
+            "NextToken": next_token,
+        },
+    )
     return keyset_page(
         Group.objects.filter(pool_id=user.pool_id, memberships__user=user).select_related("pool"),
         limit=limit or MAX_PAGE_SIZE,
@@ -42,10 +43,9 @@ def groups_for_user_page(
 def groups_page(
     *, pool: UserPool, limit: int, next_token: str | None
 ) -> tuple[list[Group], str | None]:
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "Limit": limit}
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("ListGroups", params)
+    model_validate(
+        "ListGroups", {"UserPoolId": pool.pool_id, "Limit": limit, "NextToken": next_token}
+    )
     return keyset_page(
         Group.objects.filter(pool=pool).select_related("pool"),
         limit=limit or MAX_PAGE_SIZE,

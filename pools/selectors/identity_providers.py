@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import ResourceNotFoundException
 from pools.models import (
@@ -23,12 +21,10 @@ def identity_provider_get(*, pool: UserPool, name: str) -> IdentityProvider:
 def identity_providers_page(
     *, pool: UserPool, max_results: int | None, next_token: str | None
 ) -> tuple[list[IdentityProvider], str | None]:
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id}
-    if max_results is not None:
-        params["MaxResults"] = max_results
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("ListIdentityProviders", params)
+    model_validate(
+        "ListIdentityProviders",
+        {"UserPoolId": pool.pool_id, "MaxResults": max_results, "NextToken": next_token},
+    )
     return keyset_page(
         IdentityProvider.objects.filter(pool=pool).select_related("pool"),
         limit=max_results or MAX_PAGE_SIZE,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import (
@@ -52,10 +51,7 @@ USER_POOLS_PAGE_SCOPE = "user_pools"
 def user_pools_page(
     *, max_results: int, next_token: str | None
 ) -> tuple[list[UserPool], str | None]:
-    params: dict[str, Any] = {"MaxResults": max_results}
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("ListUserPools", params)
+    model_validate("ListUserPools", {"MaxResults": max_results, "NextToken": next_token})
     return keyset_page(
         UserPool.objects.all(),
         limit=max_results,

@@ -251,14 +251,16 @@ def users_page(
     (the caller then shows only those attributes), Cognito's documented rule applies: each must be
     an attribute of the pool that every user on the page has a value for.
     """
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "Filter": filter}
-    if limit is not None:
-        params["Limit"] = limit
-    if pagination_token is not None:
-        params["PaginationToken"] = pagination_token
-    if attributes_to_get is not None:
-        params["AttributesToGet"] = list(attributes_to_get)
-    model_validate("ListUsers", params)
+    model_validate(
+        "ListUsers",
+        {
+            "UserPoolId": pool.pool_id,
+            "Filter": filter,
+            "Limit": limit,
+            "PaginationToken": pagination_token,
+            "AttributesToGet": None if attributes_to_get is None else list(attributes_to_get),
+        },
+    )
     user_filter = user_filter_parse(filter)
     key = (
         None
@@ -290,12 +292,15 @@ def users_in_group_page(
     *, group: Group, limit: int | None = MAX_PAGE_SIZE, next_token: str | None = None
 ) -> tuple[list[PoolUser], str | None]:
     """ListUsersInGroup, in the order users were created."""
-    params: dict[str, Any] = {"UserPoolId": group.pool.pool_id, "GroupName": group.name}
-    if limit is not None:
-        params["Limit"] = limit
-    if next_token is not None:
-        params["NextToken"] = next_token
-    model_validate("ListUsersInGroup", params)
+    model_validate(
+        "ListUsersInGroup",
+        {
+            "UserPoolId": group.pool.pool_id,
+            "GroupName": group.name,
+            "Limit": limit,
+            "NextToken": next_token,
+        },
+    )
     return keyset_page(
         PoolUser.objects.filter(pool_id=group.pool_id, memberships__group=group),
         limit=limit or MAX_PAGE_SIZE,

@@ -25,10 +25,10 @@ def client_request_validate(
     """Check a client-addressed request (ClientId, Username, SecretHash and `members`) against
     botocore's model, then the client's secret hash. Shared by the sign-up and recovery
     operations, which are all addressed this way."""
-    params: dict[str, Any] = {"ClientId": client.client_id, "Username": username, **members}
-    if secret_hash is not None:
-        params["SecretHash"] = secret_hash
-    model_validate(operation, params)
+    model_validate(
+        operation,
+        {"ClientId": client.client_id, "Username": username, "SecretHash": secret_hash, **members},
+    )
     app_client_verify_secret_hash(client=client, username=username, secret_hash=secret_hash)
 
 

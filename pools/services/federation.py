@@ -274,9 +274,8 @@ def identity_provider_create(
         "ProviderType": provider_type,
         "ProviderDetails": dict(details),
         "IdpIdentifiers": list(idp_identifiers),
+        "AttributeMapping": None if attribute_mapping is None else dict(attribute_mapping),
     }
-    if attribute_mapping is not None:
-        params["AttributeMapping"] = dict(attribute_mapping)
     model_validate("CreateIdentityProvider", params)
     _check_name(name, provider_type)
     stored_details = _check_details(provider_type, details)
@@ -314,14 +313,16 @@ def identity_provider_update(
     left out keeps its current value (DescribeIdentityProvider never shows Apple's private key, so
     a describe-then-update round trip could not send it back)."""
     pool = provider.pool
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "ProviderName": provider.name}
-    if details is not None:
-        params["ProviderDetails"] = dict(details)
-    if attribute_mapping is not None:
-        params["AttributeMapping"] = dict(attribute_mapping)
-    if idp_identifiers is not None:
-        params["IdpIdentifiers"] = list(idp_identifiers)
-    model_validate("UpdateIdentityProvider", params)
+    model_validate(
+        "UpdateIdentityProvider",
+        {
+            "UserPoolId": pool.pool_id,
+            "ProviderName": provider.name,
+            "ProviderDetails": None if details is None else dict(details),
+            "AttributeMapping": None if attribute_mapping is None else dict(attribute_mapping),
+            "IdpIdentifiers": None if idp_identifiers is None else list(idp_identifiers),
+        },
+    )
 
     user_pool_locked(pool=pool)
     fields = ["updated_at"]

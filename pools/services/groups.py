@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from cognitoadmin.awsmodel import model_validate
@@ -24,14 +22,16 @@ def group_create(
     precedence: int | None = None,
     role_arn: str = "",
 ) -> Group:
-    params: dict[str, Any] = {"UserPoolId": pool.pool_id, "GroupName": name}
-    if description:
-        params["Description"] = description
-    if precedence is not None:
-        params["Precedence"] = precedence
-    if role_arn:
-        params["RoleArn"] = role_arn
-    model_validate("CreateGroup", params)
+    model_validate(
+        "CreateGroup",
+        {
+            "UserPoolId": pool.pool_id,
+            "GroupName": name,
+            "Description": description or None,
+            "Precedence": precedence,
+            "RoleArn": role_arn or None,
+        },
+    )
 
     user_pool_locked(pool=pool)
     if Group.objects.filter(pool=pool, name=name).exists():
@@ -57,14 +57,16 @@ def group_update(
     role_arn: str | None = None,
 ) -> Group:
     """Change only the members given; an empty `role_arn` removes the group's role."""
-    params: dict[str, Any] = {"UserPoolId": group.pool.pool_id, "GroupName": group.name}
-    if description:
-        params["Description"] = description
-    if precedence is not None:
-        params["Precedence"] = precedence
-    if role_arn:
-        params["RoleArn"] = role_arn
-    model_validate("UpdateGroup", params)
+    model_validate(
+        "UpdateGroup",
+        {
+            "UserPoolId": group.pool.pool_id,
+            "GroupName": group.name,
+            "Description": description or None,
+            "Precedence": precedence,
+            "RoleArn": role_arn or None,
+        },
+    )
 
     fields = ["updated_at"]
     if description is not None:

@@ -251,9 +251,8 @@ def user_create(
         "UserPoolId": pool.pool_id,
         "Username": username,
         "DesiredDeliveryMediums": list(desired_delivery_mediums),
+        "MessageAction": message_action,
     }
-    if message_action is not None:
-        params["MessageAction"] = message_action
     model_validate("AdminCreateUser", params)
     desired = cast(list[Medium], list(desired_delivery_mediums) or ["SMS"])
     if temporary_password:

@@ -33,10 +33,17 @@ def test_a_member_of_the_wrong_type_is_a_bad_parameter_outside_the_endpoint() ->
         model_validate("ListGroups", {"UserPoolId": "us-east-1_abc", "Limit": "ten"})
 
 
-def test_members_come_back_typed() -> None:
-    checked = model_validate("ListGroups", {"UserPoolId": "us-east-1_abc", "Unknown": 1})
+def test_members_come_back_typed_without_unknown_or_absent_ones() -> None:
+    params = {"UserPoolId": "us-east-1_abc", "Unknown": 1, "NextToken": None}
 
-    assert checked == {"UserPoolId": "us-east-1_abc"}
+    assert model_validate("ListGroups", params) == {"UserPoolId": "us-east-1_abc"}
+    with input_checked("cognito-idp", "ListGroups"):
+        assert model_validate("ListGroups", params) == {"UserPoolId": "us-east-1_abc", "Unknown": 1}
+
+
+def test_a_required_member_left_out_is_named() -> None:
+    with pytest.raises(InvalidParameterException, match="'userPoolId' failed to satisfy"):
+        model_validate("ListGroups", {"UserPoolId": None})
 
 
 def test_inside_an_endpoint_call_the_same_operation_is_not_checked_again() -> None:
