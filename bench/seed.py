@@ -12,7 +12,7 @@ import secrets
 import time
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,10 +25,12 @@ _BATCH = 5000
 
 
 def operator_access_key() -> tuple[str, str]:
-    """A staff operator and an access key for the signed operations: (key id, secret)."""
+    """An operator of the "Administrators" group, as a deployment's automation would be, and an
+    access key for the signed operations: (key id, secret)."""
     operator = User.objects.create_user(
         username=f"bench-{secrets.token_hex(4)}", password=None, is_staff=True
     )
+    operator.groups.add(Group.objects.get(name="Administrators"))
     key, secret = access_key_create(operator=operator, description="benchmark")
     return key.access_key_id, secret
 
