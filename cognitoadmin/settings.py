@@ -189,8 +189,18 @@ for _name, _value in email_settings(env_str("EMAIL_URL")).items():
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 # Class that delivers SMS to pool users; the default prints them, like the console email backend.
 COGNITOADMIN_SMS_BACKEND = env_str(
-    "COGNITOADMIN_SMS_BACKEND", "pools.services.delivery.ConsoleSmsBackend"
+    "COGNITOADMIN_SMS_BACKEND", "pools.services.sms.ConsoleSmsBackend"
 )
+# pools.services.sms.FileSmsBackend appends each SMS here, a JSON object a line.
+COGNITOADMIN_SMS_FILE_PATH = env_str("COGNITOADMIN_SMS_FILE_PATH", str(LOCAL_DIR / "sms.jsonl"))
+# pools.services.sms.WebhookSmsBackend POSTs each SMS here, signed with the secret when one is set.
+COGNITOADMIN_SMS_WEBHOOK_URL = env_str("COGNITOADMIN_SMS_WEBHOOK_URL")
+COGNITOADMIN_SMS_WEBHOOK_SECRET = env_str("COGNITOADMIN_SMS_WEBHOOK_SECRET")
+COGNITOADMIN_SMS_WEBHOOK_TIMEOUT = env_int("COGNITOADMIN_SMS_WEBHOOK_TIMEOUT", 10)
+# Seconds before a message that failed for a transient reason is tried again; each later attempt
+# waits twice as long as the one before (10, 20, 40, 80 s by default, for pools.services.delivery's
+# MAX_ATTEMPTS of 5). Keep COGNITOADMIN_TASK_VISIBILITY_TIMEOUT above the longest wait.
+COGNITOADMIN_DELIVERY_RETRY_DELAY = env_int("COGNITOADMIN_DELIVERY_RETRY_DELAY", 10)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Without a broker, tasks run in-process (the embedded default).
@@ -201,6 +211,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TIMEZONE = "UTC"
+# A request queues its messages after its commit: with the broker out of reach it gives up at once
+# (the outbox's sweep sends them later) rather than wait on it.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # How long a task a worker took but did not acknowledge waits before another worker gets it.
+    "visibility_timeout": env_int("COGNITOADMIN_TASK_VISIBILITY_TIMEOUT", 3600),
+}
+CELERY_BEAT_SCHEDULE = {
+    "deliveries-sweep": {"task": "pools.tasks.deliveries_sweep_task", "schedule": 60.0},
+    "expired-purge": {"task": "pools.tasks.expired_purge_task", "schedule": 3600.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -564,6 +564,66 @@ class VerificationCode(models.Model):
         return f"{self.purpose} code for {self.user_id}"
 
 
+class DeliveryKind(models.TextChoices):
+    """What a message carries: a code of one of the code purposes, or an invitation."""
+
+    SIGN_UP = "SIGN_UP"
+    VERIFY_EMAIL = "VERIFY_EMAIL"
+    VERIFY_PHONE_NUMBER = "VERIFY_PHONE_NUMBER"
+    FORGOT_PASSWORD = "FORGOT_PASSWORD"  # noqa: S105
+    INVITATION = "INVITATION"
+
+
+class DeliveryChannel(models.TextChoices):
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "QUEUED"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+class Delivery(models.Model):
+    """One message to a pool user (the outbox): written in the transaction that made the code or
+    user it carries, sent by a task after the commit, and swept up if the broker never got it.
+
+    The message itself (address, subject, bodies, with the code or temporary password in them) is
+    kept sealed until it is sent, then dropped: the record shows where a message went and how it
+    fared, never what it said.
+    """
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="deliveries")
+    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=24, choices=DeliveryKind.choices)
+    channel = models.CharField(max_length=8, choices=DeliveryChannel.choices)
+    # As Cognito's CodeDeliveryDetails shows it: `a***@e***.com`, `+*******0100`.
+    destination = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    message_sealed = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # The sweep's scan: queued records, oldest first.
+            models.Index(fields=["status", "updated_at"], name="delivery_status_idx"),
+            models.Index(fields=["pool", "-id"], name="delivery_pool_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.channel} to {self.destination}"
+
+
 class SigningKey(models.Model):
     """An RSA key that signs a pool's tokens. Retired keys stay in JWKS until their tokens end."""
 

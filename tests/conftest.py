@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from identities.migrations._operator_groups import grant_product_permissions
 from identities.models import AccessKey
 from pools.models import AppClient, PoolUser, UserPool
-from pools.services.delivery import LocmemSmsBackend, SmsMessage
+from pools.services.sms import LocmemSmsBackend, SmsMessage
 from tests.builders import (
     make_access_key,
     make_app_client,
@@ -38,7 +38,7 @@ def pool(db: None) -> UserPool:
 @pytest.fixture
 def sms_outbox(settings: Settings) -> list[SmsMessage]:
     """SMS to pool users, kept in memory instead of printed (like pytest-django's mailoutbox)."""
-    settings.COGNITOADMIN_SMS_BACKEND = "pools.services.delivery.LocmemSmsBackend"
+    settings.COGNITOADMIN_SMS_BACKEND = "pools.services.sms.LocmemSmsBackend"
     LocmemSmsBackend.outbox.clear()
     return LocmemSmsBackend.outbox
 

@@ -5,24 +5,20 @@ attribute verification) or one hour (forgot password). Only the newest code of a
 issuing one replaces the older ones. A code that has been tried wrong `MAX_FAILED_ATTEMPTS` times
 stops working, so guessing one is bounded per code as well as by the hourly limits (`limits.py`).
 
-Codes go out through `delivery.message_send` with the pool's verification templates, once the
-transaction that issued them commits; a code is never logged, and the callbacks that carry one are
-closures, whose repr does not show it.
+Codes go out as messages of the outbox (`delivery.delivery_queue`), rendered from the pool's
+verification templates (`messages.verification_message`), once the transaction that issued them
+commits; a code is never logged, and never reaches the broker.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 import secrets
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
-from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,15 +30,17 @@ from pools.errors import (
     ExpiredCodeException,
     InvalidParameterException,
 )
-from pools.models import AppClient, CodePurpose, PoolUser, UserPool, VerificationCode
-from pools.services.attributes import is_email, is_phone_number
-from pools.services.delivery import (
-    ATTRIBUTE_FOR_MEDIUM,
-    Medium,
-    code_delivery_details,
-    message_send,
-    placeholders_fill,
+from pools.models import (
+    AppClient,
+    CodePurpose,
+    DeliveryKind,
+    PoolUser,
+    UserPool,
+    VerificationCode,
 )
+from pools.services.attributes import is_email, is_phone_number
+from pools.services.delivery import Medium, code_delivery_details, delivery_queue
+from pools.services.messages import verification_message
 
 CODE_VALIDITY: dict[str, dt.timedelta] = {
     CodePurpose.SIGN_UP: dt.timedelta(hours=24),
@@ -58,15 +56,6 @@ VERIFY_PURPOSE_FOR_ATTRIBUTE: dict[str, CodePurpose] = {
     "email": CodePurpose.VERIFY_EMAIL,
     "phone_number": CodePurpose.VERIFY_PHONE_NUMBER,
 }
-
-# Cognito's messages when the pool sets no VerificationMessageTemplate.
-DEFAULT_EMAIL_SUBJECT = "Your verification code"
-DEFAULT_MESSAGE = "Your verification code is {####}."
-DEFAULT_LINK_SUBJECT = "Your verification link"
-DEFAULT_LINK_MESSAGE = (
-    "Please click the link below to verify your email address. {##Verify Email##}"
-)
-_LINK_PLACEHOLDER = re.compile(r"\{##(.*?)##\}", re.DOTALL)
 
 # Where recovery may send a code when the pool sets no AccountRecoverySetting: Cognito's legacy
 # behaviour, a verified phone number first, else a verified email.
@@ -190,44 +179,6 @@ def code_medium_for_recovery(*, user: PoolUser) -> Medium:
 # --- messages ------------------------------------------------------------------------------------
 
 
-def _confirmation_link(*, client: AppClient, user: PoolUser, code: str) -> str:
-    query = urlencode(
-        {"client_id": client.client_id, "user_name": user.username, "confirmation_code": code}
-    )
-    return f"{settings.COGNITOADMIN_PUBLIC_URL}/confirmUser?{query}"
-
-
-def _message(
-    *, user: PoolUser, purpose: CodePurpose, medium: Medium, code: str, client: AppClient | None
-) -> tuple[str, str]:
-    """Subject and body from the pool's verification templates, or Cognito's defaults.
-
-    CONFIRM_WITH_LINK applies to sign-up emails only: each `{##text##}` becomes a link to the
-    hosted confirmation page, which carries the code. Every other message carries the code.
-    """
-    pool = user.pool
-    if medium == "SMS":
-        template = pool.sms_verification_message or DEFAULT_MESSAGE
-        return "", placeholders_fill(message=template, username=user.username, code=code)
-    options: dict[str, Any] = pool.verification_message_template
-    if (
-        purpose == CodePurpose.SIGN_UP
-        and client is not None
-        and options.get("DefaultEmailOption") == "CONFIRM_WITH_LINK"
-    ):
-        href = html.escape(_confirmation_link(client=client, user=user, code=code))
-        body = _LINK_PLACEHOLDER.sub(
-            lambda m: f'<a href="{href}">{m.group(1)}</a>',
-            options.get("EmailMessageByLink") or DEFAULT_LINK_MESSAGE,
-        )
-        return options.get("EmailSubjectByLink") or DEFAULT_LINK_SUBJECT, body
-    template = pool.email_verification_message or DEFAULT_MESSAGE
-    return (
-        pool.email_verification_subject or DEFAULT_EMAIL_SUBJECT,
-        placeholders_fill(message=template, username=user.username, code=code),
-    )
-
-
 def code_send(
     *, user: PoolUser, purpose: CodePurpose, medium: Medium, client: AppClient | None
 ) -> dict[str, Any]:
@@ -235,14 +186,11 @@ def code_send(
     (a request that fails sends nothing); returns the CodeDeliveryDetails. `client` is the app
     client the request came through, which a sign-up confirmation link names."""
     code = code_issue(user=user, purpose=purpose)
-    subject, body = _message(user=user, purpose=purpose, medium=medium, code=code, client=client)
-
-    def send() -> None:
-        message_send(user=user, medium=medium, subject=subject, body=body)
-
-    transaction.on_commit(send)
-    return code_delivery_details(
-        medium=medium, destination=getattr(user, ATTRIBUTE_FOR_MEDIUM[medium])
+    message = verification_message(
+        user=user, purpose=purpose, channel=medium, code=code, client=client
+    )
+    return delivery_queue(
+        user=user, kind=DeliveryKind(purpose.value), medium=medium, message=message
     )
 
 

@@ -10,7 +10,6 @@ pass them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import partial
 from typing import Any, cast
 
 from django.db import IntegrityError, transaction
@@ -38,7 +37,7 @@ from pools.services.attributes import (
     is_phone_number,
 )
 from pools.services.codes import code_medium_for_recovery, code_send
-from pools.services.delivery import Medium, invitation_send
+from pools.services.delivery import Medium, invitation_queue
 from pools.services.passwords import (
     password_assign,
     password_generate,
@@ -141,20 +140,6 @@ def _sign_in_values_claim(
             raise AliasExistsException(f"An account with the given {attribute} already exists.")
 
 
-def _invite_on_commit(
-    *, user: PoolUser, username: str, temporary_password: str, desired: Sequence[Medium]
-) -> None:
-    transaction.on_commit(
-        partial(
-            invitation_send,
-            user=user,
-            username=username,
-            temporary_password=temporary_password,
-            desired=desired,
-        )
-    )
-
-
 def _invitation_resend(
     *,
     pool: UserPool,
@@ -170,7 +155,7 @@ def _invitation_resend(
         )
     password = temporary_password or password_generate(pool=pool)
     password_replace(user=user, password=password, temporary=True, sign_out=False)
-    _invite_on_commit(user=user, username=username, temporary_password=password, desired=desired)
+    invitation_queue(user=user, username=username, temporary_password=password, desired=desired)
     return user
 
 
@@ -275,9 +260,7 @@ def user_create(
         force_alias_creation=force_alias_creation,
     )
     if message_action != "SUPPRESS":
-        _invite_on_commit(
-            user=user, username=username, temporary_password=password, desired=desired
-        )
+        invitation_queue(user=user, username=username, temporary_password=password, desired=desired)
     return user
 
 

@@ -4,10 +4,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from cognitoadmin.crypto import digest
@@ -23,7 +23,7 @@ from pools.services.codes import (
     code_medium_for_sign_up,
     code_send,
 )
-from pools.services.delivery import SmsMessage
+from pools.services.sms import SmsMessage
 from tests.builders import make_app_client, make_user, make_user_pool, sent_code
 from tests.conftest import Clock
 
@@ -321,6 +321,13 @@ def _link_pool(**template: str) -> UserPool:
     )
 
 
+def _html(message: EmailMessage) -> str:
+    assert isinstance(message, EmailMultiAlternatives)
+    [(markup, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    return str(markup)
+
+
 def _link(body: str) -> dict[str, list[str]]:
     href = body.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     parts = urlsplit(href)
@@ -338,11 +345,15 @@ def test_confirm_with_link_sends_a_link_to_the_confirmation_page(
     _send(user, django_capture_on_commit_callbacks, client=client)
     [message] = mailoutbox
     assert message.subject == "Your verification link"
-    assert message.body.startswith(
-        "Please click the link below to verify your email address. <a href="
+    markup = _html(message)
+    assert markup.startswith("Please click the link below to verify your email address. <a href=")
+    assert markup.endswith(">Verify Email</a>")
+    query = _link(markup)
+    # The plain-text part writes the link as its text and address.
+    assert message.body == (
+        "Please click the link below to verify your email address. Verify Email "
+        f"(http://testserver/confirmUser?{urlencode({k: v[0] for k, v in query.items()})})"
     )
-    assert message.body.endswith(">Verify Email</a>")
-    query = _link(str(message.body))
     assert query["client_id"] == [client.client_id]
     assert query["user_name"] == ["eve"]
     _use(user, CodePurpose.SIGN_UP, query["confirmation_code"][0])
@@ -360,9 +371,11 @@ def test_confirm_with_link_uses_the_pools_link_template(
     _send(user, django_capture_on_commit_callbacks, client=make_app_client(pool=pool))
     [message] = mailoutbox
     assert message.subject == "Confirm your account"
-    assert message.body.startswith('Welcome! <a href="http://testserver/confirmUser?')
-    assert message.body.endswith(">Click here</a> to finish signing up.")
-    assert _link(str(message.body))["user_name"] == ["a&b"]
+    markup = _html(message)
+    assert markup.startswith('Welcome! <a href="http://testserver/confirmUser?')
+    assert markup.endswith(">Click here</a> to finish signing up.")
+    assert _link(markup)["user_name"] == ["a&b"]
+    assert message.body.startswith("Welcome! Click here (http://testserver/confirmUser?")
 
 
 def test_only_sign_up_emails_carry_a_link(

@@ -19,7 +19,6 @@ from pools.errors import (
 )
 from pools.models import AppClient, CodePurpose, PoolUser, UserPool, VerificationCode
 from pools.selectors.users import profile_readable_attributes
-from pools.services.delivery import SmsMessage
 from pools.services.passwords import password_check
 from pools.services.profile import (
     attribute_verification_code_send,
@@ -29,6 +28,7 @@ from pools.services.profile import (
     profile_delete_attributes,
     profile_update_attributes,
 )
+from pools.services.sms import SmsMessage
 from pools.services.tokens import tokens_issue
 from pools.services.verification import access_token_verify
 from tests.builders import make_app_client, make_user, make_user_pool, sent_code

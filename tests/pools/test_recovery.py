@@ -29,9 +29,9 @@ from pools.models import (
     VerificationCode,
 )
 from pools.services.clients import app_client_secret
-from pools.services.delivery import SmsMessage
 from pools.services.passwords import password_check
 from pools.services.recovery import password_forgot, password_forgot_confirm
+from pools.services.sms import SmsMessage
 from pools.services.tokens import tokens_issue
 from pools.services.users import user_disable, user_reset_password
 from pools.services.verification import access_token_verify

@@ -24,9 +24,9 @@ from pools.errors import (
 from pools.models import AppClient, CodePurpose, PoolUser, UserPool, UserStatus, VerificationCode
 from pools.services.clients import app_client_secret
 from pools.services.codes import code_send
-from pools.services.delivery import SmsMessage
 from pools.services.passwords import password_check
 from pools.services.signup import confirmation_code_resend, sign_up, sign_up_confirm
+from pools.services.sms import SmsMessage
 from tests.builders import make_app_client, make_user, make_user_pool, sent_code
 from tests.conftest import Clock
 

@@ -21,8 +21,8 @@ from pools.errors import (
     UserNotFoundException,
 )
 from pools.models import GroupMembership, PoolUser, UserPool, UserStatus
-from pools.services.delivery import SmsMessage
 from pools.services.passwords import password_replace
+from pools.services.sms import SmsMessage
 from pools.services.users import (
     MAX_GROUPS_PER_USER,
     user_add_to_group,
@@ -355,11 +355,8 @@ def test_invitation_goes_by_sms_by_default(
             attributes={"phone_number": "+15551234567", "email": "bob@example.com"},
             temporary_password="Temp0rary!",
         )
-    assert sms_outbox == [
-        SmsMessage(
-            destination="+15551234567",
-            body="Your username is bob and temporary password is Temp0rary!.",
-        )
+    assert [(m.destination, m.body) for m in sms_outbox] == [
+        ("+15551234567", "Your username is bob and temporary password is Temp0rary!.")
     ]
     assert mail.outbox == []
 
