@@ -1,11 +1,12 @@
-"""`/<pool id>/.well-known/...`: under the issuer, as OIDC discovery and Cognito's clients expect.
+"""`/<pool id>/.well-known/...`: under the issuer, as OIDC discovery and Cognito's clients expect;
+the pool users' pages at the root, where Cognito's domain serves them (`/confirmUser`).
 
 The pool-id pattern is botocore's (`[\\w-]+_[0-9a-zA-Z]+`), so these never catch other root paths.
 """
 
-from django.urls import re_path
+from django.urls import path, re_path
 
-from pools.hosted import views
+from pools.hosted import pages, views
 
 _POOL = r"(?P<pool_id>[\w-]+_[0-9a-zA-Z]+)"
 
@@ -17,4 +18,5 @@ urlpatterns = [
         views.openid_configuration,
         name="openid-configuration",
     ),
+    path("confirmUser", pages.confirm_user, name="confirm-user"),
 ]

@@ -17,11 +17,13 @@ from typing import Any
 
 from django.db import transaction
 
+from cognitoadmin.awsmodel import model_validate
 from pools.errors import (
     InvalidParameterException,
     NotAuthorizedException,
 )
 from pools.models import AppClient, CodePurpose, UserStatus
+from pools.selectors.clients import app_client_get_by_id
 from pools.selectors.users import user_for_client_request
 from pools.services.attributes import attributes_validate
 from pools.services.client_requests import client_request_validate, unknown_user_check
@@ -116,6 +118,26 @@ def sign_up_confirm(
         ConfirmationCode=code,
         ForceAliasCreation=force_alias_creation,
     )
+    _sign_up_code_check(
+        client=client, username=username, code=code, force_alias_creation=force_alias_creation
+    )
+
+
+def sign_up_confirm_by_link(*, client_id: str, username: str, code: str) -> AppClient:
+    """The confirmation link of a CONFIRM_WITH_LINK pool (`/confirmUser`): ConfirmSignUp without
+    a secret hash, which a mail client cannot compute; the code it carries is the proof, checked
+    and limited as ConfirmSignUp's is. Returns the app client the link names."""
+    model_validate(
+        "ConfirmSignUp", {"ClientId": client_id, "Username": username, "ConfirmationCode": code}
+    )
+    client = app_client_get_by_id(client_id=client_id)
+    _sign_up_code_check(client=client, username=username, code=code, force_alias_creation=False)
+    return client
+
+
+def _sign_up_code_check(
+    *, client: AppClient, username: str, code: str, force_alias_creation: bool
+) -> None:
     user = user_for_client_request(client=client, username=username)
     attempt_record(
         action=LimitedAction.CONFIRM_SIGN_UP, pool=client.pool, user=user, username=username
