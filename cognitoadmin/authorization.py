@@ -111,6 +111,9 @@ class IAMActionPermission(BasePermission):
         entry = declared.get(getattr(view, "action", None) or "")
         # HEAD is a GET without its body, as DRF's routers treat it.
         method = "GET" if request.method == "HEAD" else request.method or ""
+        routed: Mapping[str, str] | None = getattr(view, "action_map", None)
+        if routed is not None and method.lower() not in routed and method != "OPTIONS":
+            return True  # a method the route does not serve: DRF answers 405, and runs nothing
         action = entry.get(method) if isinstance(entry, Mapping) else entry
         if action is None:
             self.message = f"{type(view).__name__} declares no action for {method} requests."

@@ -17,7 +17,14 @@ from drf_spectacular.utils import Direction
 from rest_framework import serializers
 
 from cognitoadmin.awsmodel import service_model
-from pools.models import Group, PoolUser
+from pools.models import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryKind,
+    DeliveryStatus,
+    Group,
+    PoolUser,
+)
 from pools.shapes.users import user_attributes_shape
 
 
@@ -613,3 +620,36 @@ class DomainOutputSerializer(serializers.Serializer[Any]):
 class DomainPageOutputSerializer(serializers.Serializer[Any]):
     results = DomainOutputSerializer(many=True)
     next = serializers.URLField(allow_null=True, help_text="Always null: domains fit one page.")
+
+
+# --- Deliveries -------------------------------------------------------------------------------
+
+
+class DeliveryQueryInputSerializer(PageQueryInputSerializer):
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=DeliveryKind.choices, required=False)
+    channel = serializers.ChoiceField(choices=DeliveryChannel.choices, required=False)
+
+
+class DeliveryOutputSerializer(serializers.ModelSerializer[Delivery]):
+    """Where a message went and how it fared; never what it said."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "username",
+            "kind",
+            "channel",
+            "destination",
+            "status",
+            "attempts",
+            "last_error",
+            "task_id",
+            "created_at",
+            "updated_at",
+            "sent_at",
+        ]
+        read_only_fields = fields

@@ -17,5 +17,6 @@ router.register(
     f"{POOL}/resource-servers", views.ResourceServerViewSet, basename="pool-resource-server"
 )
 router.register(f"{POOL}/domains", views.DomainViewSet, basename="pool-domain")
+router.register(f"{POOL}/deliveries", views.DeliveryViewSet, basename="pool-delivery")
 
 urlpatterns = router.urls

@@ -29,6 +29,12 @@ from cognitoadmin.ids import user_pool_arn
 from pools.api import serializers as s
 from pools.models import AppClient, Domain, Group, PoolUser, ResourceServer, UserPool
 from pools.selectors.clients import app_client_get, app_clients_page
+from pools.selectors.deliveries import (
+    LIST_DELIVERIES,
+    MAX_DELIVERIES_PAGE,
+    deliveries_page,
+    delivery_get,
+)
 from pools.selectors.domains import domain_get
 from pools.selectors.groups import group_get, groups_for_user_page, groups_page
 from pools.selectors.pages import MAX_PAGE_SIZE
@@ -863,3 +869,50 @@ class DomainViewSet(PoolScopedViewSet):
     def destroy(self, request: Request, pool_id: str, domain: str) -> Response:
         domain_delete(pool=self.get_pool(), domain=domain)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Deliveries -------------------------------------------------------------------------------
+
+DELIVERY_ID = OpenApiParameter(
+    "delivery_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The record's id."
+)
+
+
+@extend_schema(tags=["deliveries"], parameters=[POOL_ID])
+@extend_schema_view(retrieve=extend_schema(parameters=[DELIVERY_ID]))
+class DeliveryViewSet(PoolScopedViewSet):
+    """The messages sent to the pool's users: verification codes, invitations."""
+
+    lookup_field = "delivery_id"
+    # Bounded: a longer number names no record and would overflow the database's integer.
+    lookup_value_regex = "[0-9]{1,18}"
+    iam_actions = {"list": LIST_DELIVERIES, "retrieve": LIST_DELIVERIES}
+    max_limit = MAX_DELIVERIES_PAGE
+    serializer_class = s.DeliveryOutputSerializer
+
+    @extend_schema(
+        summary="List deliveries",
+        parameters=[s.DeliveryQueryInputSerializer],
+        responses={200: s.DeliveryOutputSerializer(many=True), **_errors(404)},
+    )
+    def list(self, request: Request, pool_id: str) -> Response:
+        query = s.DeliveryQueryInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        deliveries, next_token = deliveries_page(
+            pool=self.get_pool(),
+            limit=filters.get("limit", self.max_limit),
+            next_token=filters.get("cursor"),
+            status=filters.get("status"),
+            kind=filters.get("kind"),
+            channel=filters.get("channel"),
+        )
+        data = s.DeliveryOutputSerializer(deliveries, many=True).data
+        return self.page_response(request, data, next_token)
+
+    @extend_schema(
+        summary="Describe a delivery", responses={200: s.DeliveryOutputSerializer, **_errors(404)}
+    )
+    def retrieve(self, request: Request, pool_id: str, delivery_id: str) -> Response:
+        delivery = delivery_get(pool=self.get_pool(), delivery_id=int(delivery_id))
+        return Response(s.DeliveryOutputSerializer(delivery).data)
