@@ -1,10 +1,11 @@
-"""Deleting what has expired: auth sessions, verification codes and refresh tokens.
+"""Deleting what has expired: auth sessions, verification codes, refresh tokens, and the records of
+messages sent or failed long ago.
 
-Nothing else removes these rows, and each sign-in leaves some. Run it now and then (`manage.py
-purge`); the messaging issue's periodic tasks will schedule it. A purge never changes an answer:
-a code or session that is gone is refused as an expired one was, and a sign-in's refresh-token rows
-stay until no access or ID token of that sign-in can still be valid, since access tokens are judged
-revoked by those rows.
+Nothing else removes these rows, and each sign-in leaves some. Celery beat runs this hourly
+(`pools.tasks.expired_purge_task`); `manage.py purge` runs it at once. A purge never changes an
+answer: a code or session that is gone is refused as an expired one was, and a sign-in's
+refresh-token rows stay until no access or ID token of that sign-in can still be valid, since
+access tokens are judged revoked by those rows.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from pools.models import AuthSession, RefreshToken, VerificationCode
+from pools.models import AuthSession, Delivery, DeliveryStatus, RefreshToken, VerificationCode
 from pools.services.clients import ACCESS_ID_RANGE
 
 # The longest an access or ID token may live: a sign-in's last one, issued by a refresh just
 # before its refresh token expired, is still valid this long after.
 _LONGEST_TOKEN_LIFETIME = dt.timedelta(seconds=ACCESS_ID_RANGE[1])
+# How long the record of a message that is done with (sent or failed) stays for operators to see.
+DELIVERY_RETENTION = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -28,15 +31,26 @@ class Purged:
     auth_sessions: int
     verification_codes: int
     refresh_tokens: int
+    deliveries: int
 
 
 def expired_purge(*, now: dt.datetime | None = None) -> Purged:
-    """Delete every auth session past its validity, every code that is used or expired, and every
-    refresh-token row past its expiry by more than the longest token lifetime."""
+    """Delete every auth session past its validity, every code that is used or expired, every
+    refresh-token row past its expiry by more than the longest token lifetime, and the records of
+    messages done with for DELIVERY_RETENTION (a queued one stays, whatever its age)."""
     now = now or timezone.now()
     sessions, _ = AuthSession.objects.filter(expires_at__lte=now).delete()
     codes, _ = VerificationCode.objects.filter(
         Q(expires_at__lte=now) | Q(used_at__isnull=False)
     ).delete()
     tokens, _ = RefreshToken.objects.filter(expires_at__lte=now - _LONGEST_TOKEN_LIFETIME).delete()
-    return Purged(auth_sessions=sessions, verification_codes=codes, refresh_tokens=tokens)
+    deliveries, _ = Delivery.objects.filter(
+        status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED],
+        updated_at__lte=now - DELIVERY_RETENTION,
+    ).delete()
+    return Purged(
+        auth_sessions=sessions,
+        verification_codes=codes,
+        refresh_tokens=tokens,
+        deliveries=deliveries,
+    )

@@ -8,7 +8,16 @@ import pytest
 from django.core.management import call_command
 
 from pools.errors import ExpiredCodeException
-from pools.models import AppClient, AuthSession, CodePurpose, PoolUser, RefreshToken
+from pools.models import (
+    AppClient,
+    AuthSession,
+    CodePurpose,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    PoolUser,
+    RefreshToken,
+)
 from pools.models import VerificationCode as Code
 from pools.services.auth import auth_initiate
 from pools.services.codes import code_check, code_issue
@@ -86,5 +95,31 @@ def test_the_command_says_what_it_deleted(app: AppClient, clock: Clock) -> None:
     call_command("purge", stdout=out)
 
     assert out.getvalue().strip() == (
-        "Deleted 1 auth session(s), 0 verification code(s) and 0 refresh token(s)."
+        "Deleted 1 auth session(s), 0 verification code(s), 0 refresh token(s) and "
+        "0 message record(s)."
     )
+
+
+def _delivery(user: PoolUser, status: DeliveryStatus) -> Delivery:
+    return Delivery.objects.create(
+        pool=user.pool,
+        user=user,
+        kind=DeliveryKind.SIGN_UP,
+        channel="EMAIL",
+        destination="a***@e***.com",
+        status=status,
+    )
+
+
+def test_message_records_go_30_days_after_they_are_done_with(user: PoolUser, clock: Clock) -> None:
+    sent = _delivery(user, DeliveryStatus.SENT)
+    failed = _delivery(user, DeliveryStatus.FAILED)
+    queued = _delivery(user, DeliveryStatus.QUEUED)
+    clock.advance(days=29)
+    recent = _delivery(user, DeliveryStatus.SENT)
+    assert expired_purge().deliveries == 0
+    clock.advance(days=1, seconds=1)
+    assert expired_purge().deliveries == 2
+    remaining = set(Delivery.objects.values_list("pk", flat=True))
+    assert remaining == {queued.pk, recent.pk}
+    assert not {sent.pk, failed.pk} & remaining

@@ -1,4 +1,5 @@
-"""`manage.py purge`: delete expired auth sessions, verification codes and refresh tokens."""
+"""`manage.py purge`: delete expired auth sessions, verification codes, refresh tokens and old
+message records."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from pools.services.purge import expired_purge
 
 
 class Command(BaseCommand):
-    help = "Delete expired auth sessions, used or expired codes, and long-expired refresh tokens."
+    help = (
+        "Delete expired auth sessions, used or expired codes, long-expired refresh tokens, and "
+        "the records of messages sent or failed more than 30 days ago."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         purged = expired_purge()
         self.stdout.write(
             f"Deleted {purged.auth_sessions} auth session(s), {purged.verification_codes} "
-            f"verification code(s) and {purged.refresh_tokens} refresh token(s)."
+            f"verification code(s), {purged.refresh_tokens} refresh token(s) and "
+            f"{purged.deliveries} message record(s)."
         )
