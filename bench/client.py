@@ -118,6 +118,31 @@ class LoadSpec:
     concurrency: int
     max_requests: int
     max_seconds: float
+    # False: each connection has its share of the calls and of the requests, and goes round its
+    # share. True: the connections take the calls in turn from one queue, each call once, so a
+    # connection that is served faster makes more of them (calls that cannot be repeated, and a
+    # server whose workers did not get as many connections each).
+    shared: bool = False
+    # False: every request on a connection of its own, as from many clients that each make one
+    # call (a connection stays with the gunicorn worker that accepted it, whichever that was).
+    keep_alive: bool = True
+
+
+# The next call of a shared load (`LoadSpec.shared`), in the worker processes: inherited as they
+# are forked (`_shared_init`), as multiprocessing requires of a shared value.
+_shared_next: Any = None
+
+
+def _shared_init(counter: Any) -> None:
+    global _shared_next  # noqa: PLW0603 (set once per worker process, as it starts)
+    _shared_next = counter
+
+
+def _shared_take() -> int:
+    with _shared_next.get_lock():
+        index: int = _shared_next.value
+        _shared_next.value += 1
+    return index
 
 
 @dataclass
@@ -137,6 +162,9 @@ class LoadResult:
     seconds: float
     first_error: str
     latencies_ms: list[float]
+    # When the first request went out and the last answer came back (`time.time()`).
+    started: float = 0.0
+    ended: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -158,6 +186,8 @@ class _Job:
     quota: int
     start_at: float
     deadline: float
+    shared: bool = False
+    keep_alive: bool = True
 
 
 def _worker(job: _Job) -> _WorkerResult:
@@ -170,9 +200,16 @@ def _worker(job: _Job) -> _WorkerResult:
         result.started = time.time()
         index = 0
         while index < job.quota and time.time() < job.deadline:
+            if job.shared:
+                index = _shared_take()
+                if index >= job.quota:
+                    break
             began = time.perf_counter()
             status, raw = connection.send(calls[index % len(calls)])
             elapsed = time.perf_counter() - began
+            if not job.keep_alive:
+                # http.client opens a new connection for the next request.
+                connection.close()
             index += 1
             if status == 200:
                 result.ok += 1
@@ -188,20 +225,29 @@ def _worker(job: _Job) -> _WorkerResult:
 
 def load_run(endpoint: Endpoint, spec: LoadSpec) -> LoadResult:
     """Run `spec` against `endpoint` from `spec.concurrency` processes, each with its own
-    connection and its own share of the calls and of the request count; every loop stops at the
-    count or at `max_seconds`, whichever comes first."""
+    connection and its own share of the calls and of the request count (or, `spec.shared`, all
+    taking from one queue of the calls); every loop stops at the count or at `max_seconds`,
+    whichever comes first."""
     workers = max(1, spec.concurrency)
     start_at = time.time() + _START_DELAY_SECONDS
     deadline = start_at + spec.max_seconds
-    shares = [list(spec.calls[i::workers]) or list(spec.calls) for i in range(workers)]
-    quota = -(-spec.max_requests // workers)
     # fork: the workers need nothing but these arguments, and start at once.
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        results = pool.map(
-            _worker,
-            [_Job(endpoint, share, quota, start_at, deadline) for share in shares],
-        )
+    if spec.shared:
+        quota = min(spec.max_requests, len(spec.calls))
+        job = _Job(endpoint, spec.calls, quota, start_at, deadline, True, spec.keep_alive)
+        jobs = [job] * workers
+        initializer: tuple[Any, ...] = (_shared_init, (context.Value("l", 0),))
+    else:
+        shares = [list(spec.calls[i::workers]) or list(spec.calls) for i in range(workers)]
+        quota = -(-spec.max_requests // workers)
+        jobs = [
+            _Job(endpoint, share, quota, start_at, deadline, False, spec.keep_alive)
+            for share in shares
+        ]
+        initializer = (None, ())
+    with context.Pool(workers, *initializer) as pool:
+        results = pool.map(_worker, jobs)
     started = min(r.started for r in results)
     ended = max(r.ended for r in results)
     latencies = sorted(x for r in results for x in r.latencies)
@@ -211,4 +257,6 @@ def load_run(endpoint: Endpoint, spec: LoadSpec) -> LoadResult:
         seconds=ended - started,
         first_error=next((r.first_error for r in results if r.first_error), ""),
         latencies_ms=latencies,
+        started=started,
+        ended=ended,
     )

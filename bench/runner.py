@@ -1,9 +1,11 @@
-"""`python -m bench [--quick] [--db postgres|sqlite]`: the whole benchmark in one command.
+"""`python -m bench [--quick] [--db postgres|sqlite] [--scenarios ...]`: the whole benchmark in
+one command.
 
 It creates a fresh database, measures the in-process floor, starts this server under gunicorn
 (production settings: DEBUG off, Argon2id, secrets generated for the run) and moto's server, both
-on 127.0.0.1, runs every scenario against both, prints a table and writes the figures as JSON to
-`bench/results/`. Both servers are stopped and the database dropped at the end, whatever happens.
+on 127.0.0.1, runs the API scenarios against both, then the messaging scenario against this server
+alone (`bench.messaging`: moto sends no email), prints a table and writes the figures as JSON to
+`bench/results/`. Every process is stopped and the database dropped at the end, whatever happens.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.client import Call, Endpoint
+from bench.messaging import MessagingConfig, MessagingPlan, messaging_run, messaging_table
 from bench.scenarios import (
     Limits,
     Round,
@@ -54,6 +57,9 @@ TARGET_GET_USER_PER_CORE = 1000.0
 TARGET_LIST_USERS_P95_MS = 20.0
 # Prefixed settings a developer's shell or .env may hold; the run sets its own.
 _OWN_PREFIXES = ("DJANGO_", "COGNITOADMIN_", "DATABASE_", "CELERY_", "CACHE_", "EMAIL_")
+# What --scenarios chooses from; list_users is every ListUsers pool size.
+API_SCENARIOS = ("sign_in", "get_user", "list_users")
+SCENARIOS = (*API_SCENARIOS, "messaging")
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class Plan:
     load_max_seconds: float
     # Each scenario's time and requests are split into rounds that alternate between servers.
     rounds: int
+    messaging: MessagingPlan
 
 
 def _plans(cores: int) -> dict[str, Plan]:
@@ -86,6 +93,16 @@ def _plans(cores: int) -> dict[str, Plan]:
             floor_rs256_rounds=500,
             load_max_seconds=300.0,
             rounds=3,
+            messaging=MessagingPlan(
+                messages=250,
+                concurrency=2 * clients,
+                throughput_pools=2 * clients,
+                sign_up_max_seconds=60.0,
+                latency=Limits(1, 90, 12.0, 0),
+                rounds=3,
+                warmup=2 * clients,
+                deliver_timeout_seconds=60.0,
+            ),
         ),
         "quick": Plan(
             sign_in_users=2,
@@ -98,6 +115,16 @@ def _plans(cores: int) -> dict[str, Plan]:
             floor_rs256_rounds=20,
             load_max_seconds=60.0,
             rounds=1,
+            messaging=MessagingPlan(
+                messages=20,
+                concurrency=2 * clients,
+                throughput_pools=2 * clients,
+                sign_up_max_seconds=10.0,
+                latency=Limits(1, 10, 5.0, 0),
+                rounds=1,
+                warmup=2 * clients,
+                deliver_timeout_seconds=30.0,
+            ),
         ),
     }
 
@@ -131,9 +158,36 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         type=lambda text: tuple(int(n) for n in text.split(",")),
         help="ListUsers pool sizes, comma-separated (default 10000,100000; quick 1000,2000)",
     )
+    parser.add_argument(
+        "--scenarios",
+        type=_scenario_list,
+        default=SCENARIOS,
+        help=f"comma-separated, from {','.join(SCENARIOS)} (default: all)",
+    )
+    parser.add_argument(
+        "--messages",
+        type=int,
+        help="SignUps (one email each) in the messaging throughput run (default 250; quick 20)",
+    )
+    parser.add_argument(
+        "--celery-concurrency",
+        type=int,
+        help="processes of the Celery worker's prefork pool in the messaging scenario "
+        "(default: cores; 1 with SQLite, which has no row locks: one process must send)",
+    )
     parser.add_argument("--skip-moto", action="store_true", help="benchmark this server only")
     parser.add_argument("--output", type=Path, help="JSON result file (default: bench/results/)")
     return parser.parse_args(argv)
+
+
+def _scenario_list(text: str) -> tuple[str, ...]:
+    chosen = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in SCENARIOS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario {', '.join(unknown) or '(none)'}: choose from {', '.join(SCENARIOS)}"
+        )
+    return tuple(name for name in SCENARIOS if name in chosen)
 
 
 # --- environment and database ---------------------------------------------------------------
@@ -208,8 +262,8 @@ def _timed(label: str, action: Callable[[], _T]) -> _T:
 def _start_servers(
     plan: Plan, args: argparse.Namespace, env: dict[str, str], run_dir: Path, key: tuple[str, str]
 ) -> tuple[list[ServerProcess], dict[str, Target], dict[str, Any]]:
-    """Both servers, with moto's ListUsers pools filled as it starts; on failure, whatever was
-    started is stopped again."""
+    """Both servers, with moto's ListUsers pools (`plan.list_sizes`, none without the ListUsers
+    scenario) filled as it starts; on failure, whatever was started is stopped again."""
     servers: list[ServerProcess] = []
     targets: dict[str, Target] = {}
     loading: dict[str, Any] = {}
@@ -227,8 +281,9 @@ def _start_servers(
             database=DATABASE_NAME if args.db == "postgres" else None,
         )
         if not args.skip_moto:
+            users = " + ".join(map(str, plan.list_sizes)) or "no"
             moto, pools, seconds = _timed(
-                f"started moto_server with {' + '.join(map(str, plan.list_sizes))} users",
+                f"started moto_server with {users} users",
                 lambda: start_moto(sizes=list(plan.list_sizes), log_dir=run_dir),
             )
             servers.append(moto)
@@ -244,7 +299,9 @@ def _start_servers(
                 "serves (bench.moto_seeded)",
                 "seconds": round(seconds, 1),
             }
-        for name, target in targets.items():
+        # Only the sign-in and GetUser scenarios need sign-in users.
+        needs_users = bool({"sign_in", "get_user"} & set(args.scenarios))
+        for name, target in targets.items() if needs_users else ():
             target.sign_in = _timed(
                 f"{name}: {plan.sign_in_users} sign-in users through AdminCreateUser",
                 functools.partial(sign_in_setup, target.endpoint, users=plan.sign_in_users),
@@ -297,11 +354,18 @@ class _Scenario:
     # The ListUsers pool's nominal size, for the ListUsers scenarios.
     size: int | None = None
 
+    @property
+    def group(self) -> str:
+        """Its name for --scenarios: list_users stands for every pool size."""
+        return "list_users" if self.size is not None else self.key
 
-def _scenarios(plan: Plan, targets: dict[str, Target]) -> dict[str, dict[str, Any]]:
-    """Every scenario on every server, in rounds that take turns between the servers, so that
-    whatever else the machine does weighs on both alike."""
-    scenarios = [
+
+def _scenarios(
+    plan: Plan, targets: dict[str, Target], chosen: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Every chosen API scenario on every server, in rounds that take turns between the servers,
+    so that whatever else the machine does weighs on both alike."""
+    every = [
         _Scenario("sign_in", "InitiateAuth USER_PASSWORD_AUTH", plan.sign_in, sign_in_calls),
         _Scenario("get_user", "GetUser", plan.get_user, get_user_calls),
         *(
@@ -317,6 +381,7 @@ def _scenarios(plan: Plan, targets: dict[str, Target]) -> dict[str, dict[str, An
             for size in plan.list_sizes
         ),
     ]
+    scenarios = [scenario for scenario in every if scenario.group in chosen]
     results: dict[str, dict[str, Any]] = {}
     for scenario in scenarios:
         calls = {name: scenario.calls(target) for name, target in targets.items()}
@@ -347,27 +412,30 @@ def _ratio(ours: float, theirs: float) -> float | None:
     return ours / theirs
 
 
-def _summary(results: dict[str, dict[str, Any]], floor: dict[str, Any]) -> dict[str, Any]:
-    ours_sign_in = results["sign_in"][OURS]
-    floor_rate = floor["sign_ins_per_core_second"]
+def _summary(results: dict[str, dict[str, Any]], floor: dict[str, Any] | None) -> dict[str, Any]:
+    """The floor fractions, DESIGN.md's targets and the ratios to moto, for the scenarios run."""
     cores = os.cpu_count() or 1
-    list_keys = [key for key in results if key.startswith("list_users_")]
-    summary: dict[str, Any] = {
-        "sign_in_floor_fraction": ours_sign_in["rate_per_core"] / floor_rate,
-        "sign_in_floor_fraction_all_cores": ours_sign_in["rate_per_core"]
-        / floor["sign_ins_per_core_second_all_cores"],
-        "sign_in_floor_fraction_wall": ours_sign_in["rate"] / cores / floor_rate,
-        "targets": {
-            "sign_in_per_core >= 30": ours_sign_in["rate_per_core"] >= TARGET_SIGN_IN_PER_CORE,
-            "get_user_per_core >= 1000": results["get_user"][OURS]["rate_per_core"]
-            >= TARGET_GET_USER_PER_CORE,
-            **{
-                f"{key} p95 < 20 ms": results[key][OURS]["p95_ms"] < TARGET_LIST_USERS_P95_MS
-                for key in list_keys
-            },
-        },
-    }
-    if all(MOTO in figures for figures in results.values()):
+    summary: dict[str, Any] = {}
+    targets: dict[str, bool] = {}
+    if "sign_in" in results and floor is not None:
+        ours_sign_in = results["sign_in"][OURS]
+        floor_rate = floor["sign_ins_per_core_second"]
+        summary.update(
+            sign_in_floor_fraction=ours_sign_in["rate_per_core"] / floor_rate,
+            sign_in_floor_fraction_all_cores=ours_sign_in["rate_per_core"]
+            / floor["sign_ins_per_core_second_all_cores"],
+            sign_in_floor_fraction_wall=ours_sign_in["rate"] / cores / floor_rate,
+        )
+        targets["sign_in_per_core >= 30"] = ours_sign_in["rate_per_core"] >= TARGET_SIGN_IN_PER_CORE
+    if "get_user" in results:
+        targets["get_user_per_core >= 1000"] = (
+            results["get_user"][OURS]["rate_per_core"] >= TARGET_GET_USER_PER_CORE
+        )
+    for key in results:
+        if key.startswith("list_users_"):
+            targets[f"{key} p95 < 20 ms"] = results[key][OURS]["p95_ms"] < TARGET_LIST_USERS_P95_MS
+    summary["targets"] = targets
+    if results and all(MOTO in figures for figures in results.values()):
         summary["ours_over_moto"] = {
             key: {
                 field: _ratio(figures[OURS][field], figures[MOTO][field])
@@ -379,7 +447,10 @@ def _summary(results: dict[str, dict[str, Any]], floor: dict[str, Any]) -> dict[
 
 
 def _table(
-    results: dict[str, dict[str, Any]], floor: dict[str, Any], summary: dict[str, Any]
+    results: dict[str, dict[str, Any]],
+    floor: dict[str, Any] | None,
+    summary: dict[str, Any],
+    messaging: dict[str, Any] | None,
 ) -> str:
     rows: list[tuple[str, str, str, str]] = [("figure", OURS, MOTO, "ours/moto")]
 
@@ -396,44 +467,57 @@ def _table(
             )
         )
 
-    add("sign-in (InitiateAuth USER_PASSWORD_AUTH) /s", "sign_in", "rate", 1)
-    add("  per server CPU-second", "sign_in", "rate_per_core", 1)
-    add("  per CPU-second, database included", "sign_in", "rate_per_core_with_database", 1)
-    add("  p50 ms", "sign_in", "p50_ms", 1)
-    add("GetUser /s", "get_user", "rate", 0)
-    add("  per server CPU-second", "get_user", "rate_per_core", 0)
-    add("  per CPU-second, database included", "get_user", "rate_per_core_with_database", 0)
-    add("  p50 ms", "get_user", "p50_ms", 2)
+    if "sign_in" in results:
+        add("sign-in (InitiateAuth USER_PASSWORD_AUTH) /s", "sign_in", "rate", 1)
+        add("  per server CPU-second", "sign_in", "rate_per_core", 1)
+        add("  per CPU-second, database included", "sign_in", "rate_per_core_with_database", 1)
+        add("  p50 ms", "sign_in", "p50_ms", 1)
+    if "get_user" in results:
+        add("GetUser /s", "get_user", "rate", 0)
+        add("  per server CPU-second", "get_user", "rate_per_core", 0)
+        add("  per CPU-second, database included", "get_user", "rate_per_core_with_database", 0)
+        add("  p50 ms", "get_user", "p50_ms", 2)
     for key in results:
         if key.startswith("list_users_"):
             users = results[key][OURS]["users_in_pool"]
             add(f"ListUsers email ^= at {users} users, p50 ms", key, "p50_ms", 2)
             add("  p95 ms", key, "p95_ms", 2)
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [
-        "  ".join(
-            cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+    lines: list[str] = []
+    if len(rows) > 1:
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = [
+            "  ".join(
+                cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i])
+                for i, cell in enumerate(row)
+            )
+            for row in rows
+        ]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.append("")
+    if floor is not None and "sign_in_floor_fraction" in summary:
+        lines += [
+            f"floor (in-process, one core): Argon2id verify {floor['argon2_verify_ms']:.2f} ms"
+            f" + 2 x RS256 sign {floor['rs256_sign_ms']:.3f} ms = {floor['sign_in_ms']:.2f} ms"
+            f" -> {floor['sign_ins_per_core_second']:.1f} sign-ins/s per core"
+            f" (RS256 verify {floor['rs256_verify_ms']:.3f} ms); with every core hashing,"
+            f" Argon2id verify {floor['argon2_verify_ms_all_cores']:.2f} ms"
+            f" -> {floor['sign_ins_per_core_second_all_cores']:.1f}/s per core",
+            f"sign-in rate per server CPU-second = {summary['sign_in_floor_fraction']:.0%} of the"
+            f" floor, {summary['sign_in_floor_fraction_all_cores']:.0%} of the all-cores floor"
+            f" ({summary['sign_in_floor_fraction_wall']:.0%} of the floor counting wall time over"
+            " all cores, client included)",
+        ]
+    if summary["targets"]:
+        lines.append(
+            "targets (DESIGN.md, per core): "
+            + ", ".join(
+                f"{name}: {'met' if ok else 'MISSED'}" for name, ok in summary["targets"].items()
+            )
         )
-        for row in rows
-    ]
-    lines.insert(1, "-" * len(lines[0]))
-    lines += [
-        "",
-        f"floor (in-process, one core): Argon2id verify {floor['argon2_verify_ms']:.2f} ms"
-        f" + 2 x RS256 sign {floor['rs256_sign_ms']:.3f} ms = {floor['sign_in_ms']:.2f} ms"
-        f" -> {floor['sign_ins_per_core_second']:.1f} sign-ins/s per core"
-        f" (RS256 verify {floor['rs256_verify_ms']:.3f} ms); with every core hashing,"
-        f" Argon2id verify {floor['argon2_verify_ms_all_cores']:.2f} ms"
-        f" -> {floor['sign_ins_per_core_second_all_cores']:.1f}/s per core",
-        f"sign-in rate per server CPU-second = {summary['sign_in_floor_fraction']:.0%} of the"
-        f" floor, {summary['sign_in_floor_fraction_all_cores']:.0%} of the all-cores floor"
-        f" ({summary['sign_in_floor_fraction_wall']:.0%} of the floor counting wall time over"
-        " all cores, client included)",
-        "targets (DESIGN.md, per core): "
-        + ", ".join(
-            f"{name}: {'met' if ok else 'MISSED'}" for name, ok in summary["targets"].items()
-        ),
-    ]
+    if messaging is not None:
+        if lines:
+            lines.append("")
+        lines += messaging_table(messaging)
     return "\n".join(lines)
 
 
@@ -445,44 +529,97 @@ def _output_path(args: argparse.Namespace, started: dt.datetime) -> Path:
     return RESULTS_DIR / f"{started:%Y%m%dT%H%M%SZ}{suffix}.json"
 
 
+@dataclass
+class _Measured:
+    floor: dict[str, Any] | None = None
+    # The API scenarios: figures by scenario, then by server.
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loading: dict[str, Any] = field(default_factory=dict)
+    messaging: dict[str, Any] | None = None
+
+
+def _measure(plan: Plan, args: argparse.Namespace, env: dict[str, str], run_dir: Path) -> _Measured:
+    """Everything the chosen scenarios measure, on the migrated database; every server is
+    stopped at the end, whatever happens."""
+    chosen = args.scenarios
+    measured = _Measured()
+    servers: list[ServerProcess] = []
+    try:
+        _timed("database migrated", lambda: _django_setup(env))
+        _close_database_connections()
+        if "sign_in" in chosen:
+            from bench.floor import floor_measure  # noqa: PLC0415 (needs Django set up)
+
+            measured.floor = _timed(
+                "floor measured",
+                lambda: floor_measure(
+                    argon2_rounds=plan.floor_argon2_rounds, rs256_rounds=plan.floor_rs256_rounds
+                ),
+            ).as_dict()
+        from bench.seed import operator_access_key  # noqa: PLC0415 (needs Django set up)
+
+        key = operator_access_key()
+        _close_database_connections()
+        if set(API_SCENARIOS) & set(chosen):
+            servers, targets, measured.loading = _start_servers(plan, args, env, run_dir, key)
+            measured.loading[OURS] = _load_users(plan, targets[OURS])
+            measured.results = _scenarios(plan, targets, chosen)
+            # Stopped before the messaging scenario starts its own, which share the cores.
+            while servers:
+                servers.pop().stop()
+        if "messaging" in chosen:
+            config = MessagingConfig(
+                env=env,
+                access_key=key,
+                region=REGION,
+                workers=args.workers,
+                threads=args.threads,
+                worker_concurrency=args.celery_concurrency
+                or (1 if args.db == "sqlite" else os.cpu_count() or 1),
+                log_dir=run_dir,
+                database=DATABASE_NAME if args.db == "postgres" else None,
+            )
+            measured.messaging = _timed(
+                "messaging measured", lambda: messaging_run(plan.messaging, config, _step)
+            )
+    finally:
+        for server in reversed(servers):
+            server.stop()
+    return measured
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     cores = os.cpu_count() or 1
     plan = _plans(cores)["quick" if args.quick else "full"]
     if args.sizes:
         plan = replace(plan, list_sizes=args.sizes)
+    if "list_users" not in args.scenarios:
+        plan = replace(plan, list_sizes=())
+    if args.messages:
+        plan = replace(plan, messaging=replace(plan.messaging, messages=args.messages))
     started = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()
     run_dir = Path(tempfile.mkdtemp(prefix="cognitoadmin-bench-"))
     mode = "quick" if args.quick else "full"
-    print(f"cognitoadmin benchmark ({mode}, {args.db}); logs in {run_dir}")
+    print(
+        f"cognitoadmin benchmark ({mode}, {args.db}; {', '.join(args.scenarios)});"
+        f" logs in {run_dir}"
+    )
     database_url = _database_url(args.db, run_dir)
     env = _environment(database_url, run_dir)
-    servers: list[ServerProcess] = []
     try:
-        _timed("database migrated", lambda: _django_setup(env))
-        _close_database_connections()
-        from bench.floor import floor_measure  # noqa: PLC0415 (needs Django set up)
-
-        floor = _timed(
-            "floor measured",
-            lambda: floor_measure(
-                argon2_rounds=plan.floor_argon2_rounds, rs256_rounds=plan.floor_rs256_rounds
-            ),
-        ).as_dict()
-        from bench.seed import operator_access_key  # noqa: PLC0415 (needs Django set up)
-
-        key = operator_access_key()
-        _close_database_connections()
-        servers, targets, loading = _start_servers(plan, args, env, run_dir, key)
-        loading[OURS] = _load_users(plan, targets[OURS])
-        results = _scenarios(plan, targets)
+        measured = _measure(plan, args, env, run_dir)
     finally:
-        for server in reversed(servers):
-            server.stop()
         _close_database_connections()
         if args.db == "postgres":
             _postgres_admin(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
+    floor, results, loading, messaging = (
+        measured.floor,
+        measured.results,
+        measured.loading,
+        measured.messaging,
+    )
     summary = _summary(results, floor)
     report = {
         "started": started.isoformat(),
@@ -497,6 +634,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "config": {
             "database": args.db,
+            "scenarios": list(args.scenarios),
             "server": f"gunicorn gthread, {args.workers} workers x {args.threads} threads",
             "plan": asdict(plan),
             "loading": loading,
@@ -504,23 +642,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "floor": floor,
         "scenarios": results,
         "summary": summary,
+        # This server alone: moto sends no email (bench.messaging).
+        "messaging": messaging,
     }
     output = _output_path(args, started)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, default=str))
     print()
-    print(_table(results, floor, summary))
+    print(_table(results, floor, summary, messaging))
     print(
         f"load average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f}"
         f" on {cores} cores\nresults: {output}"
     )
-    shutil.rmtree(run_dir, ignore_errors=True)
-    return (
-        0
-        if all(
-            figures["requests"] > 0
-            for scenario in results.values()
-            for figures in scenario.values()
-        )
-        else 1
+    api_ok = all(
+        figures["requests"] > 0 for scenario in results.values() for figures in scenario.values()
     )
+    if api_ok and (messaging is None or messaging["ok"]):
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return 0
+    print(f"a check failed: the servers' logs are kept in {run_dir}")
+    return 1
