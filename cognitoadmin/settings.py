@@ -148,6 +148,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (web workers, a Celery worker) write to one file: a transaction takes the
+    # write lock when it begins and waits for it, rather than fail with "database is locked" when
+    # it first writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Argon2id with OWASP's parameters first; older hashes upgrade at the next sign-in.
