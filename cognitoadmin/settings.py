@@ -208,6 +208,9 @@ COGNITOADMIN_SMS_WEBHOOK_TIMEOUT = env_int("COGNITOADMIN_SMS_WEBHOOK_TIMEOUT", 1
 # waits twice as long as the one before (10, 20, 40, 80 s by default, for pools.services.delivery's
 # MAX_ATTEMPTS of 5). Keep COGNITOADMIN_TASK_VISIBILITY_TIMEOUT above the longest wait.
 COGNITOADMIN_DELIVERY_RETRY_DELAY = env_int("COGNITOADMIN_DELIVERY_RETRY_DELAY", 10)
+# django-otp's throttle for pool users' authenticator codes: after n wrong codes in a row the next
+# try waits factor * 2^(n-1) seconds (0 turns the wait off).
+COGNITOADMIN_MFA_THROTTLE_FACTOR = env_int("COGNITOADMIN_MFA_THROTTLE_FACTOR", 1)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Without a broker, tasks run in-process (the embedded default).

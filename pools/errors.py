@@ -16,6 +16,7 @@ __all__ = [
     "CodeMismatchException",
     "ConcurrentModificationException",
     "DuplicateProviderException",
+    "EnableSoftwareTokenMFAException",
     "ExpiredCodeException",
     "FeatureUnavailableInTierException",
     "GroupExistsException",
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidPasswordException",
     "InvalidUserPoolConfigurationException",
     "LimitExceededException",
+    "MFAMethodNotFoundException",
     "NoSuchDomainException",
     "NotAuthorizedException",
     "PasswordHistoryPolicyViolationException",
@@ -32,6 +34,7 @@ __all__ = [
     "RefreshTokenReuseException",
     "ResourceNotFoundException",
     "ScopeDoesNotExistException",
+    "SoftwareTokenMFANotFoundException",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnsupportedOperationException",
@@ -160,3 +163,19 @@ class RefreshTokenReuseException(ServiceError):
     aws_type = "RefreshTokenReuseException"
     api_status = 403
     oauth_error = "invalid_grant"
+
+
+class EnableSoftwareTokenMFAException(ServiceError):
+    aws_type = "EnableSoftwareTokenMFAException"
+    default_message = "Code mismatch and fail enable Software Token MFA"
+
+
+class SoftwareTokenMFANotFoundException(ServiceError):
+    aws_type = "SoftwareTokenMFANotFoundException"
+    api_status = 404
+    default_message = "Software Token MFA has not been enabled by the user."
+
+
+class MFAMethodNotFoundException(ServiceError):
+    aws_type = "MFAMethodNotFoundException"
+    default_message = "No MFA method is set up for the user."

@@ -10,7 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django_otp.models import ThrottlingMixin
 
 from cognitoadmin.ids import user_pool_arn
 
@@ -194,6 +196,14 @@ class SchemaAttribute(models.Model):
         return f"dev:custom:{self.name}" if self.developer_only else f"custom:{self.name}"
 
 
+class MfaFactor(models.TextChoices):
+    """A second factor, named as the challenge that asks for it."""
+
+    SMS = "SMS_MFA"
+    SOFTWARE_TOKEN = "SOFTWARE_TOKEN_MFA"  # noqa: S105
+    EMAIL = "EMAIL_OTP"
+
+
 class UserStatus(models.TextChoices):
     UNCONFIRMED = "UNCONFIRMED"
     CONFIRMED = "CONFIRMED"
@@ -230,6 +240,14 @@ class PoolUser(TimestampedModel):
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     # GlobalSignOut: tokens issued before this moment are refused.
     tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
+    # The MFA factors the user has turned on (SetUserMFAPreference) and the one they prefer. A
+    # software token is on only once verified (its `SoftwareToken` row is confirmed).
+    mfa_sms_enabled = models.BooleanField(default=False, editable=False)
+    mfa_software_token_enabled = models.BooleanField(default=False, editable=False)
+    mfa_email_enabled = models.BooleanField(default=False, editable=False)
+    mfa_preferred = models.CharField(
+        max_length=24, choices=MfaFactor.choices, blank=True, editable=False
+    )
 
     address = models.CharField(max_length=2048, blank=True)
     birthdate = models.CharField(max_length=10, blank=True)
@@ -465,6 +483,82 @@ class IdentityProvider(TimestampedModel):
         return f"{self.name} ({self.provider_type})"
 
 
+class _VerifyAllowed(models.Model):
+    """The end of django-otp's `verify_is_allowed` chain (its Device's part), for a model that is
+    not one of its devices: the throttle decides alone."""
+
+    class Meta:
+        abstract = True
+
+    def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
+        return True, None
+
+
+class SoftwareToken(ThrottlingMixin, _VerifyAllowed):  # type: ignore[misc]
+    """A user's authenticator app (TOTP, RFC 6238, 30-second steps, six digits).
+
+    AssociateSoftwareToken puts a new secret in `pending_key_sealed`; VerifySoftwareToken with a
+    code from it makes it the key. Until then the old key, if any, keeps working. Keys are sealed:
+    the table alone gives no one a code. `last_t` is the time step of the last accepted code, so a
+    code is accepted once. django-otp's throttling spaces out tries after failures.
+    """
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="software_tokens")
+    user = models.OneToOneField(PoolUser, on_delete=models.CASCADE, related_name="software_token")
+    key_sealed = models.TextField(blank=True, editable=False)
+    pending_key_sealed = models.TextField(blank=True, editable=False)
+    friendly_name = models.CharField(max_length=256, blank=True)
+    last_t = models.BigIntegerField(default=-1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.friendly_name or f"authenticator of {self.user_id}"
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.key_sealed)
+
+    def get_throttle_factor(self) -> int:
+        factor: int = settings.COGNITOADMIN_MFA_THROTTLE_FACTOR
+        return factor
+
+
+class DeviceRememberedStatus(models.TextChoices):
+    REMEMBERED = "remembered"
+    NOT_REMEMBERED = "not_remembered"
+
+
+class Device(TimestampedModel):
+    """A device a user signed in from, in a pool that tracks devices: its key and group key are
+    handed out as NewDeviceMetadata, and ConfirmDevice gives it an SRP verifier of its own (sealed)
+    so that it can prove itself (DEVICE_SRP_AUTH) and, once remembered, skip MFA."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="devices")
+    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="devices")
+    device_key = models.CharField(max_length=55, unique=True, editable=False)
+    device_group_key = models.CharField(max_length=64, editable=False)
+    name = models.CharField(max_length=1024, blank=True)
+    srp_salt = models.CharField(max_length=1024, blank=True, editable=False)
+    srp_verifier_sealed = models.TextField(blank=True, editable=False)
+    confirmed = models.BooleanField(default=False)
+    remembered_status = models.CharField(
+        max_length=16, choices=DeviceRememberedStatus.choices, blank=True
+    )
+    last_ip = models.CharField(max_length=64, blank=True)
+    last_authenticated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_authenticated_at", "-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="device_user_idx")]
+
+    def __str__(self) -> str:
+        return self.name or self.device_key
+
+
 class PasswordHistoryEntry(models.Model):
     """One of a user's passwords, as its hash: the pool's PasswordHistorySize newest are kept, so
     that a new password matching one of them is refused."""
@@ -498,6 +592,8 @@ class RefreshToken(models.Model):
     auth_time = models.DateTimeField()
     scopes = models.JSONField(default=list, blank=True)
     device_key = models.CharField(max_length=128, blank=True)
+    # How the user proved who they are (the ID token's `amr`), kept for the tokens of a refresh.
+    amr = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -526,6 +622,8 @@ class AuthSession(models.Model):
     challenge_name = models.CharField(max_length=32)
     # Challenge state (e.g. the SRP secret b), sealed: it must never be readable from the table.
     state_sealed = models.TextField(blank=True, editable=False)
+    # Wrong answers to a code challenge; the session ends after a few.
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -572,6 +670,7 @@ class DeliveryKind(models.TextChoices):
     VERIFY_PHONE_NUMBER = "VERIFY_PHONE_NUMBER"
     FORGOT_PASSWORD = "FORGOT_PASSWORD"  # noqa: S105
     INVITATION = "INVITATION"
+    MFA = "MFA"
 
 
 class DeliveryChannel(models.TextChoices):

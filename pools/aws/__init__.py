@@ -9,6 +9,7 @@ from pools.aws import (  # noqa: F401
     domains,
     groups,
     identity_providers,
+    mfa,
     pools,
     resource_servers,
     self_service,

@@ -12,6 +12,7 @@ from cognitoadmin.awsjson import AwsCall, operation
 from pools.selectors.clients import app_client_get_by_id
 from pools.selectors.users import profile_readable_attributes
 from pools.services import signup
+from pools.services.mfa import mfa_settings_shape
 from pools.services.profile import (
     attribute_verification_code_send,
     attribute_verify,
@@ -103,6 +104,7 @@ def get_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return {
         "Username": context.user.username,
         "UserAttributes": user_attributes_shape(context.user, names=names),
+        **mfa_settings_shape(context.user),
     }
 
 

@@ -25,15 +25,17 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cognitoadmin.crypto import SealError, digest, seal, unseal_str
 from pools.errors import (
+    CodeMismatchException,
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
@@ -44,6 +46,7 @@ from pools.errors import (
 from pools.models import (
     AppClient,
     AuthSession,
+    MfaFactor,
     PoolUser,
     SchemaAttribute,
     UserPool,
@@ -59,6 +62,21 @@ from pools.services.clients import (
     app_client_verify_secret_hash,
 )
 from pools.services.lockout import lockout_check, lockout_record_failure, lockout_record_success
+from pools.services.mfa import (
+    AMR_FOR_FACTOR,
+    CODE_MISMATCH,
+    MFA_SETUP,
+    SELECT_MFA_TYPE,
+    mfa_code_matches,
+    mfa_code_send,
+    mfa_factor_proved,
+    mfa_owed,
+    mfa_preference_set,
+    software_token_associate,
+    software_token_check,
+    software_token_friendly_name,
+    software_token_verify,
+)
 from pools.services.passwords import (
     SRP_VERIFIER_PURPOSE,
     password_check,
@@ -89,6 +107,9 @@ TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset b
 SESSION_INVALID = "Invalid session for the user."
 SESSION_USED = "Invalid session for the user, session can only be used once."
 SESSION_EXPIRED = "Invalid session for the user, session is expired."
+# Answers a session takes to a code challenge (SMS, email, authenticator, its set-up) before it
+# ends: guessing a six-digit code gets this many tries per password proved.
+CODE_ATTEMPTS_PER_SESSION = 3
 
 SESSION_DIGEST_PURPOSE = "auth_session"
 SESSION_STATE_PURPOSE = "auth_session_state"
@@ -229,8 +250,22 @@ def _session_find(*, client: AppClient, token: str, challenge_name: str, admin: 
     )
     if row is None or row.client_id != client.pk:
         raise NotAuthorizedException(SESSION_INVALID)
+    pending = _session_open_row(row)
+    if pending.state.get("admin") != admin:
+        raise NotAuthorizedException(SESSION_INVALID)
+    if row.challenge_name != challenge_name:
+        raise InvalidParameterException(
+            f"The session is waiting for an answer to {row.challenge_name}, not {challenge_name}."
+        )
+    return pending
+
+
+def _session_open_row(row: AuthSession) -> _Pending:
+    """`row` with its state, if it can still be answered."""
     if row.used_at is not None:
         raise NotAuthorizedException(SESSION_USED)
+    if row.failed_attempts >= CODE_ATTEMPTS_PER_SESSION:
+        raise NotAuthorizedException(SESSION_INVALID)
     if row.expires_at <= timezone.now():
         raise NotAuthorizedException(SESSION_EXPIRED)
     try:
@@ -239,13 +274,17 @@ def _session_find(*, client: AppClient, token: str, challenge_name: str, admin: 
         )
     except SealError:
         raise NotAuthorizedException(SESSION_INVALID) from None
-    if state.get("admin") != admin:
-        raise NotAuthorizedException(SESSION_INVALID)
-    if row.challenge_name != challenge_name:
-        raise InvalidParameterException(
-            f"The session is waiting for an answer to {row.challenge_name}, not {challenge_name}."
-        )
     return _Pending(row=row, state=state)
+
+
+def _session_attempt(pending: _Pending) -> None:
+    """Take one of the session's tries at a code before checking it, so that concurrent guesses
+    cannot exceed CODE_ATTEMPTS_PER_SESSION between them."""
+    taken = AuthSession.objects.filter(
+        pk=pending.row.pk, used_at__isnull=True, failed_attempts__lt=CODE_ATTEMPTS_PER_SESSION
+    ).update(failed_attempts=F("failed_attempts") + 1)
+    if not taken:
+        raise NotAuthorizedException(SESSION_INVALID)
 
 
 def _session_consume(pending: _Pending) -> None:
@@ -262,11 +301,34 @@ def _session_consume(pending: _Pending) -> None:
 
 @dataclass(frozen=True)
 class _SignIn:
-    """A user who has proved their password, on the way to tokens."""
+    """A user who has proved their password, on the way to tokens. `amr` is set once MFA is
+    done; `device_key` names the device the client signs in from, if any."""
 
     client: AppClient
     user: PoolUser
     admin: bool
+    amr: tuple[str, ...] = ()
+    device_key: str = ""
+
+    def carried(self) -> dict[str, Any]:
+        """What a session keeps of the sign-in, for `_resumed`."""
+        return {"amr": list(self.amr), "device_key": self.device_key}
+
+
+def _resumed(
+    pending: _Pending, *, client: AppClient, admin: bool, amr: Sequence[str] | None = None
+) -> _SignIn:
+    """The sign-in a session carries on, with `amr` once MFA is done."""
+    user = pending.row.user
+    if user is None:
+        raise NotAuthorizedException(SESSION_INVALID)
+    return _SignIn(
+        client=client,
+        user=user,
+        admin=admin,
+        amr=tuple(pending.state.get("amr", ()) if amr is None else amr),
+        device_key=pending.state.get("device_key", ""),
+    )
 
 
 def _schema_required(pool: UserPool) -> list[str]:
@@ -300,7 +362,11 @@ def _new_password_challenge(sign_in: _SignIn) -> AuthOutcome | None:
     if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
         return None
     session = _session_open(
-        client=sign_in.client, user=user, challenge_name=NEW_PASSWORD_REQUIRED, admin=sign_in.admin
+        client=sign_in.client,
+        user=user,
+        challenge_name=NEW_PASSWORD_REQUIRED,
+        admin=sign_in.admin,
+        state=sign_in.carried(),
     )
     required = [USER_ATTRIBUTE_PREFIX + name for name in _missing_required(user, {})]
     return AuthOutcome(
@@ -314,7 +380,61 @@ def _new_password_challenge(sign_in: _SignIn) -> AuthOutcome | None:
     )
 
 
-_AFTER_PASSWORD: tuple[Callable[[_SignIn], AuthOutcome | None], ...] = (_new_password_challenge,)
+# The responses that carry each factor's code.
+_CODE_RESPONSE: dict[MfaFactor, str] = {
+    MfaFactor.SMS: "SMS_MFA_CODE",
+    MfaFactor.SOFTWARE_TOKEN: "SOFTWARE_TOKEN_MFA_CODE",
+    MfaFactor.EMAIL: "EMAIL_OTP_CODE",
+}
+
+
+def _factor_challenge(sign_in: _SignIn, factor: MfaFactor) -> AuthOutcome:
+    """Ask for `factor`'s code: an SMS or email goes out now, an authenticator shows its own."""
+    user = sign_in.user
+    state = sign_in.carried()
+    parameters = {"USER_ID_FOR_SRP": user.username}
+    if factor == MfaFactor.SOFTWARE_TOKEN:
+        name = software_token_friendly_name(user=user)
+        if name:
+            parameters["FRIENDLY_DEVICE_NAME"] = name
+    else:
+        state["code"], details = mfa_code_send(user=user, factor=factor)
+        parameters["CODE_DELIVERY_DELIVERY_MEDIUM"] = details["DeliveryMedium"]
+        parameters["CODE_DELIVERY_DESTINATION"] = details["Destination"]
+    session = _session_open(
+        client=sign_in.client, user=user, challenge_name=factor, admin=sign_in.admin, state=state
+    )
+    return AuthOutcome(challenge_name=factor, session=session, challenge_parameters=parameters)
+
+
+def _mfa_challenge(sign_in: _SignIn) -> AuthOutcome | None:
+    """The MFA the user owes (`mfa.mfa_owed`): a factor's code, a choice, or a set-up."""
+    if sign_in.amr:
+        return None
+    owed = mfa_owed(user=sign_in.user)
+    if owed is None:
+        return None
+    if owed.challenge in _CODE_RESPONSE:
+        return _factor_challenge(sign_in, MfaFactor(owed.challenge))
+    factors = [str(factor) for factor in owed.factors]
+    session = _session_open(
+        client=sign_in.client,
+        user=sign_in.user,
+        challenge_name=owed.challenge,
+        admin=sign_in.admin,
+        state={**sign_in.carried(), "factors": factors},
+    )
+    member = "MFAS_CAN_CHOOSE" if owed.challenge == SELECT_MFA_TYPE else "MFAS_CAN_SETUP"
+    parameters = {"USER_ID_FOR_SRP": sign_in.user.username, member: json.dumps(factors)}
+    return AuthOutcome(
+        challenge_name=owed.challenge, session=session, challenge_parameters=parameters
+    )
+
+
+_AFTER_PASSWORD: tuple[Callable[[_SignIn], AuthOutcome | None], ...] = (
+    _new_password_challenge,
+    _mfa_challenge,
+)
 
 
 def _signed_in(sign_in: _SignIn) -> AuthOutcome:
@@ -322,7 +442,11 @@ def _signed_in(sign_in: _SignIn) -> AuthOutcome:
         outcome = step(sign_in)
         if outcome is not None:
             return outcome
-    return AuthOutcome(authentication_result=tokens_issue(user=sign_in.user, client=sign_in.client))
+    return AuthOutcome(
+        authentication_result=tokens_issue(
+            user=sign_in.user, client=sign_in.client, amr=sign_in.amr
+        )
+    )
 
 
 def _password_proved(sign_in: _SignIn) -> AuthOutcome:
@@ -641,12 +765,184 @@ def _answer_new_password(answer: _Answer) -> AuthOutcome:
             user_update_attributes(user=user, attributes=attributes)
         # Signing in: the sessions of the temporary password are the ones being made.
         password_replace(user=user, password=new_password, sign_out=False)
-    return _signed_in(_SignIn(client=answer.client, user=user, admin=answer.admin))
+    return _signed_in(_resumed(pending, client=answer.client, admin=answer.admin))
+
+
+# --- MFA answers ----------------------------------------------------------------------------
+
+
+def _mfa_pending(answer: _Answer, challenge_name: str) -> tuple[_Pending, PoolUser]:
+    """The session an MFA answer continues, its user, and the checks every such answer passes:
+    the Session, USERNAME naming that user, SECRET_HASH, and a user who may still sign in."""
+    if not answer.session:
+        raise InvalidParameterException("Missing required parameter Session")
+    username = _required(answer.responses, "USERNAME")
+    pending = _session_find(
+        client=answer.client,
+        token=answer.session,
+        challenge_name=challenge_name,
+        admin=answer.admin,
+    )
+    user = pending.row.user
+    if user is None:
+        raise NotAuthorizedException(SESSION_INVALID)
+    names = _user_names(user)
+    _secret_hash_check(
+        client=answer.client,
+        secret_hash=answer.responses.get("SECRET_HASH"),
+        usernames=[username, *names],
+    )
+    if user.pool.normalize_username(username) not in {
+        user.pool.normalize_username(name) for name in names if name
+    }:
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    if not user.enabled:
+        raise NotAuthorizedException(USER_DISABLED)
+    return pending, user
+
+
+def _answer_factor(answer: _Answer, factor: MfaFactor) -> AuthOutcome:
+    """SMS_MFA, EMAIL_OTP and SOFTWARE_TOKEN_MFA: the code, within the session's tries. A wrong
+    code leaves the session open for another try; the right one ends it with tokens."""
+    pending, user = _mfa_pending(answer, factor)
+    code = _required(answer.responses, _CODE_RESPONSE[factor])
+    _session_attempt(pending)
+    if factor == MfaFactor.SOFTWARE_TOKEN:
+        software_token_check(user=user, code=code)
+    elif not mfa_code_matches(user=user, code=code, expected_digest=pending.state["code"]):
+        raise CodeMismatchException(CODE_MISMATCH)
+    with transaction.atomic():
+        _session_consume(pending)
+        mfa_factor_proved(user=user, factor=factor)
+    sign_in = _resumed(
+        pending, client=answer.client, admin=answer.admin, amr=AMR_FOR_FACTOR[factor]
+    )
+    return _signed_in(sign_in)
+
+
+def _answer_sms(answer: _Answer) -> AuthOutcome:
+    return _answer_factor(answer, MfaFactor.SMS)
+
+
+def _answer_email(answer: _Answer) -> AuthOutcome:
+    return _answer_factor(answer, MfaFactor.EMAIL)
+
+
+def _answer_software_token(answer: _Answer) -> AuthOutcome:
+    return _answer_factor(answer, MfaFactor.SOFTWARE_TOKEN)
+
+
+def _answer_select_mfa_type(answer: _Answer) -> AuthOutcome:
+    """SELECT_MFA_TYPE: ANSWER names one of the factors offered, whose challenge follows."""
+    pending, _user = _mfa_pending(answer, SELECT_MFA_TYPE)
+    choice = _required(answer.responses, "ANSWER")
+    # Cognito's clients name the email factor EMAIL_MFA here, and EMAIL_OTP elsewhere.
+    choice = MfaFactor.EMAIL if choice == "EMAIL_MFA" else choice
+    if choice not in pending.state["factors"]:
+        raise InvalidParameterException(
+            f"ANSWER must be one of {', '.join(pending.state['factors'])}."
+        )
+    _session_consume(pending)
+    return _factor_challenge(
+        _resumed(pending, client=answer.client, admin=answer.admin), MfaFactor(choice)
+    )
+
+
+def _answer_mfa_setup(answer: _Answer) -> AuthOutcome:
+    """MFA_SETUP: after VerifySoftwareToken has enabled an authenticator through this session,
+    the sign-in ends with tokens; with EMAIL (where the pool offers email MFA) that address gets
+    email MFA and an EMAIL_OTP challenge follows."""
+    pending, user = _mfa_pending(answer, MFA_SETUP)
+    if pending.state.get("software_token_verified"):
+        _session_consume(pending)
+        amr = AMR_FOR_FACTOR[MfaFactor.SOFTWARE_TOKEN]
+        return _signed_in(_resumed(pending, client=answer.client, admin=answer.admin, amr=amr))
+    email = answer.responses.get("EMAIL")
+    if email is None or MfaFactor.EMAIL not in pending.state["factors"]:
+        raise InvalidParameterException(
+            "Set up an MFA factor first: VerifySoftwareToken with this session, or EMAIL."
+        )
+    with transaction.atomic():
+        _session_consume(pending)
+        if email != user.email:
+            attributes = {"email": email}
+            attributes_validate(pool=user.pool, attributes=attributes, creating=False, admin=False)
+            user_update_attributes(user=user, attributes=attributes)
+        mfa_preference_set(
+            user=user, preferences={"EmailMfaSettings": {"Enabled": True, "PreferredMfa": True}}
+        )
+        return _factor_challenge(
+            _resumed(pending, client=answer.client, admin=answer.admin), MfaFactor.EMAIL
+        )
+
+
+def _setup_session(token: str | None) -> _Pending:
+    """The MFA_SETUP session AssociateSoftwareToken or VerifySoftwareToken names. These calls
+    name no app client: the session is bound to its own."""
+    if not token:
+        raise InvalidParameterException("Either AccessToken or Session must be given.")
+    row = (
+        AuthSession.objects.select_related("user__pool", "client__pool")
+        .filter(session_digest=digest(token, purpose=SESSION_DIGEST_PURPOSE))
+        .first()
+    )
+    if row is None or row.user is None:
+        raise NotAuthorizedException(SESSION_INVALID)
+    pending = _session_open_row(row)
+    if row.challenge_name != MFA_SETUP or MfaFactor.SOFTWARE_TOKEN not in pending.state["factors"]:
+        raise NotAuthorizedException(SESSION_INVALID)
+    return pending
+
+
+def _setup_session_next(pending: _Pending, **state: Any) -> str:
+    """Use up `pending` and open the MFA_SETUP session that follows it."""
+    _session_consume(pending)
+    assert pending.row.user is not None  # noqa: S101 (checked by _setup_session)
+    return _session_open(
+        client=pending.row.client,
+        user=pending.row.user,
+        challenge_name=MFA_SETUP,
+        admin=pending.state["admin"],
+        state={**pending.state, **state},
+    )
+
+
+@dataclass(frozen=True)
+class SoftwareTokenAssociation:
+    secret: str
+    session: str
+
+
+@transaction.atomic
+def auth_software_token_associate(*, session: str | None) -> SoftwareTokenAssociation:
+    """AssociateSoftwareToken with the Session of an MFA_SETUP challenge: a secret for the user's
+    authenticator and the session to verify it with."""
+    pending = _setup_session(session)
+    assert pending.row.user is not None  # noqa: S101 (checked by _setup_session)
+    secret = software_token_associate(user=pending.row.user)
+    return SoftwareTokenAssociation(secret=secret, session=_setup_session_next(pending))
+
+
+def auth_software_token_verify(*, session: str | None, code: str, friendly_name: str) -> str:
+    """VerifySoftwareToken with the Session AssociateSoftwareToken gave: the code turns the
+    authenticator on, and the session returned answers MFA_SETUP. A wrong code takes one of the
+    session's tries."""
+    pending = _setup_session(session)
+    assert pending.row.user is not None  # noqa: S101 (checked by _setup_session)
+    _session_attempt(pending)
+    software_token_verify(user=pending.row.user, code=code, friendly_name=friendly_name)
+    with transaction.atomic():
+        return _setup_session_next(pending, software_token_verified=True)
 
 
 _CHALLENGES: dict[str, Callable[[_Answer], AuthOutcome]] = {
     PASSWORD_VERIFIER: _answer_password_verifier,
     NEW_PASSWORD_REQUIRED: _answer_new_password,
+    MfaFactor.SMS: _answer_sms,
+    MfaFactor.EMAIL: _answer_email,
+    MfaFactor.SOFTWARE_TOKEN: _answer_software_token,
+    SELECT_MFA_TYPE: _answer_select_mfa_type,
+    MFA_SETUP: _answer_mfa_setup,
 }
 
 

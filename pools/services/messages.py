@@ -33,6 +33,8 @@ DEFAULT_LINK_MESSAGE = (
 )
 DEFAULT_INVITE_MESSAGE = "Your username is {username} and temporary password is {####}."
 DEFAULT_INVITE_SUBJECT = "Your temporary password"
+DEFAULT_MFA_MESSAGE = "Your authentication code is {####}."
+DEFAULT_MFA_SUBJECT = "Your authentication code"
 
 CODE_PLACEHOLDER = "{####}"
 USERNAME_PLACEHOLDER = "{username}"
@@ -135,4 +137,22 @@ def invitation_message(
         template=template.get("EmailMessage") or DEFAULT_INVITE_MESSAGE,
         username=username,
         code=temporary_password,
+    )
+
+
+def mfa_message(*, user: PoolUser, channel: str, code: str) -> Message:
+    """An MFA code's message: the pool's SmsAuthenticationMessage for SMS, its
+    EmailMfaConfiguration's Message and Subject for email, or Cognito's defaults."""
+    pool = user.pool
+    if channel == "SMS":
+        template = pool.sms_authentication_message or DEFAULT_MFA_MESSAGE
+        return Message(
+            subject="", text=placeholders_fill(message=template, username=user.username, code=code)
+        )
+    options: dict[str, str] = pool.email_mfa_configuration
+    return _email(
+        subject=options.get("Subject") or DEFAULT_MFA_SUBJECT,
+        template=options.get("Message") or DEFAULT_MFA_MESSAGE,
+        username=user.username,
+        code=code,
     )

@@ -83,6 +83,7 @@ def refresh_token_redeem(
                 scopes=row.scopes,
                 device_key=row.device_key,
                 expires_at=row.expires_at,
+                amr=row.amr,
             )
     result = tokens_sign(
         user=row.user,
@@ -91,6 +92,7 @@ def refresh_token_redeem(
         origin_jti=row.origin_jti,
         scopes=row.scopes,
         device_key=row.device_key,
+        amr=row.amr,
     )
     if new_token is not None:
         result["RefreshToken"] = new_token

@@ -153,8 +153,10 @@ def tokens_sign(
     origin_jti: str,
     scopes: Sequence[str],
     device_key: str,
+    amr: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A fresh ID and access token of one sign-in (its `origin_jti` and `auth_time`)."""
+    """A fresh ID and access token of one sign-in (its `origin_jti` and `auth_time`). `amr`
+    names the methods of an MFA sign-in; a password alone gets no claim, as from Cognito."""
     # User and client share the pool; callers usually hold it through the client.
     pool = user.pool if PoolUser.pool.is_cached(user) else client.pool
     kid = _active_kid(pool)
@@ -194,6 +196,7 @@ def tokens_sign(
         "aud": client.client_id,
         "token_use": TOKEN_USE_ID,
         "cognito:username": user.username,
+        **({"amr": list(amr)} if amr else {}),
         "exp": now + id_lifetime,
         "jti": str(uuid.uuid4()),
     }
@@ -217,6 +220,7 @@ def refresh_token_create(
     scopes: Sequence[str],
     device_key: str,
     expires_at: dt.datetime,
+    amr: Sequence[str] = (),
 ) -> str:
     token = secrets.token_urlsafe(_REFRESH_TOKEN_BYTES)
     RefreshToken.objects.create(
@@ -229,6 +233,7 @@ def refresh_token_create(
         scopes=list(scopes),
         device_key=device_key,
         expires_at=expires_at,
+        amr=list(amr),
     )
     return token
 
@@ -248,6 +253,7 @@ def tokens_issue(
     with_refresh_token: bool = True,
     scopes: Sequence[str] | None = None,
     device_key: str = "",
+    amr: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The `AuthenticationResult` of a successful authentication.
 
@@ -266,6 +272,7 @@ def tokens_issue(
         "scopes": scopes,
         "device_key": device_key,
         "expires_at": timezone.now() + dt.timedelta(seconds=lifetime),
+        "amr": amr,
     }
     refresh_token: str | None = None
     if origin_jti is None:
@@ -285,6 +292,7 @@ def tokens_issue(
         origin_jti=origin_jti,
         scopes=scopes,
         device_key=device_key,
+        amr=amr,
     )
     if with_refresh_token and refresh_token is not None:
         result["RefreshToken"] = refresh_token

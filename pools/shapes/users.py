@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pools.models import STANDARD_ATTRIBUTE_COLUMNS, PoolUser
+from pools.services.mfa import mfa_settings_shape
 
 
 def user_attributes_shape(
@@ -39,8 +40,7 @@ def user_shape(user: PoolUser, *, attributes_to_get: Sequence[str] | None = None
 
 
 def admin_get_user_shape(user: PoolUser) -> dict[str, Any]:
-    """AdminGetUser's output. Cognito leaves out MFAOptions, PreferredMfaSetting and
-    UserMFASettingList for a user without MFA settings, and users here have none to report."""
+    """AdminGetUser's output, with the MFA members of a user who has any (`mfa_settings_shape`)."""
     return {
         "Username": user.username,
         "UserAttributes": user_attributes_shape(user),
@@ -48,4 +48,5 @@ def admin_get_user_shape(user: PoolUser) -> dict[str, Any]:
         "UserLastModifiedDate": user.updated_at,
         "Enabled": user.enabled,
         "UserStatus": user.status,
+        **mfa_settings_shape(user),
     }

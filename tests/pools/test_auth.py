@@ -814,12 +814,12 @@ def test_srp_tells_an_unconfirmed_user_after_the_proof(client: AppClient, pool: 
 
 
 def test_an_unknown_challenge_is_refused(client: AppClient) -> None:
-    with pytest.raises(UnsupportedOperationException, match="SMS_MFA challenge"):
+    with pytest.raises(UnsupportedOperationException, match="CUSTOM_CHALLENGE challenge"):
         auth_respond(
             client=client,
-            challenge_name="SMS_MFA",
+            challenge_name="CUSTOM_CHALLENGE",
             session="x" * 20,
-            responses={"USERNAME": "alice", "SMS_MFA_CODE": "123456"},
+            responses={"USERNAME": "alice", "ANSWER": "42"},
             admin=False,
         )
 
