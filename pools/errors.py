@@ -15,6 +15,7 @@ __all__ = [
     "AliasExistsException",
     "CodeMismatchException",
     "ConcurrentModificationException",
+    "DeviceKeyExistsException",
     "DuplicateProviderException",
     "EnableSoftwareTokenMFAException",
     "ExpiredCodeException",
@@ -179,3 +180,9 @@ class SoftwareTokenMFANotFoundException(ServiceError):
 class MFAMethodNotFoundException(ServiceError):
     aws_type = "MFAMethodNotFoundException"
     default_message = "No MFA method is set up for the user."
+
+
+class DeviceKeyExistsException(ServiceError):
+    aws_type = "DeviceKeyExistsException"
+    api_status = 409
+    default_message = "Device has already been confirmed."

@@ -6,6 +6,7 @@ Each module registers its operations on import; the app's `ready()` imports this
 from pools.aws import (  # noqa: F401
     auth,
     clients,
+    devices,
     domains,
     groups,
     identity_providers,

@@ -75,7 +75,9 @@ def get_tokens_from_refresh_token(call: AwsCall, params: dict[str, Any]) -> dict
     client = app_client_get_by_id(client_id=params["ClientId"])
     app_client_verify_secret(client=client, secret=params.get("ClientSecret"))
     row = refresh_token_find(token=params["RefreshToken"])
-    result = refresh_token_redeem(client=client, row=row, rotate=True)
+    result = refresh_token_redeem(
+        client=client, row=row, rotate=True, device_key=params.get("DeviceKey")
+    )
     return {"AuthenticationResult": result}
 
 

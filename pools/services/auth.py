@@ -52,6 +52,7 @@ from pools.models import (
     UserPool,
     UserStatus,
 )
+from pools.selectors.devices import device_get
 from pools.selectors.tokens import refresh_token_find
 from pools.selectors.users import user_for_client_request, user_readable_attribute_names
 from pools.services.attributes import attributes_validate
@@ -60,6 +61,12 @@ from pools.services.clients import (
     LEGACY_AUTH_FLOWS,
     app_client_check_write_attributes,
     app_client_verify_secret_hash,
+)
+from pools.services.devices import (
+    device_authenticated,
+    device_skips_mfa,
+    device_srp_material,
+    device_track,
 )
 from pools.services.lockout import lockout_check, lockout_record_failure, lockout_record_success
 from pools.services.mfa import (
@@ -101,6 +108,8 @@ from pools.services.users import user_update_attributes
 
 PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105
 NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105
+DEVICE_SRP_AUTH = "DEVICE_SRP_AUTH"
+DEVICE_PASSWORD_VERIFIER = "DEVICE_PASSWORD_VERIFIER"  # noqa: S105
 
 INCORRECT_CREDENTIALS = "Incorrect username or password."
 TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset by an administrator."  # noqa: S105
@@ -309,25 +318,38 @@ class _SignIn:
     admin: bool
     amr: tuple[str, ...] = ()
     device_key: str = ""
+    # The device has answered DEVICE_PASSWORD_VERIFIER in this sign-in.
+    device_proved: bool = False
 
     def carried(self) -> dict[str, Any]:
         """What a session keeps of the sign-in, for `_resumed`."""
-        return {"amr": list(self.amr), "device_key": self.device_key}
+        return {
+            "amr": list(self.amr),
+            "device_key": self.device_key,
+            "device_proved": self.device_proved,
+        }
 
 
 def _resumed(
-    pending: _Pending, *, client: AppClient, admin: bool, amr: Sequence[str] | None = None
+    pending: _Pending,
+    *,
+    client: AppClient,
+    admin: bool,
+    amr: Sequence[str] | None = None,
+    device_proved: bool | None = None,
 ) -> _SignIn:
     """The sign-in a session carries on, with `amr` once MFA is done."""
     user = pending.row.user
     if user is None:
         raise NotAuthorizedException(SESSION_INVALID)
+    state = pending.state
     return _SignIn(
         client=client,
         user=user,
         admin=admin,
-        amr=tuple(pending.state.get("amr", ()) if amr is None else amr),
-        device_key=pending.state.get("device_key", ""),
+        amr=tuple(state.get("amr", ()) if amr is None else amr),
+        device_key=state.get("device_key", ""),
+        device_proved=state.get("device_proved", False) if device_proved is None else device_proved,
     )
 
 
@@ -407,9 +429,32 @@ def _factor_challenge(sign_in: _SignIn, factor: MfaFactor) -> AuthOutcome:
     return AuthOutcome(challenge_name=factor, session=session, challenge_parameters=parameters)
 
 
+def _device_challenge(sign_in: _SignIn) -> AuthOutcome | None:
+    """A sign-in that names a confirmed device proves the device next (DEVICE_SRP_AUTH). A key
+    that is not the user's device is refused with "Device does not exist.", on which clients
+    forget it and sign in again."""
+    if not sign_in.device_key or sign_in.device_proved:
+        return None
+    if not device_get(user=sign_in.user, device_key=sign_in.device_key).confirmed:
+        return None
+    session = _session_open(
+        client=sign_in.client,
+        user=sign_in.user,
+        challenge_name=DEVICE_SRP_AUTH,
+        admin=sign_in.admin,
+        state=sign_in.carried(),
+    )
+    return AuthOutcome(challenge_name=DEVICE_SRP_AUTH, session=session)
+
+
 def _mfa_challenge(sign_in: _SignIn) -> AuthOutcome | None:
-    """The MFA the user owes (`mfa.mfa_owed`): a factor's code, a choice, or a set-up."""
+    """The MFA the user owes (`mfa.mfa_owed`): a factor's code, a choice, or a set-up. A
+    remembered device that has proved itself owes none."""
     if sign_in.amr:
+        return None
+    if sign_in.device_proved and device_skips_mfa(
+        device_get(user=sign_in.user, device_key=sign_in.device_key)
+    ):
         return None
     owed = mfa_owed(user=sign_in.user)
     if owed is None:
@@ -433,6 +478,7 @@ def _mfa_challenge(sign_in: _SignIn) -> AuthOutcome | None:
 
 _AFTER_PASSWORD: tuple[Callable[[_SignIn], AuthOutcome | None], ...] = (
     _new_password_challenge,
+    _device_challenge,
     _mfa_challenge,
 )
 
@@ -442,11 +488,19 @@ def _signed_in(sign_in: _SignIn) -> AuthOutcome:
         outcome = step(sign_in)
         if outcome is not None:
             return outcome
-    return AuthOutcome(
-        authentication_result=tokens_issue(
-            user=sign_in.user, client=sign_in.client, amr=sign_in.amr
-        )
+    device_key = sign_in.device_key
+    new_device = None if device_key else device_track(user=sign_in.user)
+    if new_device is not None:
+        device_key = new_device.device_key
+    result = tokens_issue(
+        user=sign_in.user, client=sign_in.client, amr=sign_in.amr, device_key=device_key
     )
+    if new_device is not None:
+        result["NewDeviceMetadata"] = {
+            "DeviceKey": new_device.device_key,
+            "DeviceGroupKey": new_device.device_group_key,
+        }
+    return AuthOutcome(authentication_result=result)
 
 
 def _password_proved(sign_in: _SignIn) -> AuthOutcome:
@@ -482,7 +536,14 @@ def _start_password(start: _Start) -> AuthOutcome:
     if not password_check(user=user, password=password):
         lockout_record_failure(user=user)
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-    return _password_proved(_SignIn(client=start.client, user=user, admin=start.admin))
+    return _password_proved(
+        _SignIn(
+            client=start.client,
+            user=user,
+            admin=start.admin,
+            device_key=start.parameters.get("DEVICE_KEY", ""),
+        )
+    )
 
 
 def _srp_decoy(*, pool: UserPool, username: str) -> tuple[str, str, int]:
@@ -511,6 +572,55 @@ def _srp_material(
     return user.username, user.srp_salt, verifier
 
 
+def _srp_public_a(srp_a: str) -> int:
+    """The client's A, checked as SRP-6a requires."""
+    try:
+        public_a = int(srp_a, 16)
+    except ValueError:
+        raise InvalidParameterException("SRP_A must be a hexadecimal number.") from None
+    if not srp_public_a_valid(public_a):
+        raise InvalidParameterException("SRP_A is not a valid SRP value.")
+    return public_a
+
+
+def _srp_server_values(verifier: int) -> tuple[int, int]:
+    """A fresh secret b and B = k·v + g^b for `verifier`."""
+    private_b = srp_private_b_new()
+    public_b = srp_public_b(verifier=verifier, private_b=private_b)
+    while public_b == 0:  # SRP-6a forbids B = 0 mod N; another b fixes it
+        private_b = srp_private_b_new()
+        public_b = srp_public_b(verifier=verifier, private_b=private_b)
+    return private_b, public_b
+
+
+def _srp_signature_expected(
+    *,
+    verifier: int,
+    state: Mapping[str, Any],
+    pool_name: str,
+    user_id: str,
+    secret_block: str,
+    timestamp: str,
+) -> str:
+    """The PASSWORD_CLAIM_SIGNATURE a client that knows the secret behind `verifier` sends, for
+    the A, B and b a session's `state` holds ("" when the key is not defined)."""
+    key = srp_session_key(
+        verifier=verifier,
+        public_a=int(state["a"], 16),
+        public_b=int(state["B"], 16),
+        private_b=int(state["b"], 16),
+    )
+    if key is None:
+        return ""
+    return srp_claim_signature(
+        key=key,
+        pool_name=pool_name,
+        user_id_for_srp=user_id,
+        secret_block=base64.b64decode(secret_block),
+        timestamp=timestamp,
+    )
+
+
 def _start_srp(start: _Start) -> AuthOutcome:
     """USER_SRP_AUTH: answer the client's A with B, the salt and a SECRET_BLOCK to sign."""
     username = _required(start.parameters, "USERNAME")
@@ -518,21 +628,12 @@ def _start_srp(start: _Start) -> AuthOutcome:
     _secret_hash_check(
         client=start.client, secret_hash=start.parameters.get("SECRET_HASH"), usernames=[username]
     )
-    try:
-        public_a = int(srp_a, 16)
-    except ValueError:
-        raise InvalidParameterException("SRP_A must be a hexadecimal number.") from None
-    if not srp_public_a_valid(public_a):
-        raise InvalidParameterException("SRP_A is not a valid SRP value.")
+    public_a = _srp_public_a(srp_a)
     user = _user_resolve(client=start.client, username=username)
     if user is not None:
         _check_before_password(user)
     user_id, salt_hex, verifier = _srp_material(client=start.client, user=user, username=username)
-    private_b = srp_private_b_new()
-    public_b = srp_public_b(verifier=verifier, private_b=private_b)
-    while public_b == 0:  # SRP-6a forbids B = 0 mod N; another b fixes it
-        private_b = srp_private_b_new()
-        public_b = srp_public_b(verifier=verifier, private_b=private_b)
+    private_b, public_b = _srp_server_values(verifier)
     session = _session_open(
         client=start.client,
         user=user,
@@ -544,6 +645,7 @@ def _start_srp(start: _Start) -> AuthOutcome:
             "a": f"{public_a:x}",
             "b": f"{private_b:x}",
             "B": f"{public_b:x}",
+            "device_key": start.parameters.get("DEVICE_KEY", ""),
         },
     )
     return AuthOutcome(
@@ -569,7 +671,12 @@ def _start_refresh(start: _Start) -> AuthOutcome:
         client=start.client, secret_hash=start.parameters.get("SECRET_HASH"), usernames=names
     )
     return AuthOutcome(
-        authentication_result=refresh_token_redeem(client=start.client, row=owner, rotate=False)
+        authentication_result=refresh_token_redeem(
+            client=start.client,
+            row=owner,
+            rotate=False,
+            device_key=start.parameters.get("DEVICE_KEY"),
+        )
     )
 
 
@@ -691,28 +798,22 @@ def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
     _user_id, _salt, verifier = _srp_material(
         client=answer.client, user=user, username=state["username"]
     )
-    key = srp_session_key(
+    expected = _srp_signature_expected(
         verifier=verifier,
-        public_a=int(state["a"], 16),
-        public_b=int(state["B"], 16),
-        private_b=int(state["b"], 16),
-    )
-    expected = (
-        srp_claim_signature(
-            key=key,
-            pool_name=srp_pool_name(answer.client.pool.pool_id),
-            user_id_for_srp=state["user_id"],
-            secret_block=base64.b64decode(secret_block),
-            timestamp=timestamp,
-        )
-        if key is not None
-        else ""
+        state=state,
+        pool_name=srp_pool_name(answer.client.pool.pool_id),
+        user_id=state["user_id"],
+        secret_block=secret_block,
+        timestamp=timestamp,
     )
     if user is None or not hmac.compare_digest(expected.encode(), signature.encode()):
         if user is not None:
             lockout_record_failure(user=user)
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-    return _password_proved(_SignIn(client=answer.client, user=user, admin=answer.admin))
+    device_key = responses.get("DEVICE_KEY") or state.get("device_key", "")
+    return _password_proved(
+        _SignIn(client=answer.client, user=user, admin=answer.admin, device_key=device_key)
+    )
 
 
 def _answer_new_password(answer: _Answer) -> AuthOutcome:
@@ -771,17 +872,18 @@ def _answer_new_password(answer: _Answer) -> AuthOutcome:
 # --- MFA answers ----------------------------------------------------------------------------
 
 
-def _mfa_pending(answer: _Answer, challenge_name: str) -> tuple[_Pending, PoolUser]:
-    """The session an MFA answer continues, its user, and the checks every such answer passes:
-    the Session, USERNAME naming that user, SECRET_HASH, and a user who may still sign in."""
-    if not answer.session:
+def _continued(
+    answer: _Answer, challenge_name: str, token: str | None = None
+) -> tuple[_Pending, PoolUser]:
+    """The session an answer after the password continues (`token`, or the Session), its user,
+    and the checks every such answer passes: USERNAME naming that user, SECRET_HASH, and a user
+    who may still sign in."""
+    token = token or answer.session
+    if not token:
         raise InvalidParameterException("Missing required parameter Session")
     username = _required(answer.responses, "USERNAME")
     pending = _session_find(
-        client=answer.client,
-        token=answer.session,
-        challenge_name=challenge_name,
-        admin=answer.admin,
+        client=answer.client, token=token, challenge_name=challenge_name, admin=answer.admin
     )
     user = pending.row.user
     if user is None:
@@ -804,7 +906,7 @@ def _mfa_pending(answer: _Answer, challenge_name: str) -> tuple[_Pending, PoolUs
 def _answer_factor(answer: _Answer, factor: MfaFactor) -> AuthOutcome:
     """SMS_MFA, EMAIL_OTP and SOFTWARE_TOKEN_MFA: the code, within the session's tries. A wrong
     code leaves the session open for another try; the right one ends it with tokens."""
-    pending, user = _mfa_pending(answer, factor)
+    pending, user = _continued(answer, factor)
     code = _required(answer.responses, _CODE_RESPONSE[factor])
     _session_attempt(pending)
     if factor == MfaFactor.SOFTWARE_TOKEN:
@@ -834,7 +936,7 @@ def _answer_software_token(answer: _Answer) -> AuthOutcome:
 
 def _answer_select_mfa_type(answer: _Answer) -> AuthOutcome:
     """SELECT_MFA_TYPE: ANSWER names one of the factors offered, whose challenge follows."""
-    pending, _user = _mfa_pending(answer, SELECT_MFA_TYPE)
+    pending, _user = _continued(answer, SELECT_MFA_TYPE)
     choice = _required(answer.responses, "ANSWER")
     # Cognito's clients name the email factor EMAIL_MFA here, and EMAIL_OTP elsewhere.
     choice = MfaFactor.EMAIL if choice == "EMAIL_MFA" else choice
@@ -852,7 +954,7 @@ def _answer_mfa_setup(answer: _Answer) -> AuthOutcome:
     """MFA_SETUP: after VerifySoftwareToken has enabled an authenticator through this session,
     the sign-in ends with tokens; with EMAIL (where the pool offers email MFA) that address gets
     email MFA and an EMAIL_OTP challenge follows."""
-    pending, user = _mfa_pending(answer, MFA_SETUP)
+    pending, user = _continued(answer, MFA_SETUP)
     if pending.state.get("software_token_verified"):
         _session_consume(pending)
         amr = AMR_FOR_FACTOR[MfaFactor.SOFTWARE_TOKEN]
@@ -874,6 +976,74 @@ def _answer_mfa_setup(answer: _Answer) -> AuthOutcome:
         return _factor_challenge(
             _resumed(pending, client=answer.client, admin=answer.admin), MfaFactor.EMAIL
         )
+
+
+# --- device answers -------------------------------------------------------------------------
+
+
+def _answer_device_srp(answer: _Answer) -> AuthOutcome:
+    """DEVICE_SRP_AUTH: the device's A; B, the device's salt and a SECRET_BLOCK come back as
+    DEVICE_PASSWORD_VERIFIER."""
+    pending, user = _continued(answer, DEVICE_SRP_AUTH)
+    device_key = _required(answer.responses, "DEVICE_KEY")
+    public_a = _srp_public_a(_required(answer.responses, "SRP_A"))
+    if device_key != pending.state["device_key"]:
+        raise NotAuthorizedException(SESSION_INVALID)
+    salt_hex, verifier = device_srp_material(device_get(user=user, device_key=device_key))
+    private_b, public_b = _srp_server_values(verifier)
+    _session_consume(pending)
+    session = _session_open(
+        client=answer.client,
+        user=user,
+        challenge_name=DEVICE_PASSWORD_VERIFIER,
+        admin=answer.admin,
+        state={
+            **pending.state,
+            "a": f"{public_a:x}",
+            "b": f"{private_b:x}",
+            "B": f"{public_b:x}",
+        },
+    )
+    return AuthOutcome(
+        challenge_name=DEVICE_PASSWORD_VERIFIER,
+        session=session,
+        challenge_parameters={
+            "SRP_B": f"{public_b:x}",
+            "SALT": salt_hex,
+            "SECRET_BLOCK": session,
+            "USERNAME": user.username,
+            "DEVICE_KEY": device_key,
+        },
+    )
+
+
+def _answer_device_password_verifier(answer: _Answer) -> AuthOutcome:
+    """DEVICE_PASSWORD_VERIFIER: the device's proof, exactly as PASSWORD_VERIFIER's with the
+    group key as pool name and the device key as user id. Used up whatever the outcome."""
+    responses = answer.responses
+    secret_block = _required(responses, "PASSWORD_CLAIM_SECRET_BLOCK")
+    signature = _required(responses, "PASSWORD_CLAIM_SIGNATURE")
+    timestamp = _required(responses, "TIMESTAMP")
+    if answer.session is not None and answer.session != secret_block:
+        raise NotAuthorizedException(SESSION_INVALID)
+    pending, user = _continued(answer, DEVICE_PASSWORD_VERIFIER, token=secret_block)
+    _session_consume(pending)
+    device = device_get(user=user, device_key=pending.state["device_key"])
+    _salt, verifier = device_srp_material(device)
+    expected = _srp_signature_expected(
+        verifier=verifier,
+        state=pending.state,
+        pool_name=device.device_group_key,
+        user_id=device.device_key,
+        secret_block=secret_block,
+        timestamp=timestamp,
+    )
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    device_authenticated(device=device)
+    return _signed_in(
+        _resumed(pending, client=answer.client, admin=answer.admin, device_proved=True)
+    )
 
 
 def _setup_session(token: str | None) -> _Pending:
@@ -943,6 +1113,8 @@ _CHALLENGES: dict[str, Callable[[_Answer], AuthOutcome]] = {
     MfaFactor.SOFTWARE_TOKEN: _answer_software_token,
     SELECT_MFA_TYPE: _answer_select_mfa_type,
     MFA_SETUP: _answer_mfa_setup,
+    DEVICE_SRP_AUTH: _answer_device_srp,
+    DEVICE_PASSWORD_VERIFIER: _answer_device_password_verifier,
 }
 
 

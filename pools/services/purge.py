@@ -1,5 +1,5 @@
-"""Deleting what has expired: auth sessions, verification codes, refresh tokens, and the records of
-messages sent or failed long ago.
+"""Deleting what has expired: auth sessions, verification codes, refresh tokens, devices handed
+out but never confirmed, and the records of messages sent or failed long ago.
 
 Nothing else removes these rows, and each sign-in leaves some. Celery beat runs this hourly
 (`pools.tasks.expired_purge_task`); `manage.py purge` runs it at once. A purge never changes an
@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from pools.models import AuthSession, Delivery, DeliveryStatus, RefreshToken, VerificationCode
+from pools.models import (
+    AuthSession,
+    Delivery,
+    DeliveryStatus,
+    Device,
+    RefreshToken,
+    VerificationCode,
+)
 from pools.services.clients import ACCESS_ID_RANGE
 
 # The longest an access or ID token may live: a sign-in's last one, issued by a refresh just
@@ -24,6 +31,9 @@ from pools.services.clients import ACCESS_ID_RANGE
 _LONGEST_TOKEN_LIFETIME = dt.timedelta(seconds=ACCESS_ID_RANGE[1])
 # How long the record of a message that is done with (sent or failed) stays for operators to see.
 DELIVERY_RETENTION = dt.timedelta(days=30)
+# Clients confirm a new device right after the sign-in that named it; every sign-in of a client
+# that never does (a script, the AWS CLI) leaves one unconfirmed device behind.
+UNCONFIRMED_DEVICE_RETENTION = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -32,12 +42,14 @@ class Purged:
     verification_codes: int
     refresh_tokens: int
     deliveries: int
+    devices: int
 
 
 def expired_purge(*, now: dt.datetime | None = None) -> Purged:
     """Delete every auth session past its validity, every code that is used or expired, every
     refresh-token row past its expiry by more than the longest token lifetime, and the records of
-    messages done with for DELIVERY_RETENTION (a queued one stays, whatever its age)."""
+    messages done with for DELIVERY_RETENTION (a queued one stays, whatever its age), and devices
+    left unconfirmed for UNCONFIRMED_DEVICE_RETENTION."""
     now = now or timezone.now()
     sessions, _ = AuthSession.objects.filter(expires_at__lte=now).delete()
     codes, _ = VerificationCode.objects.filter(
@@ -48,9 +60,13 @@ def expired_purge(*, now: dt.datetime | None = None) -> Purged:
         status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED],
         updated_at__lte=now - DELIVERY_RETENTION,
     ).delete()
+    devices, _ = Device.objects.filter(
+        confirmed=False, created_at__lte=now - UNCONFIRMED_DEVICE_RETENTION
+    ).delete()
     return Purged(
         auth_sessions=sessions,
         verification_codes=codes,
         refresh_tokens=tokens,
         deliveries=deliveries,
+        devices=devices,
     )

@@ -16,6 +16,7 @@ from pools.errors import (
 )
 from pools.models import (
     AppClient,
+    Device,
     RefreshToken,
 )
 from pools.selectors.users import user_locked
@@ -46,8 +47,21 @@ def _refresh_row_usable(row: RefreshToken | None, client: AppClient) -> RefreshT
     return row
 
 
+def _device_key_check(row: RefreshToken, device_key: str | None) -> None:
+    """A refresh token of a sign-in from a confirmed device is redeemed with that device's key
+    (DEVICE_KEY, DeviceKey), as Cognito requires; without a confirmed device no key is needed."""
+    if not row.device_key or device_key == row.device_key:
+        return
+    if device_key or Device.objects.filter(device_key=row.device_key, confirmed=True).exists():
+        raise NotAuthorizedException(REFRESH_TOKEN_INVALID)
+
+
 def refresh_token_redeem(
-    *, client: AppClient, row: RefreshToken | None, rotate: bool = False
+    *,
+    client: AppClient,
+    row: RefreshToken | None,
+    rotate: bool = False,
+    device_key: str | None = None,
 ) -> dict[str, Any]:
     """New ID and access tokens of the sign-in that the refresh token of `row`
     (`refresh_token_find`; None for an unknown token) belongs to: same `origin_jti` and
@@ -65,6 +79,7 @@ def refresh_token_redeem(
             "enabled; use GetTokensFromRefreshToken."
         )
     row = _refresh_row_usable(row, client)
+    _device_key_check(row, device_key)
     new_token: str | None = None
     if rotate and client.refresh_token_rotation_enabled:
         with transaction.atomic():

@@ -63,11 +63,17 @@ EMAIL_CONFIGURATION = {
 
 
 def mfa_pool(
-    mfa: str = "OPTIONAL", *, sms: bool = True, totp: bool = True, email: bool = True
+    mfa: str = "OPTIONAL",
+    *,
+    sms: bool = True,
+    totp: bool = True,
+    email: bool = True,
+    **pool_settings: Any,
 ) -> UserPool:
-    """A pool allowing the factors asked for, with MFA templates of its own."""
+    """A pool allowing the factors asked for, with MFA templates of its own; `pool_settings` are
+    more CreateUserPool members."""
     pool = make_user_pool(
-        SmsConfiguration=SMS_CONFIGURATION, EmailConfiguration=EMAIL_CONFIGURATION
+        SmsConfiguration=SMS_CONFIGURATION, EmailConfiguration=EMAIL_CONFIGURATION, **pool_settings
     )
     settings: dict[str, Any] = {
         "MfaConfiguration": mfa,
@@ -167,7 +173,9 @@ def snapshot() -> dict[str, Any]:
     return {"users": list(users), "tokens": list(tokens), "sessions": list(sessions)}
 
 
-def refused(call: Callable[[], object], error: type[ServiceError], match: str = "") -> None:
+def refused(
+    call: Callable[[], object], error: type[ServiceError], match: str | None = None
+) -> None:
     """`call` raises `error` and changes nothing that `snapshot` sees."""
     before = snapshot()
     with pytest.raises(error, match=match):
@@ -262,7 +270,7 @@ def test_email_mfa_sends_the_pools_email_and_verifies_the_address(
     assert challenge.challenge_parameters["CODE_DELIVERY_DESTINATION"] == "a***@e***.com"
     [email] = mail.outbox
     assert (email.to, email.subject) == (["alice@example.com"], "Sign-in")
-    outcome = respond(client, challenge, EMAIL_OTP_CODE=sent_code(email.body))
+    outcome = respond(client, challenge, EMAIL_OTP_CODE=sent_code(str(email.body)))
 
     assert outcome.authentication_result is not None
     alice.refresh_from_db()
@@ -376,7 +384,7 @@ def test_mfa_setup_by_email_gives_the_address_email_mfa() -> None:
     challenge = respond(client, setup, "erin", EMAIL="erin@example.com")
     assert challenge.challenge_name == "EMAIL_OTP"
     [email] = mail.outbox
-    outcome = respond(client, challenge, "erin", EMAIL_OTP_CODE=sent_code(email.body))
+    outcome = respond(client, challenge, "erin", EMAIL_OTP_CODE=sent_code(str(email.body)))
 
     assert outcome.authentication_result is not None
     erin = PoolUser.objects.get(username="erin")

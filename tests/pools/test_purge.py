@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from pycognito.aws_srp import generate_hash_device
 
 from pools.errors import ExpiredCodeException
 from pools.models import (
@@ -15,12 +16,15 @@ from pools.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Device,
     PoolUser,
     RefreshToken,
 )
 from pools.models import VerificationCode as Code
 from pools.services.auth import auth_initiate
 from pools.services.codes import code_check, code_issue
+from pools.services.devices import device_confirm, device_track
+from pools.services.pools import user_pool_update
 from pools.services.purge import expired_purge
 from pools.services.tokens import tokens_issue
 from tests.builders import make_app_client
@@ -95,8 +99,8 @@ def test_the_command_says_what_it_deleted(app: AppClient, clock: Clock) -> None:
     call_command("purge", stdout=out)
 
     assert out.getvalue().strip() == (
-        "Deleted 1 auth session(s), 0 verification code(s), 0 refresh token(s) and "
-        "0 message record(s)."
+        "Deleted 1 auth session(s), 0 verification code(s), 0 refresh token(s), "
+        "0 unconfirmed device(s) and 0 message record(s)."
     )
 
 
@@ -123,3 +127,29 @@ def test_message_records_go_30_days_after_they_are_done_with(user: PoolUser, clo
     remaining = set(Delivery.objects.values_list("pk", flat=True))
     assert remaining == {queued.pk, recent.pk}
     assert not {sent.pk, failed.pk} & remaining
+
+
+def test_devices_never_confirmed_go_after_a_day_and_confirmed_ones_stay(
+    user: PoolUser, clock: Clock
+) -> None:
+    user_pool_update(
+        pool=user.pool,
+        settings={"DeviceConfiguration": {"ChallengeRequiredOnNewDevice": False}},
+    )
+    user.pool.refresh_from_db()
+    abandoned, kept = device_track(user=user), device_track(user=user)
+    assert abandoned is not None and kept is not None
+    _password, config = generate_hash_device(kept.device_group_key, kept.device_key)
+    device_confirm(
+        user=user,
+        device_key=kept.device_key,
+        verifier=config["PasswordVerifier"],
+        salt=config["Salt"],
+        name="laptop",
+    )
+    clock.advance(hours=23)
+    assert expired_purge().devices == 0
+    clock.advance(hours=2)
+
+    assert expired_purge().devices == 1
+    assert list(Device.objects.values_list("device_key", flat=True)) == [kept.device_key]

@@ -12,14 +12,15 @@ from pools.services.purge import expired_purge
 
 class Command(BaseCommand):
     help = (
-        "Delete expired auth sessions, used or expired codes, long-expired refresh tokens, and "
-        "the records of messages sent or failed more than 30 days ago."
+        "Delete expired auth sessions, used or expired codes, long-expired refresh tokens, "
+        "devices left unconfirmed for a day, and the records of messages sent or failed more "
+        "than 30 days ago."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         purged = expired_purge()
         self.stdout.write(
             f"Deleted {purged.auth_sessions} auth session(s), {purged.verification_codes} "
-            f"verification code(s), {purged.refresh_tokens} refresh token(s) and "
-            f"{purged.deliveries} message record(s)."
+            f"verification code(s), {purged.refresh_tokens} refresh token(s), "
+            f"{purged.devices} unconfirmed device(s) and {purged.deliveries} message record(s)."
         )
