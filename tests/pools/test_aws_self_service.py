@@ -10,9 +10,11 @@ tests show that each operation reaches the wire as Cognito's, with its errors.""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from botocore.exceptions import ClientError
 from django.core.mail import EmailMessage
@@ -393,21 +395,17 @@ def test_token_operations_refuse_anything_but_a_good_access_token(
 # --- the README's example --------------------------------------------------------------------
 
 
-def _readme_example() -> str:
-    """The one Python block of the README's "Sign-up, sign-in and tokens"."""
+def _readme_example(heading: str = "Sign-up, sign-in and tokens") -> str:
+    """The one Python block of the README's section `heading`."""
     text = README.read_text(encoding="utf-8")
-    start = text.index("\n## Sign-up, sign-in and tokens\n")
+    start = text.index(f"\n## {heading}\n")
     section = text[start : text.index("\n## ", start + 1)]
     [block] = re.findall(r"^```python\n(.*?)^```$", section, re.M | re.S)
     return str(block)
 
 
-def test_the_readme_example_runs_as_written(
-    aws_url: str,
-    operator_key: tuple[AccessKey, str],
-    mailoutbox: list[EmailMessage],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def _readme_example_ready(aws_url: str, operator_key: tuple[AccessKey, str]) -> str:
+    """The sign-up example, pointed at the live server with the operator's key."""
     key, secret = operator_key
     code = _readme_example()
     for placeholder, value in (
@@ -417,6 +415,16 @@ def test_the_readme_example_runs_as_written(
     ):
         assert placeholder in code
         code = code.replace(placeholder, value)
+    return code
+
+
+def test_the_readme_example_runs_as_written(
+    aws_url: str,
+    operator_key: tuple[AccessKey, str],
+    mailoutbox: list[EmailMessage],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = _readme_example_ready(aws_url, operator_key)
     # The reader types the code from the email; here it is read from the mail sent.
     namespace: dict[str, Any] = {"input": lambda prompt: sent_code(str(mailoutbox[-1].body))}
 
@@ -427,3 +435,23 @@ def test_the_readme_example_runs_as_written(
     ana = PoolUser.objects.get(pool__pool_id=namespace["pool_id"])
     assert (ana.email, ana.status) == ("ana@example.com", UserStatus.CONFIRMED)
     assert password_check(user=ana, password="Batt3ry-staple!")
+
+
+def test_the_readme_mfa_example_runs_as_written_after_the_sign_up_example(
+    aws_url: str,
+    operator_key: tuple[AccessKey, str],
+    mailoutbox: list[EmailMessage],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    namespace: dict[str, Any] = {"input": lambda prompt: sent_code(str(mailoutbox[-1].body))}
+    exec(compile(_readme_example_ready(aws_url, operator_key), str(README), "exec"), namespace)  # noqa: S102
+    capsys.readouterr()
+    # The reader types the app's next code; here it is computed as the app would show it.
+    namespace["input"] = lambda prompt: namespace["app"].at(time.time() + 30)
+
+    mfa = _readme_example("MFA and remembered devices")
+    exec(compile(mfa, str(README), "exec"), namespace)  # noqa: S102 - the README's own example
+
+    assert capsys.readouterr().out.splitlines() == ["SOFTWARE_TOKEN_MFA", "SOFTWARE_TOKEN_MFA"]
+    claims = jwt.decode(namespace["tokens"]["IdToken"], options={"verify_signature": False})
+    assert claims["amr"] == ["pwd", "mfa", "otp"]
