@@ -968,6 +968,7 @@ def _answer_mfa_setup(answer: _Answer) -> AuthOutcome:
         _session_consume(pending)
         if email != user.email:
             attributes = {"email": email}
+            app_client_check_write_attributes(client=answer.client, names=attributes)
             attributes_validate(pool=user.pool, attributes=attributes, creating=False, admin=False)
             user_update_attributes(user=user, attributes=attributes)
         mfa_preference_set(

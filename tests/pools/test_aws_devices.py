@@ -90,13 +90,16 @@ class RememberedDevice:
         )
 
 
-def device_sign_in(idp_public: Any, client: AppClient, device: RememberedDevice) -> Any:
-    """A password sign-in naming the device, then the device's own SRP proof, sending the
-    Session as amazon-cognito-identity-js and Amplify do."""
+def device_verifier_challenge(
+    idp_public: Any, client: AppClient, device: RememberedDevice
+) -> tuple[AWSSRP, dict[str, Any]]:
+    """A password sign-in naming the device, and the device's A sent in answer to
+    DEVICE_SRP_AUTH with the Session, as amazon-cognito-identity-js and Amplify send it: the
+    client's SRP state and the DEVICE_PASSWORD_VERIFIER challenge."""
     challenge = password_sign_in(idp_public, client, DEVICE_KEY=device.key)
     assert challenge["ChallengeName"] == "DEVICE_SRP_AUTH"
     srp = device.srp(idp_public, client)
-    verifier = idp_public.respond_to_auth_challenge(
+    verifier: dict[str, Any] = idp_public.respond_to_auth_challenge(
         ClientId=client.client_id,
         ChallengeName="DEVICE_SRP_AUTH",
         Session=challenge["Session"],
@@ -108,6 +111,12 @@ def device_sign_in(idp_public: Any, client: AppClient, device: RememberedDevice)
     )
     assert verifier["ChallengeName"] == "DEVICE_PASSWORD_VERIFIER"
     assert verifier["ChallengeParameters"]["DEVICE_KEY"] == device.key
+    return srp, verifier
+
+
+def device_sign_in(idp_public: Any, client: AppClient, device: RememberedDevice) -> Any:
+    """A sign-in from the device, its SRP proof included."""
+    srp, verifier = device_verifier_challenge(idp_public, client, device)
     return idp_public.respond_to_auth_challenge(
         ClientId=client.client_id,
         ChallengeName="DEVICE_PASSWORD_VERIFIER",
@@ -163,19 +172,8 @@ def test_a_wrong_device_proof_is_refused_and_the_session_is_spent(
 ) -> None:
     device = RememberedDevice(idp_public, client)
     signed_in = RefreshToken.objects.count()
-    challenge = password_sign_in(idp_public, client, DEVICE_KEY=device.key)
     device.password = "not-the-device-password"
-    srp = device.srp(idp_public, client)
-    verifier = idp_public.respond_to_auth_challenge(
-        ClientId=client.client_id,
-        ChallengeName="DEVICE_SRP_AUTH",
-        Session=challenge["Session"],
-        ChallengeResponses={
-            "USERNAME": "alice",
-            "DEVICE_KEY": device.key,
-            "SRP_A": format(srp.large_a_value, "x"),
-        },
-    )
+    srp, verifier = device_verifier_challenge(idp_public, client, device)
     responses = srp.process_device_challenge(verifier["ChallengeParameters"])
     with pytest.raises(ClientError) as error:
         idp_public.respond_to_auth_challenge(
