@@ -7,11 +7,12 @@ take. The admin adds the `pool` field itself, with its widget for choosing among
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 
-from pools.models import DeletionProtection, Group, UserPool
+from pools.models import DeletionProtection, Group, MfaConfiguration, UserPool
 from pools.services.clients import AUTH_FLOWS, DEFAULT_AUTH_FLOWS
 from pools.services.pools import (
     DEFAULT_PASSWORD_MINIMUM_LENGTH,
@@ -154,3 +155,68 @@ class GroupChoiceForm(forms.Form):
         self.fields["group"] = forms.ModelChoiceField(
             queryset=Group.objects.filter(pool=pool).order_by("name")
         )
+
+
+class SoftwareTokenVerifyForm(forms.Form):
+    """A code from an authenticator app just set up (VerifySoftwareToken)."""
+
+    code = forms.CharField(max_length=64, help_text="The six digits the app shows now.")
+    friendly_name = forms.CharField(
+        max_length=256, required=False, help_text="A name for the app, such as “Work phone”."
+    )
+
+
+class UserPoolMfaConfigForm(forms.Form):
+    """SetUserPoolMfaConfig: whether MFA is asked for, and with which factors. A factor left
+    unticked is turned off; its message is kept only while it is on."""
+
+    mfa_configuration = forms.ChoiceField(choices=MfaConfiguration.choices, label="MFA")
+    sms = forms.BooleanField(required=False, label="SMS text messages")
+    sms_authentication_message = forms.CharField(
+        required=False,
+        strip=False,
+        label="SMS message",
+        help_text="With {####} for the code; empty for the default.",
+    )
+    software_token = forms.BooleanField(required=False, label="Authenticator apps (TOTP)")
+    email = forms.BooleanField(required=False, label="Email messages")
+    email_subject = forms.CharField(required=False, strip=False, label="Email subject")
+    email_message = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Email message",
+        help_text="With {####} for the code; empty for the default.",
+    )
+
+    @staticmethod
+    def initial_from(shape: Mapping[str, Any]) -> dict[str, Any]:
+        """The form's values for a pool's GetUserPoolMfaConfig output."""
+        sms = shape.get("SmsMfaConfiguration")
+        email = shape.get("EmailMfaConfiguration")
+        return {
+            "mfa_configuration": shape.get("MfaConfiguration"),
+            "sms": sms is not None,
+            "sms_authentication_message": (sms or {}).get("SmsAuthenticationMessage", ""),
+            "software_token": shape.get("SoftwareTokenMfaConfiguration", {}).get("Enabled", False),
+            "email": email is not None,
+            "email_subject": (email or {}).get("Subject", ""),
+            "email_message": (email or {}).get("Message", ""),
+        }
+
+    def settings(self) -> dict[str, Any]:
+        """SetUserPoolMfaConfig members (without UserPoolId); empty messages are left out."""
+        data = self.cleaned_data
+        settings: dict[str, Any] = {
+            "MfaConfiguration": data["mfa_configuration"],
+            "SoftwareTokenMfaConfiguration": {"Enabled": data["software_token"]},
+        }
+        if data["sms"]:
+            message = data["sms_authentication_message"]
+            settings["SmsMfaConfiguration"] = (
+                {"SmsAuthenticationMessage": message} if message else {}
+            )
+        if data["email"]:
+            members = {"Subject": data["email_subject"], "Message": data["email_message"]}
+            settings["EmailMfaConfiguration"] = {k: v for k, v in members.items() if v}
+        return settings

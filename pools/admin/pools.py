@@ -1,29 +1,33 @@
 """User pools in the admin: created and deleted through the pool services, read-only otherwise.
 
 UpdateUserPool replaces every setting at once, so pool settings change through the API (or
-the AWS endpoint), which send the whole configuration; the admin shows it.
+the AWS endpoint), which send the whole configuration; the admin shows it. The MFA configuration
+is the exception: SetUserPoolMfaConfig has few members, set on a page of their own.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from cognitoadmin.authorization import action_declare
 from cognitoadmin.errors import ServiceError
 from cognitoadmin.service_admin import Created, ReadOnlyInline, report
 from pools.admin.base import PoolServiceAdmin
-from pools.forms import UserPoolCreateForm
+from pools.forms import UserPoolCreateForm, UserPoolMfaConfigForm
 from pools.models import SchemaAttribute, UserPool
 from pools.services.keys import signing_key_rotate
-from pools.services.pools import user_pool_create, user_pool_delete
+from pools.services.pools import user_pool_create, user_pool_delete, user_pool_set_mfa_config
+from pools.shapes.pools import user_pool_mfa_config_shape
 
 # No AWS operation rotates a pool's keys; the action is this server's own.
 ROTATE_SIGNING_KEY = action_declare(
@@ -60,6 +64,7 @@ class UserPoolAdmin(PoolServiceAdmin[UserPool]):
         "add": "cognito-idp:CreateUserPool",
         "delete": "cognito-idp:DeleteUserPool",
         "rotate_signing_key": ROTATE_SIGNING_KEY,
+        "set_mfa_config": "cognito-idp:SetUserPoolMfaConfig",
     }
     list_display = (
         "name",
@@ -160,6 +165,7 @@ class UserPoolAdmin(PoolServiceAdmin[UserPool]):
     readonly_fields = flatten_fieldsets(fieldsets)
     inlines = (SchemaAttributeInline,)
     actions = ("rotate_signing_key",)
+    change_form_template = "admin/pools/userpool/change_form.html"
 
     @admin.display(description="users (estimated)")
     def users(self, pool: UserPool) -> str:
@@ -175,6 +181,63 @@ class UserPoolAdmin(PoolServiceAdmin[UserPool]):
     def has_rotate_signing_key_permission(self, request: HttpRequest) -> bool:
         # Rotation changes the pool's keys, not its settings, which the admin leaves read-only.
         return self.authorized(request, "rotate_signing_key")
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        pool = self.get_object(request, object_id)
+        may = pool is not None and self.authorized(request, "set_mfa_config", pool)
+        extra_context = {**(extra_context or {}), "may_set_mfa_config": may}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_mfa_config"
+        # Before the admin's own patterns: they end with a catch-all.
+        return [
+            path(
+                "<path:object_id>/mfa-config/",
+                self.admin_site.admin_view(self.mfa_config_view),
+                name=name,
+            ),
+            *super().get_urls(),
+        ]
+
+    def mfa_config_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """SetUserPoolMfaConfig: whether MFA is off, optional or required, and its factors."""
+        pool = self.get_object(request, object_id)
+        if pool is None:
+            raise Http404(f"No {self.opts.verbose_name} with the id {object_id!r}.")
+        if not self.authorized(request, "set_mfa_config", pool):
+            raise PermissionDenied
+        initial = UserPoolMfaConfigForm.initial_from(user_pool_mfa_config_shape(pool))
+        form = UserPoolMfaConfigForm(request.POST or None, initial=initial)
+        if form.is_bound and form.is_valid():
+            try:
+                user_pool_set_mfa_config(pool=pool, settings=form.settings())
+            except ServiceError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"The MFA configuration of {pool.name} is saved.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(self._change_url(pool.pk))
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/pools/userpool/mfa_config.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"MFA configuration of {pool.name}",
+                "opts": self.opts,
+                "original": pool,
+                "change_url": self._change_url(pool.pk),
+                "form": form,
+            },
+        )
 
     def create_via_service(self, request: HttpRequest, form: forms.Form) -> Created[UserPool]:
         form = cast(UserPoolCreateForm, form)

@@ -15,16 +15,30 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import PAGE_VAR
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from cognitoadmin.authorization import action_declare
 from cognitoadmin.errors import ServiceError
 from cognitoadmin.service_admin import Created, ReadOnlyInline, report
 from pools.admin.base import PoolFilter, PoolServiceAdmin, chosen_pool_id
-from pools.forms import GroupChoiceForm, PoolUserCreateForm
+from pools.forms import GroupChoiceForm, PoolUserCreateForm, SoftwareTokenVerifyForm
 from pools.models import STANDARD_ATTRIBUTE_COLUMNS, Group, GroupMembership, PoolUser, UserPool
+from pools.selectors.mfa import RESET_USER_MFA, software_token_find
+from pools.services.mfa import (
+    mfa_factors_enabled,
+    mfa_reset,
+    otpauth_qr_svg,
+    software_token_associate,
+    software_token_otpauth_uri,
+    software_token_verify,
+)
 from pools.services.users import (
     user_add_to_group,
     user_create,
@@ -39,6 +53,12 @@ if TYPE_CHECKING:
     _Paginator = Paginator[PoolUser]
 else:  # generic only in django-stubs
     _Paginator = Paginator
+
+# AssociateSoftwareToken and VerifySoftwareToken are the user's own (access token); an operator
+# setting up an app for a user is this server's action.
+SET_UP_SOFTWARE_TOKEN = action_declare(
+    "cognitoadmin:AdminSetUpSoftwareToken", permission="pools.change_pooluser"
+).name
 
 
 class LookaheadPaginator(_Paginator):
@@ -126,6 +146,8 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         "disable": "cognito-idp:AdminDisableUser",
         "add_to_group": "cognito-idp:AdminAddUserToGroup",
         "remove_from_group": "cognito-idp:AdminRemoveUserFromGroup",
+        "reset_mfa": RESET_USER_MFA,
+        "set_up_software_token": SET_UP_SOFTWARE_TOKEN,
     }
     list_display = (
         "username",
@@ -160,6 +182,9 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         "custom_attributes",
         "password_set_at",
         "temporary_password_expires_at",
+        "mfa_factors",
+        "mfa_preferred",
+        "authenticator",
         "created_at",
         "updated_at",
     )
@@ -178,10 +203,13 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
             "Password",
             {"fields": ("password_set_at", "temporary_password_expires_at")},
         ),
+        # Changed with the MFA actions (reset, set up an authenticator app), never in the form.
+        ("MFA", {"fields": ("mfa_factors", "mfa_preferred", "authenticator")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
     inlines = (MembershipInline,)
-    actions = ("enable_users", "disable_users", "add_to_group", "remove_from_group")
+    actions = ("enable_users", "disable_users", "add_to_group", "remove_from_group", "reset_mfa")
+    change_form_template = "admin/pools/pooluser/change_form.html"
 
     # --- the list ----------------------------------------------------------------------------
 
@@ -269,6 +297,40 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
     def delete_via_service(self, obj: PoolUser) -> None:
         user_delete(user=obj)
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The MFA buttons of the page (see its template), for those who may use them.
+        user = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "may_reset_mfa": user is not None and self.has_reset_mfa_permission(request, user),
+            "may_set_up_software_token": user is not None
+            and self.authorized(request, "set_up_software_token", user),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- MFA (read-only on the change page) --------------------------------------------------
+
+    @admin.display(description="factors turned on")
+    def mfa_factors(self, user: PoolUser) -> str:
+        return ", ".join(mfa_factors_enabled(user=user)) or "none"
+
+    @admin.display(description="authenticator app")
+    def authenticator(self, user: PoolUser) -> str:
+        token = software_token_find(user=user)
+        if token is None:
+            return "none"
+        name = token.friendly_name or "(no name)"
+        state = "verified" if token.confirmed else "not verified yet"
+        if token.confirmed and token.pending_key_sealed:
+            state = "verified; a new secret awaits its first code"
+        return format_html("{} ({})", name, state)
+
     # --- actions -----------------------------------------------------------------------------
 
     def has_enable_permission(self, request: HttpRequest) -> bool:
@@ -282,6 +344,9 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
 
     def has_remove_from_group_permission(self, request: HttpRequest) -> bool:
         return self.authorized(request, "remove_from_group")
+
+    def has_reset_mfa_permission(self, request: HttpRequest, obj: PoolUser | None = None) -> bool:
+        return self.authorized(request, "reset_mfa", obj)
 
     @admin.action(description="Enable selected users", permissions=["enable"])
     def enable_users(self, request: HttpRequest, queryset: QuerySet[PoolUser]) -> None:
@@ -306,6 +371,29 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         self, request: HttpRequest, queryset: QuerySet[PoolUser]
     ) -> HttpResponse | None:
         return self._group_action(request, queryset, add=False)
+
+    @admin.action(description="Reset MFA of selected users", permissions=["reset_mfa"])
+    def reset_mfa(self, request: HttpRequest, queryset: QuerySet[PoolUser]) -> HttpResponse | None:
+        users = list(queryset.select_related("pool"))
+        if not users:
+            return None
+        if "post" not in request.POST:
+            return self.confirm_action(
+                request,
+                action="reset_mfa",
+                title="Reset MFA",
+                intro=(
+                    "Every MFA factor of these users is turned off and their authenticator app "
+                    "forgotten; they sign in with their password alone, or set MFA up again:"
+                ),
+                objects=users,
+                submit="Reset MFA",
+            )
+        count, failures = _apply(users, lambda u: mfa_reset(user=u))
+        report(
+            self, request, done=f"Reset MFA of {count} user(s)." if count else "", failures=failures
+        )
+        return None
 
     def _group_action(
         self, request: HttpRequest, queryset: QuerySet[PoolUser], *, add: bool
@@ -343,6 +431,91 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         done = f"{'Added' if add else 'Removed'} {count} user(s) {to} group {group.name}."
         report(self, request, done=done if count else "", failures=failures)
         return None
+
+    # --- MFA pages of one user ----------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        # Before the admin's own patterns: they end with a catch-all.
+        return [
+            path(
+                "<path:object_id>/mfa/reset/",
+                view(self.reset_mfa_view),
+                name=f"{name}_reset_mfa",
+            ),
+            path(
+                "<path:object_id>/mfa/authenticator/",
+                view(self.software_token_view),
+                name=f"{name}_software_token",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reset_mfa_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The reset action for the one user of a change page: confirm, then reset."""
+        user = self.get_object(request, object_id)
+        if user is None:
+            raise Http404(f"No {self.opts.verbose_name} with the id {object_id!r}.")
+        if not self.has_reset_mfa_permission(request, user):
+            raise PermissionDenied
+        # A GET (no `post=yes`) is answered with the action's confirmation, which posts back here.
+        response = self.reset_mfa(request, PoolUser.objects.filter(pk=user.pk))
+        return response or HttpResponseRedirect(self._change_url(user.pk))
+
+    def software_token_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Set up an authenticator app for a user: a new secret (shown in this response only,
+        as a QR code and as text), then a code from the app to verify it."""
+        user = self.get_object(request, object_id)
+        if user is None:
+            raise Http404(f"No {self.opts.verbose_name} with the id {object_id!r}.")
+        if not self.authorized(request, "set_up_software_token", user):
+            raise PermissionDenied
+        here = request.get_full_path()
+        secret = qr_code = ""
+        form = SoftwareTokenVerifyForm()
+        if request.method == "POST" and "associate" in request.POST:
+            try:
+                secret = software_token_associate(user=user)
+            except ServiceError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return HttpResponseRedirect(here)
+            uri = software_token_otpauth_uri(user=user, secret=secret)
+            # The SVG is qrcode's own drawing of the URI: paths only, no text from the request.
+            qr_code = mark_safe(otpauth_qr_svg(uri))  # noqa: S308
+        elif request.method == "POST":
+            form = SoftwareTokenVerifyForm(request.POST)
+            if form.is_valid():
+                try:
+                    software_token_verify(
+                        user=user,
+                        code=form.cleaned_data["code"],
+                        friendly_name=form.cleaned_data["friendly_name"],
+                    )
+                except ServiceError as error:
+                    self.message_user(request, error.message, messages.ERROR)
+                    return HttpResponseRedirect(here)
+                self.message_user(
+                    request,
+                    f"The authenticator app of {user.username} is verified; its MFA is on.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(self._change_url(user.pk))
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/pools/pooluser/software_token.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Set up an authenticator app for {user.username}",
+                "opts": self.opts,
+                "original": user,
+                "change_url": self._change_url(user.pk),
+                "secret": secret,
+                "qr_code": qr_code,
+                "form": form,
+            },
+        )
 
 
 def _apply(

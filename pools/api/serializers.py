@@ -23,7 +23,9 @@ from pools.models import (
     DeliveryKind,
     DeliveryStatus,
     Group,
+    MfaFactor,
     PoolUser,
+    SoftwareToken,
 )
 from pools.shapes.users import user_attributes_shape
 
@@ -53,6 +55,25 @@ class AwsEnumFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-un
 
     def map_serializer_field(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
         return {"type": "string", "enum": list(self.target.choices)}
+
+
+class MfaFactorField(serializers.ChoiceField):
+    """An MFA factor, named as the challenge that asks for it (`SOFTWARE_TOKEN_MFA`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=MfaFactor.choices, **kwargs)
+
+
+class MfaFactorFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
+    """Documents the factors once, as the schema component `MfaFactor`."""
+
+    target_class = MfaFactorField
+
+    def get_name(self) -> str:
+        return "MfaFactor"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
+        return {"type": "string", "enum": list(MfaFactor.values)}
 
 
 def _choice(shape: str, **kwargs: Any) -> AwsEnumField:
@@ -356,6 +377,58 @@ class UserPoolOutputSerializer(serializers.Serializer[Any]):
     updated_at = serializers.DateTimeField(source="LastModifiedDate")
 
 
+class SmsConfigurationSerializer(StrictInputSerializer):
+    sns_caller_arn = _text(source="SnsCallerArn")
+    external_id = _text(source="ExternalId", required=False)
+    sns_region = _text(source="SnsRegion", required=False)
+
+
+class SmsMfaConfigurationSerializer(StrictInputSerializer):
+    sms_authentication_message = _text(source="SmsAuthenticationMessage", required=False)
+    sms_configuration = SmsConfigurationSerializer(
+        source="SmsConfiguration",
+        required=False,
+        help_text="The pool's SMS settings, shared with its other text messages.",
+    )
+
+
+class SoftwareTokenMfaConfigurationSerializer(StrictInputSerializer):
+    enabled = serializers.BooleanField(source="Enabled", required=False)
+
+
+class EmailMfaConfigurationSerializer(StrictInputSerializer):
+    message = _text(source="Message", required=False)
+    subject = _text(source="Subject", required=False)
+
+
+class _UserPoolMfaConfigSerializer(StrictInputSerializer):
+    """SetUserPoolMfaConfig's members, and GetUserPoolMfaConfig's output."""
+
+    mfa_configuration = _choice("UserPoolMfaType", source="MfaConfiguration", required=False)
+    sms_mfa_configuration = SmsMfaConfigurationSerializer(
+        source="SmsMfaConfiguration",
+        required=False,
+        help_text="Present (even empty) when SMS MFA is on; left out, it is off.",
+    )
+    software_token_mfa_configuration = SoftwareTokenMfaConfigurationSerializer(
+        source="SoftwareTokenMfaConfiguration", required=False
+    )
+    email_mfa_configuration = EmailMfaConfigurationSerializer(
+        source="EmailMfaConfiguration",
+        required=False,
+        help_text="Present (even empty) when email MFA is on; left out, it is off.",
+    )
+
+
+class UserPoolMfaConfigInputSerializer(_UserPoolMfaConfigSerializer):
+    """As in SetUserPoolMfaConfig, the factors sent replace the pool's: one left out is turned
+    off. `mfa_configuration` left out keeps its value."""
+
+
+class UserPoolMfaConfigOutputSerializer(_UserPoolMfaConfigSerializer):
+    """Reads a pool's GetUserPoolMfaConfig shape (`user_pool_mfa_config_shape`)."""
+
+
 # --- Users ------------------------------------------------------------------------------------
 
 
@@ -404,6 +477,53 @@ class UserPasswordInputSerializer(StrictInputSerializer):
 
 class UserGroupInputSerializer(StrictInputSerializer):
     group = _text(help_text="The name of a group of the same pool.")
+
+
+class MfaFactorSettingsSerializer(StrictInputSerializer):
+    enabled = serializers.BooleanField(
+        source="Enabled", required=False, help_text="Left out, the factor stays as it is."
+    )
+    preferred_mfa = serializers.BooleanField(
+        source="PreferredMfa",
+        required=False,
+        help_text="True makes the factor the preferred one; false unmakes it.",
+    )
+
+
+class UserMfaPreferenceInputSerializer(StrictInputSerializer):
+    """AdminSetUserMFAPreference: each factor sent changes, the others keep their settings."""
+
+    sms_mfa_settings = MfaFactorSettingsSerializer(source="SMSMfaSettings", required=False)
+    software_token_mfa_settings = MfaFactorSettingsSerializer(
+        source="SoftwareTokenMfaSettings", required=False
+    )
+    email_mfa_settings = MfaFactorSettingsSerializer(source="EmailMfaSettings", required=False)
+
+
+class SoftwareTokenOutputSerializer(serializers.ModelSerializer[SoftwareToken]):
+    """A user's authenticator app; never its secret."""
+
+    verified = serializers.BooleanField(
+        source="confirmed",
+        read_only=True,
+        help_text="False while the app's first code is awaited (VerifySoftwareToken).",
+    )
+
+    class Meta:
+        model = SoftwareToken
+        fields = ["friendly_name", "verified", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class UserMfaOutputSerializer(serializers.Serializer[Any]):
+    """A user's MFA: `factors`, `preferred` and `software_token`, as the view gathers them."""
+
+    factors = serializers.ListField(
+        child=MfaFactorField(),
+        help_text="The factors the user has turned on, whatever the pool allows now.",
+    )
+    preferred = MfaFactorField(allow_null=True, help_text="Null when no factor is preferred.")
+    software_token = SoftwareTokenOutputSerializer(allow_null=True)
 
 
 # --- Groups -----------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from pools.selectors.deliveries import (
 )
 from pools.selectors.domains import domain_get
 from pools.selectors.groups import group_get, groups_for_user_page, groups_page
+from pools.selectors.mfa import RESET_USER_MFA, software_token_find
 from pools.selectors.pages import MAX_PAGE_SIZE
 from pools.selectors.pools import user_pool_get, user_pools_page
 from pools.selectors.resource_servers import (
@@ -48,11 +49,13 @@ from pools.selectors.users import user_get, users_in_group_page, users_page
 from pools.services.clients import app_client_create, app_client_delete, app_client_update
 from pools.services.domains import domain_create, domain_delete, domain_update
 from pools.services.groups import group_create, group_delete, group_update
+from pools.services.mfa import mfa_factors_enabled, mfa_preference_set, mfa_reset
 from pools.services.passwords import password_replace
 from pools.services.pools import (
     user_pool_add_custom_attributes,
     user_pool_create,
     user_pool_delete,
+    user_pool_set_mfa_config,
     user_pool_update,
 )
 from pools.services.resource_servers import (
@@ -72,7 +75,7 @@ from pools.services.users import (
 )
 from pools.shapes.clients import app_client_shape
 from pools.shapes.domains import domain_shape
-from pools.shapes.pools import user_pool_shape
+from pools.shapes.pools import user_pool_mfa_config_shape, user_pool_shape
 
 
 class ServiceCursorPagination(BasePagination):
@@ -236,12 +239,17 @@ class UserPoolViewSet(PoolScopedViewSet):
         "partial_update": "cognito-idp:UpdateUserPool",
         "destroy": "cognito-idp:DeleteUserPool",
         "custom_attributes": "cognito-idp:AddCustomAttributes",
+        "mfa_config": {
+            "GET": "cognito-idp:GetUserPoolMfaConfig",
+            "PUT": "cognito-idp:SetUserPoolMfaConfig",
+        },
     }
     serializer_class = s.UserPoolOutputSerializer
     input_serializers = {
         "create": s.UserPoolCreateInputSerializer,
         "partial_update": s.UserPoolUpdateInputSerializer,
         "custom_attributes": s.UserPoolCustomAttributesInputSerializer,
+        "mfa_config": s.UserPoolMfaConfigInputSerializer,
     }
 
     def get_queryset(self) -> QuerySet[UserPool]:
@@ -313,6 +321,31 @@ class UserPoolViewSet(PoolScopedViewSet):
         pool = user_pool_add_custom_attributes(pool=self.get_pool(), attributes=attributes)
         return Response(s.UserPoolOutputSerializer(user_pool_shape(pool)).data)
 
+    @extend_schema(
+        methods=["GET"],
+        summary="Get a user pool's MFA configuration",
+        parameters=[POOL_ID],
+        responses={200: s.UserPoolMfaConfigOutputSerializer, **_errors(404)},
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary="Set a user pool's MFA configuration",
+        description=(
+            "As SetUserPoolMfaConfig: the factors sent replace the pool's (one left out is "
+            "turned off); `mfa_configuration` left out keeps its value."
+        ),
+        parameters=[POOL_ID],
+        request=s.UserPoolMfaConfigInputSerializer,
+        responses={200: s.UserPoolMfaConfigOutputSerializer, **_errors(404)},
+    )
+    @action(detail=True, methods=["get", "put"], url_path="mfa-config")
+    def mfa_config(self, request: Request, pool_id: str) -> Response:
+        pool = self.get_pool()
+        if request.method == "PUT":
+            settings = _valid(s.UserPoolMfaConfigInputSerializer, request).validated_data
+            pool = user_pool_set_mfa_config(pool=pool, settings=settings)
+        return Response(s.UserPoolMfaConfigOutputSerializer(user_pool_mfa_config_shape(pool)).data)
+
 
 # --- Users ------------------------------------------------------------------------------------
 
@@ -342,6 +375,11 @@ class PoolUserViewSet(PoolScopedViewSet):
             "POST": "cognito-idp:AdminAddUserToGroup",
         },
         "remove_from_group": "cognito-idp:AdminRemoveUserFromGroup",
+        "mfa": {
+            "GET": "cognito-idp:AdminGetUser",
+            "PATCH": "cognito-idp:AdminSetUserMFAPreference",
+        },
+        "reset_mfa": RESET_USER_MFA,
     }
     serializer_class = s.UserOutputSerializer
     input_serializers = {
@@ -350,6 +388,7 @@ class PoolUserViewSet(PoolScopedViewSet):
         "delete_attributes": s.UserAttributeNamesInputSerializer,
         "password": s.UserPasswordInputSerializer,
         "groups": s.UserGroupInputSerializer,
+        "mfa": s.UserMfaPreferenceInputSerializer,
     }
 
     def get_queryset(self) -> QuerySet[PoolUser]:
@@ -360,6 +399,15 @@ class PoolUserViewSet(PoolScopedViewSet):
 
     def user_response(self, user: PoolUser, code: int = status.HTTP_200_OK) -> Response:
         return Response(s.UserOutputSerializer(user).data, status=code)
+
+    @staticmethod
+    def mfa_response(user: PoolUser) -> Response:
+        mfa = {
+            "factors": mfa_factors_enabled(user=user),
+            "preferred": user.mfa_preferred or None,
+            "software_token": software_token_find(user=user),
+        }
+        return Response(s.UserMfaOutputSerializer(mfa).data)
 
     @extend_schema(
         summary="List users",
@@ -510,6 +558,47 @@ class PoolUserViewSet(PoolScopedViewSet):
         group = group_get(pool=self.get_pool(), name=group_name)
         user_remove_from_group(user=user, group=group)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Get a user's MFA",
+        parameters=[USERNAME],
+        responses={200: s.UserMfaOutputSerializer, **_errors(404)},
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Set a user's MFA preferences",
+        description=(
+            "As AdminSetUserMFAPreference: each factor sent is turned on or off and made or "
+            "unmade the preferred one; factors left out keep their settings. A factor is turned "
+            "on only if the pool allows it and the user can use it (a phone number, an email "
+            "address, a verified authenticator app)."
+        ),
+        parameters=[USERNAME],
+        request=s.UserMfaPreferenceInputSerializer,
+        responses={200: s.UserMfaOutputSerializer, **_errors(404)},
+    )
+    @action(detail=True, methods=["get", "patch"])
+    def mfa(self, request: Request, pool_id: str, username: str) -> Response:
+        if request.method == "PATCH":
+            preferences = _valid(s.UserMfaPreferenceInputSerializer, request).validated_data
+            user = mfa_preference_set(user=self.get_user(username), preferences=preferences)
+            return self.mfa_response(user)
+        return self.mfa_response(self.get_user(username))
+
+    @extend_schema(
+        summary="Reset a user's MFA",
+        description=(
+            "Every factor off, no preferred one, the authenticator app forgotten: the user signs "
+            "in with their password alone, or sets MFA up again where the pool requires it."
+        ),
+        parameters=[USERNAME],
+        request=None,
+        responses={200: s.UserMfaOutputSerializer, **_errors(404)},
+    )
+    @action(detail=True, methods=["post"], url_path="mfa/reset")
+    def reset_mfa(self, request: Request, pool_id: str, username: str) -> Response:
+        return self.mfa_response(mfa_reset(user=self.get_user(username)))
 
 
 # --- Groups -----------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from pools.models import (
     UserPool,
     UserStatus,
 )
+from pools.selectors.mfa import software_token_find
 from pools.services.delivery import Medium, delivery_queue
 from pools.services.messages import mfa_message
 from pools.services.users import user_verify_attribute
@@ -106,17 +107,13 @@ def mfa_factors_allowed(*, pool: UserPool) -> list[MfaFactor]:
     return [factor for factor in FACTORS if allowed[factor]]
 
 
-def _software_token(user: PoolUser) -> SoftwareToken | None:
-    return SoftwareToken.objects.filter(user=user).first()
-
-
 def _usable(user: PoolUser, factor: MfaFactor) -> bool:
     """Whether the user has what `factor` needs: an address, or a verified authenticator."""
     if factor == MfaFactor.SMS:
         return bool(user.phone_number)
     if factor == MfaFactor.EMAIL:
         return bool(user.email)
-    token = _software_token(user)
+    token = software_token_find(user=user)
     return token is not None and token.confirmed
 
 
@@ -251,6 +248,16 @@ def mfa_preference_set(*, user: PoolUser, preferences: Mapping[str, Any]) -> Poo
     for factor in FACTORS:
         if enabled[factor] and not getattr(user, _ENABLED_FIELD[factor]):
             _enable_check(user, factor)
+    if (
+        user.mfa_software_token_enabled
+        and not enabled[MfaFactor.SOFTWARE_TOKEN]
+        and user.pool.mfa_configuration == MfaConfiguration.ON
+    ):
+        # Cognito's rule (SoftwareTokenMfaSettingsType): the user may only change which factor
+        # is preferred. An operator's `mfa_reset` still can.
+        raise InvalidParameterException(
+            "Software token MFA cannot be turned off while the user pool requires MFA."
+        )
     if preferred and not enabled[MfaFactor(preferred)]:
         preferred = ""
     for factor in FACTORS:
@@ -386,7 +393,7 @@ def software_token_check(*, user: PoolUser, code: str) -> None:
 
 
 def software_token_friendly_name(*, user: PoolUser) -> str:
-    token = _software_token(user)
+    token = software_token_find(user=user)
     return token.friendly_name if token else ""
 
 
