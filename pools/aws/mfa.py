@@ -13,6 +13,7 @@ from typing import Any
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.aws.users import request_user
+from pools.errors import InvalidParameterException
 from pools.services.auth import auth_software_token_associate, auth_software_token_verify
 from pools.services.mfa import (
     SETTINGS_MEMBERS,
@@ -27,12 +28,18 @@ from pools.services.verification import access_token_verify
 VERIFIED = {"Status": "SUCCESS"}
 
 
+def _access_token_or_session(params: dict[str, Any]) -> None:
+    if "AccessToken" in params and "Session" in params:
+        raise InvalidParameterException("Either AccessToken or Session can be given, not both.")
+
+
 def _preferences(params: dict[str, Any]) -> dict[str, Any]:
     return {member: params[member] for member in SETTINGS_MEMBERS.values() if member in params}
 
 
 @operation("AssociateSoftwareToken")
 def associate_software_token(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    _access_token_or_session(params)
     if "AccessToken" in params:
         user = access_token_verify(token=params["AccessToken"]).user
         return {"SecretCode": software_token_associate(user=user)}
@@ -42,6 +49,7 @@ def associate_software_token(call: AwsCall, params: dict[str, Any]) -> dict[str,
 
 @operation("VerifySoftwareToken")
 def verify_software_token(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    _access_token_or_session(params)
     code, name = params["UserCode"], params.get("FriendlyDeviceName", "")
     if "AccessToken" in params:
         user = access_token_verify(token=params["AccessToken"]).user
