@@ -29,8 +29,16 @@ from cognitoadmin.errors import ServiceError
 from cognitoadmin.service_admin import Created, ReadOnlyInline, report
 from pools.admin.base import PoolFilter, PoolServiceAdmin, chosen_pool_id
 from pools.forms import GroupChoiceForm, PoolUserCreateForm, SoftwareTokenVerifyForm
-from pools.models import STANDARD_ATTRIBUTE_COLUMNS, Group, GroupMembership, PoolUser, UserPool
+from pools.models import (
+    STANDARD_ATTRIBUTE_COLUMNS,
+    Device,
+    Group,
+    GroupMembership,
+    PoolUser,
+    UserPool,
+)
 from pools.selectors.mfa import RESET_USER_MFA, software_token_find
+from pools.services.devices import devices_forget_all
 from pools.services.mfa import (
     mfa_factors_enabled,
     mfa_reset,
@@ -134,6 +142,17 @@ class MembershipInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("group")
 
 
+class DeviceInline(ReadOnlyInline):
+    """The user's devices; forgotten with the list's "Forget devices" action."""
+
+    model = Device
+    iam_action = "cognito-idp:AdminListDevices"
+    fields = ("name", "device_key", "confirmed", "remembered_status", "last_authenticated_at")
+    readonly_fields = fields
+    verbose_name = "device"
+    verbose_name_plural = "devices"
+
+
 @admin.register(PoolUser)
 class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
     add_form = PoolUserCreateForm
@@ -147,6 +166,7 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         "add_to_group": "cognito-idp:AdminAddUserToGroup",
         "remove_from_group": "cognito-idp:AdminRemoveUserFromGroup",
         "reset_mfa": RESET_USER_MFA,
+        "forget_devices": "cognito-idp:AdminForgetDevice",
         "set_up_software_token": SET_UP_SOFTWARE_TOKEN,
     }
     list_display = (
@@ -207,8 +227,15 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         ("MFA", {"fields": ("mfa_factors", "mfa_preferred", "authenticator")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = (MembershipInline,)
-    actions = ("enable_users", "disable_users", "add_to_group", "remove_from_group", "reset_mfa")
+    inlines = (MembershipInline, DeviceInline)
+    actions = (
+        "enable_users",
+        "disable_users",
+        "add_to_group",
+        "remove_from_group",
+        "reset_mfa",
+        "forget_devices",
+    )
     change_form_template = "admin/pools/pooluser/change_form.html"
 
     # --- the list ----------------------------------------------------------------------------
@@ -348,6 +375,9 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
     def has_reset_mfa_permission(self, request: HttpRequest, obj: PoolUser | None = None) -> bool:
         return self.authorized(request, "reset_mfa", obj)
 
+    def has_forget_devices_permission(self, request: HttpRequest) -> bool:
+        return self.authorized(request, "forget_devices")
+
     @admin.action(description="Enable selected users", permissions=["enable"])
     def enable_users(self, request: HttpRequest, queryset: QuerySet[PoolUser]) -> None:
         count, failures = _apply(queryset.select_related("pool"), lambda u: user_enable(user=u))
@@ -394,6 +424,15 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
             self, request, done=f"Reset MFA of {count} user(s)." if count else "", failures=failures
         )
         return None
+
+    @admin.action(
+        description="Forget the devices of selected users", permissions=["forget_devices"]
+    )
+    def forget_devices(self, request: HttpRequest, queryset: QuerySet[PoolUser]) -> None:
+        users = queryset.select_related("pool")
+        count, failures = _apply(users, lambda u: devices_forget_all(user=u))
+        done = f"Forgot the devices of {count} user(s)." if count else ""
+        report(self, request, done=done, failures=failures)
 
     def _group_action(
         self, request: HttpRequest, queryset: QuerySet[PoolUser], *, add: bool

@@ -22,6 +22,7 @@ from pools.models import (
     DeliveryChannel,
     DeliveryKind,
     DeliveryStatus,
+    Device,
     Group,
     MfaFactor,
     PoolUser,
@@ -524,6 +525,23 @@ class UserMfaOutputSerializer(serializers.Serializer[Any]):
     )
     preferred = MfaFactorField(allow_null=True, help_text="Null when no factor is preferred.")
     software_token = SoftwareTokenOutputSerializer(allow_null=True)
+
+
+class DeviceOutputSerializer(serializers.ModelSerializer[Device]):
+    """A user's confirmed device (AdminListDevices)."""
+
+    class Meta:
+        model = Device
+        fields = [
+            "device_key",
+            "name",
+            "remembered_status",
+            "last_ip",
+            "last_authenticated_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
 
 
 # --- Groups -----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from pools.selectors.deliveries import (
     deliveries_page,
     delivery_get,
 )
+from pools.selectors.devices import MAX_DEVICES_PAGE, devices_page
 from pools.selectors.domains import domain_get
 from pools.selectors.groups import group_get, groups_for_user_page, groups_page
 from pools.selectors.mfa import RESET_USER_MFA, software_token_find
@@ -47,6 +48,7 @@ from pools.selectors.resource_servers import (
 )
 from pools.selectors.users import user_get, users_in_group_page, users_page
 from pools.services.clients import app_client_create, app_client_delete, app_client_update
+from pools.services.devices import device_forget
 from pools.services.domains import domain_create, domain_delete, domain_update
 from pools.services.groups import group_create, group_delete, group_update
 from pools.services.mfa import mfa_factors_enabled, mfa_preference_set, mfa_reset
@@ -380,6 +382,8 @@ class PoolUserViewSet(PoolScopedViewSet):
             "PATCH": "cognito-idp:AdminSetUserMFAPreference",
         },
         "reset_mfa": RESET_USER_MFA,
+        "devices": "cognito-idp:AdminListDevices",
+        "forget_device": "cognito-idp:AdminForgetDevice",
     }
     serializer_class = s.UserOutputSerializer
     input_serializers = {
@@ -599,6 +603,43 @@ class PoolUserViewSet(PoolScopedViewSet):
     @action(detail=True, methods=["post"], url_path="mfa/reset")
     def reset_mfa(self, request: Request, pool_id: str, username: str) -> Response:
         return self.mfa_response(mfa_reset(user=self.get_user(username)))
+
+    @extend_schema(
+        summary="List a user's remembered devices",
+        description="The devices the user has confirmed (ConfirmDevice), as AdminListDevices.",
+        parameters=[USERNAME],
+        responses={200: s.DeviceOutputSerializer(many=True), **_errors(404)},
+    )
+    @action(detail=True, methods=["get"])
+    def devices(self, request: Request, pool_id: str, username: str) -> Response:
+        limit, cursor = self.page_arguments(request)
+        devices, next_token = devices_page(
+            user=self.get_user(username),
+            limit=min(limit, MAX_DEVICES_PAGE),
+            pagination_token=cursor,
+        )
+        data = s.DeviceOutputSerializer(devices, many=True).data
+        return self.page_response(request, data, next_token)
+
+    @extend_schema(
+        summary="Forget a user's device",
+        description=(
+            "As AdminForgetDevice: the device key no longer signs in; the client library drops "
+            "it and the next sign-in is from a new device, with MFA if the user has it."
+        ),
+        parameters=[
+            USERNAME,
+            OpenApiParameter("device_key", OpenApiTypes.STR, OpenApiParameter.PATH),
+        ],
+        request=None,
+        responses={204: None, **_errors(404)},
+    )
+    @action(detail=True, methods=["delete"], url_path="devices/(?P<device_key>[^/]+)")
+    def forget_device(
+        self, request: Request, pool_id: str, username: str, device_key: str
+    ) -> Response:
+        device_forget(user=self.get_user(username), device_key=device_key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Groups -----------------------------------------------------------------------------------
