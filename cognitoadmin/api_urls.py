@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -19,6 +20,8 @@ from cognitoadmin import api_schema  # noqa: F401  (registers the schema's auth 
 app_name = "api"
 
 
+# Exempt: it changes nothing, and a CSRF refusal would answer Django's HTML page instead.
+@csrf_exempt
 def not_found(request: HttpRequest) -> JsonResponse:
     """Unknown API paths answer in the API's error shape rather than with an HTML page."""
     return JsonResponse(

@@ -23,7 +23,6 @@ from django.utils.http import http_date
 
 from cognitoadmin.authorization import ACCOUNT, Caller, action_declare, authorize
 from cognitoadmin.awsmodel import (
-    SerializationException,
     input_checked,
     is_unsigned,
     service_model,
@@ -31,6 +30,7 @@ from cognitoadmin.awsmodel import (
     validate_output,
 )
 from cognitoadmin.errors import ServiceError, as_service_error, aws_error_response, request_id
+from cognitoadmin.jsonbody import json_body_load
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -186,10 +186,7 @@ def _parse_body(request: HttpRequest) -> Any:
     raw = request.body
     if not raw.strip():
         return {}
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise SerializationException("The request body is not valid JSON.") from None
+    return json_body_load(raw)
 
 
 def dispatch(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
@@ -103,6 +104,21 @@ class AccessDeniedException(ServiceError):
     api_status = 403
 
 
+class RequestEntityTooLargeException(ServiceError):
+    """A body beyond DATA_UPLOAD_MAX_MEMORY_SIZE: refused before it is read."""
+
+    aws_type = "RequestEntityTooLargeException"
+    http_status = 413
+    api_status = 413
+    default_message = "The request body is too large."
+
+
+def _header_text(text: str) -> str:
+    """`text` as a header can carry it: printable ASCII, anything else escaped."""
+    escaped = text.encode("ascii", "backslashreplace").decode("ascii")
+    return "".join(c if c.isprintable() else " " for c in escaped)
+
+
 def request_id() -> str:
     return str(uuid.uuid4())
 
@@ -120,7 +136,7 @@ def aws_error_response(
         body["reasonCode"] = error.reason_code
     response = JsonResponse(body, status=status or error.http_status, content_type=content_type)
     response["x-amzn-ErrorType"] = f"{error.aws_type}:"
-    response["x-amzn-ErrorMessage"] = error.message
+    response["x-amzn-ErrorMessage"] = _header_text(error.message)
     return response
 
 
@@ -136,6 +152,8 @@ def as_service_error(exc: Exception) -> ServiceError:
         return exc
     if isinstance(exc, DjangoValidationError):
         return InvalidParameterException("; ".join(exc.messages))
+    if isinstance(exc, RequestDataTooBig):
+        return RequestEntityTooLargeException()
     logger.exception("Unexpected error", exc_info=exc)
     return InternalErrorException()
 

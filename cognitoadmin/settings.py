@@ -247,6 +247,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["cognitoadmin.authorization.IAMActionPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cognitoadmin.errors.drf_exception_handler",
+    # JSON within the limits every JSON door keeps (cognitoadmin.jsonbody); the forms of the
+    # browsable API, which are flat and carry no lone surrogates.
+    "DEFAULT_PARSER_CLASSES": [
+        "cognitoadmin.api_parsers.CheckedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
