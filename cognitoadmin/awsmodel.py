@@ -86,11 +86,14 @@ class _Validator:
             if not isinstance(value, dict):
                 raise SerializationException(f"Expected a map at '{path}'.")
             self._length(shape, value, path, "Member must have length")
+            # A null value is an entry left out, as a null member is (amazon-cognito-identity-js
+            # sends `DEVICE_KEY: null` in ChallengeResponses when it has no device).
             return {
                 self.check(shape.key, k, f"{path}.{k}.key"): self.check(
                     shape.value, v, f"{path}.{k}.value"
                 )
                 for k, v in value.items()
+                if v is not None
             }
         if kind == "string":
             if not isinstance(value, str):

@@ -13,13 +13,16 @@ after the client's AuthSessionValidity. For PASSWORD_VERIFIER the token is also 
 because pycognito answers that challenge without sending the Session back.
 
 Wrong passwords and SRP proofs count towards the lockout (`lockout.py`); with
-PreventUserExistenceErrors an unknown user is answered as a wrong password, after the same work.
+PreventUserExistenceErrors an unknown user is answered as a wrong password, after the same work:
+the same lockout schedule (kept for the name tried), the same hash, the same SRP arithmetic, the
+same unseal and digests.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -29,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -56,7 +60,7 @@ from pools.selectors.devices import device_get
 from pools.selectors.tokens import refresh_token_find
 from pools.selectors.users import user_for_client_request, user_readable_attribute_names
 from pools.services.attributes import attributes_validate
-from pools.services.client_requests import unknown_user_check
+from pools.services.client_requests import unknown_user_check, unknown_user_write
 from pools.services.clients import (
     LEGACY_AUTH_FLOWS,
     app_client_check_write_attributes,
@@ -68,7 +72,13 @@ from pools.services.devices import (
     device_srp_material,
     device_track,
 )
-from pools.services.lockout import lockout_check, lockout_record_failure, lockout_record_success
+from pools.services.lockout import (
+    lockout_check,
+    lockout_check_unknown,
+    lockout_record_failure,
+    lockout_record_failure_unknown,
+    lockout_record_success,
+)
 from pools.services.mfa import (
     AMR_FOR_FACTOR,
     CODE_MISMATCH,
@@ -233,8 +243,16 @@ def _session_open(
     challenge_name: str,
     admin: bool,
     state: Mapping[str, Any] | None = None,
+    token: str = "",
 ) -> str:
-    token = base64.b64encode(secrets.token_bytes(SESSION_TOKEN_BYTES)).decode("ascii")
+    """A new session for `challenge_name`. With `token` (a session just used up), the new one
+    takes over its token: the used row goes."""
+    if token:
+        AuthSession.objects.filter(
+            session_digest=digest(token, purpose=SESSION_DIGEST_PURPOSE), used_at__isnull=False
+        ).delete()
+    else:
+        token = base64.b64encode(secrets.token_bytes(SESSION_TOKEN_BYTES)).decode("ascii")
     AuthSession.objects.create(
         pool_id=client.pool_id,
         client=client,
@@ -320,6 +338,8 @@ class _SignIn:
     device_key: str = ""
     # The device has answered DEVICE_PASSWORD_VERIFIER in this sign-in.
     device_proved: bool = False
+    # The Session the step just answered came with, for a device challenge that keeps it.
+    session_token: str = ""
 
     def carried(self) -> dict[str, Any]:
         """What a session keeps of the sign-in, for `_resumed`."""
@@ -337,6 +357,7 @@ def _resumed(
     admin: bool,
     amr: Sequence[str] | None = None,
     device_proved: bool | None = None,
+    session_token: str = "",
 ) -> _SignIn:
     """The sign-in a session carries on, with `amr` once MFA is done."""
     user = pending.row.user
@@ -350,6 +371,7 @@ def _resumed(
         amr=tuple(state.get("amr", ()) if amr is None else amr),
         device_key=state.get("device_key", ""),
         device_proved=state.get("device_proved", False) if device_proved is None else device_proved,
+        session_token=session_token,
     )
 
 
@@ -437,22 +459,26 @@ def _device_challenge(sign_in: _SignIn) -> AuthOutcome | None:
         return None
     if not device_get(user=sign_in.user, device_key=sign_in.device_key).confirmed:
         return None
+    # After an MFA answer the device challenge keeps that answer's Session: acij's sendMFACode
+    # answers DEVICE_SRP_AUTH with the Session it already holds, not the one returned.
     session = _session_open(
         client=sign_in.client,
         user=sign_in.user,
         challenge_name=DEVICE_SRP_AUTH,
         admin=sign_in.admin,
         state=sign_in.carried(),
+        token=sign_in.session_token,
     )
     return AuthOutcome(challenge_name=DEVICE_SRP_AUTH, session=session)
 
 
 def _mfa_challenge(sign_in: _SignIn) -> AuthOutcome | None:
     """The MFA the user owes (`mfa.mfa_owed`): a factor's code, a choice, or a set-up. A
-    remembered device that has proved itself owes none."""
+    sign-in from a remembered device owes none; the device's proof (`_device_challenge`) comes
+    next and is never skipped."""
     if sign_in.amr:
         return None
-    if sign_in.device_proved and device_skips_mfa(
+    if sign_in.device_key and device_skips_mfa(
         device_get(user=sign_in.user, device_key=sign_in.device_key)
     ):
         return None
@@ -476,10 +502,12 @@ def _mfa_challenge(sign_in: _SignIn) -> AuthOutcome | None:
     )
 
 
+# MFA before the device's proof, as clients expect it (amazon-cognito-identity-js's sendMFACode
+# answers DEVICE_SRP_AUTH): a remembered device skips MFA on its word, and proves itself next.
 _AFTER_PASSWORD: tuple[Callable[[_SignIn], AuthOutcome | None], ...] = (
     _new_password_challenge,
-    _device_challenge,
     _mfa_challenge,
+    _device_challenge,
 )
 
 
@@ -530,7 +558,11 @@ def _start_password(start: _Start) -> AuthOutcome:
     )
     user = _user_resolve(client=start.client, username=username)
     if user is None:
+        # A wrong password for a user of that name: locked out alike, hashed alike, counted alike.
+        lockout_check_unknown(pool=start.client.pool, username=username)
         password_check(user=None, password=password)
+        lockout_record_failure_unknown(pool=start.client.pool, username=username)
+        unknown_user_write(client=start.client)
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
     _check_before_password(user)
     if not password_check(user=user, password=password):
@@ -561,15 +593,25 @@ def _srp_decoy(*, pool: UserPool, username: str) -> tuple[str, str, int]:
     return user_id, pad_hex(salt), verifier
 
 
+@functools.cache
+def _srp_decoy_sealed(master_key: str) -> str:
+    """A sealed verifier of the stored kind and size, for the unseal an unknown user costs too."""
+    return seal(pad_hex(N - 1), purpose=SRP_VERIFIER_PURPOSE)
+
+
 def _srp_material(
     *, client: AppClient, user: PoolUser | None, username: str
 ) -> tuple[str, str, int]:
-    """USER_ID_FOR_SRP, SALT and the verifier for the PASSWORD_VERIFIER challenge."""
-    if user is None or not user.srp_verifier_sealed:
-        user_id, salt_hex, verifier = _srp_decoy(pool=client.pool, username=username)
-        return (user.username if user else user_id), salt_hex, verifier
-    verifier = int(unseal_str(user.srp_verifier_sealed, purpose=SRP_VERIFIER_PURPOSE), 16)
-    return user.username, user.srp_salt, verifier
+    """USER_ID_FOR_SRP, SALT and the verifier for the PASSWORD_VERIFIER challenge. The decoy is
+    derived and a verifier unsealed for every user, known or not, so that both take as long."""
+    decoy_id, decoy_salt, decoy_verifier = _srp_decoy(pool=client.pool, username=username)
+    sealed = user.srp_verifier_sealed if user is not None else ""
+    unsealed = unseal_str(
+        sealed or _srp_decoy_sealed(settings.COGNITOADMIN_MASTER_KEY), purpose=SRP_VERIFIER_PURPOSE
+    )
+    if user is None or not sealed:
+        return (user.username if user else decoy_id), decoy_salt, decoy_verifier
+    return user.username, user.srp_salt, int(unsealed, 16)
 
 
 def _srp_public_a(srp_a: str) -> int:
@@ -630,7 +672,9 @@ def _start_srp(start: _Start) -> AuthOutcome:
     )
     public_a = _srp_public_a(srp_a)
     user = _user_resolve(client=start.client, username=username)
-    if user is not None:
+    if user is None:
+        lockout_check_unknown(pool=start.client.pool, username=username)
+    else:
         _check_before_password(user)
     user_id, salt_hex, verifier = _srp_material(client=start.client, user=user, username=username)
     private_b, public_b = _srp_server_values(verifier)
@@ -645,7 +689,6 @@ def _start_srp(start: _Start) -> AuthOutcome:
             "a": f"{public_a:x}",
             "b": f"{private_b:x}",
             "B": f"{public_b:x}",
-            "device_key": start.parameters.get("DEVICE_KEY", ""),
         },
     )
     return AuthOutcome(
@@ -777,8 +820,13 @@ def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
         challenge_name=PASSWORD_VERIFIER,
         admin=answer.admin,
     )
-    _session_consume(pending)
     state, user = pending.state, pending.row.user
+    # Clients name their device in this answer. An unknown one is refused before the session is
+    # used, so that the client's retry without it (Amplify's, amazon-cognito-identity-js's) works.
+    device_key = responses.get("DEVICE_KEY", "")
+    if device_key and user is not None:
+        device_get(user=user, device_key=device_key)
+    _session_consume(pending)
     _secret_hash_check(
         client=answer.client,
         secret_hash=responses.get("SECRET_HASH"),
@@ -792,8 +840,10 @@ def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
     normalize = answer.client.pool.normalize_username
     if normalize(username) not in {normalize(state["user_id"]), normalize(state["username"])}:
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-    if user is not None:
-        # The user may have been disabled or locked out since the challenge was sent.
+    # The user may have been disabled or locked out since the challenge was sent.
+    if user is None:
+        lockout_check_unknown(pool=answer.client.pool, username=state["username"])
+    else:
         _check_before_password(user)
     _user_id, _salt, verifier = _srp_material(
         client=answer.client, user=user, username=state["username"]
@@ -806,11 +856,15 @@ def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
         secret_block=secret_block,
         timestamp=timestamp,
     )
-    if user is None or not hmac.compare_digest(expected.encode(), signature.encode()):
-        if user is not None:
-            lockout_record_failure(user=user)
+    matches = hmac.compare_digest(expected.encode(), signature.encode())
+    if user is None:
+        # No proof matches a decoy verifier: a wrong password, counted for the name tried.
+        lockout_record_failure_unknown(pool=answer.client.pool, username=state["username"])
+        unknown_user_write(client=answer.client)
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-    device_key = responses.get("DEVICE_KEY") or state.get("device_key", "")
+    if not matches:
+        lockout_record_failure(user=user)
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
     return _password_proved(
         _SignIn(client=answer.client, user=user, admin=answer.admin, device_key=device_key)
     )
@@ -917,7 +971,11 @@ def _answer_factor(answer: _Answer, factor: MfaFactor) -> AuthOutcome:
         _session_consume(pending)
         mfa_factor_proved(user=user, factor=factor)
     sign_in = _resumed(
-        pending, client=answer.client, admin=answer.admin, amr=AMR_FOR_FACTOR[factor]
+        pending,
+        client=answer.client,
+        admin=answer.admin,
+        amr=AMR_FOR_FACTOR[factor],
+        session_token=answer.session or "",
     )
     return _signed_in(sign_in)
 

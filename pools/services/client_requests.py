@@ -8,11 +8,15 @@ told UserNotFoundException.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
 
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import UserNotFoundException
-from pools.models import AppClient, PreventUserExistenceErrors
+from pools.models import AppClient, AuthSession, PreventUserExistenceErrors
 from pools.services.clients import app_client_verify_secret_hash
 
 # Cognito's UserNotFoundException message for the client-addressed operations.
@@ -38,3 +42,22 @@ def unknown_user_check(*, client: AppClient, message: str = UNKNOWN_USER_MESSAGE
     the caller simulates an answer."""
     if client.prevent_user_existence_errors != PreventUserExistenceErrors.ENABLED:
         raise UserNotFoundException(message)
+
+
+def unknown_user_write(*, client: AppClient) -> None:
+    """The durable write that a real user's answer makes (a failure counted, a code issued or
+    tried), made for a name that names nobody and undone before it commits: a row inserted and
+    deleted again in one transaction. The commit then flushes as a real write's does, which is
+    most of what such an answer costs, and nothing stays in the database. A row of its own, so
+    that concurrent callers wait on no shared row."""
+    with transaction.atomic():
+        row = AuthSession.objects.create(
+            pool_id=client.pool_id,
+            client=client,
+            user=None,
+            session_digest=secrets.token_hex(32),
+            challenge_name="",
+            expires_at=timezone.now(),
+            used_at=timezone.now(),
+        )
+        row.delete()

@@ -13,17 +13,20 @@ commits; a code is never logged, and never reaches the broker.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
+from functools import partial
 from typing import Any, NoReturn
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cognitoadmin.crypto import digest
+from cognitoadmin.crypto import digest, seal
 from cognitoadmin.errors import ServiceError
 from pools.errors import (
     CodeMismatchException,
@@ -39,7 +42,8 @@ from pools.models import (
     VerificationCode,
 )
 from pools.services.attributes import is_email, is_phone_number
-from pools.services.delivery import Medium, code_delivery_details, delivery_queue
+from pools.services.client_requests import unknown_user_write
+from pools.services.delivery import SEAL_PURPOSE, Medium, code_delivery_details, delivery_queue
 from pools.services.messages import verification_message
 
 CODE_VALIDITY: dict[str, dt.timedelta] = {
@@ -214,10 +218,14 @@ def _simulated_destination(*, pool: UserPool, username: str, medium: Medium) -> 
 
 
 def code_delivery_simulated(
-    *, pool: UserPool, username: str, purpose: CodePurpose
+    *, client: AppClient, username: str, purpose: CodePurpose
 ) -> dict[str, Any]:
     """The CodeDeliveryDetails a real user of that name would plausibly get for `purpose`
-    (SIGN_UP or FORGOT_PASSWORD), without sending anything."""
+    (SIGN_UP or FORGOT_PASSWORD), without sending anything, after the work of a real send: a
+    code made and digested, its message rendered and sealed, the writes of the code and of the
+    outbox row and then of its dispatch (`unknown_user_write`, which leaves no row). Call it in
+    a transaction, as `code_send`."""
+    pool = client.pool
     if purpose == CodePurpose.FORGOT_PASSWORD and pool.account_recovery_mechanisms:
         first = pool.account_recovery_mechanisms[0]["Name"]
         if first == "admin_only":
@@ -228,7 +236,14 @@ def code_delivery_simulated(
         # user has verified when the pool verifies phone numbers.
         phone = "phone_number" in pool.auto_verified_attributes
     medium: Medium = "SMS" if phone else "EMAIL"
-    return code_delivery_details(
-        medium=medium,
-        destination=_simulated_destination(pool=pool, username=username, medium=medium),
+    destination = _simulated_destination(pool=pool, username=username, medium=medium)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    digest(f"{purpose}:{pool.pool_id}:{username}:{code}", purpose=DIGEST_PURPOSE)
+    nobody = PoolUser(pool=pool, username=username)
+    message = verification_message(
+        user=nobody, purpose=purpose, channel=medium, code=code, client=client
     )
+    seal(json.dumps({"to": destination, **asdict(message)}), purpose=SEAL_PURPOSE)
+    unknown_user_write(client=client)
+    transaction.on_commit(partial(unknown_user_write, client=client), robust=True)
+    return code_delivery_details(medium=medium, destination=destination)

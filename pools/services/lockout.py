@@ -4,17 +4,31 @@ After five failed sign-in attempts a user is locked out for one second, and ever
 doubles that, up to about fifteen minutes (2^(n-5) s for n failures). Attempts made while locked
 out are refused with "Password attempts exceeded" and are not counted. Fifteen minutes without a
 failure start the count again, and so does a correct password.
+
+A name that names nobody, asked through an app client that hides user existence
+(PreventUserExistenceErrors ENABLED), walks the same schedule with the same answers: otherwise the
+sixth wrong password would tell that a name exists. Its count is kept in Django's cache (Redis in
+production, shared by every process), keyed on the pool and the name as the pool normalizes it, and
+never in the database. An entry holds its own timestamps, compared with `timezone.now()` as the
+rows' are, and expires from the cache once the quiet window has passed, so entries for names tried
+once by a scanner do not outlive the window: the cache holds at most the names failed in the last
+fifteen minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from pools.errors import NotAuthorizedException
-from pools.models import PoolUser
+from pools.models import PoolUser, UserPool
 
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_MAX = dt.timedelta(minutes=15)
@@ -22,6 +36,18 @@ LOCKOUT_QUIET_RESET = dt.timedelta(minutes=15)
 LOCKED_OUT_MESSAGE = "Password attempts exceeded"
 
 _LOCKOUT_FIELDS = ("failed_sign_in_count", "last_failed_sign_in_at", "locked_until")
+
+# Unknown names: the cache key's prefix, and the short lock that makes a failure's read and write
+# of an entry one step (as the row lock does for a user), so that concurrent failures are counted
+# as they are for a user. A lock not had within the waits is taken over: better a count off by one
+# under a flood than a request that hangs.
+_UNKNOWN_KEY_PREFIX = "lockout:unknown:"
+_UNKNOWN_LOCK_SECONDS = 5
+_UNKNOWN_LOCK_WAITS = 200
+_UNKNOWN_LOCK_WAIT_SECONDS = 0.005
+
+# count, last failure, locked until (None when not locked out)
+_Count = tuple[int, dt.datetime | None, dt.datetime | None]
 
 
 def lockout_duration(*, failures: int) -> dt.timedelta:
@@ -35,8 +61,28 @@ def lockout_duration(*, failures: int) -> dt.timedelta:
 
 def lockout_check(*, user: PoolUser) -> None:
     """Refuse the attempt while `user` is locked out; it does not count as a failure."""
-    if user.locked_until is not None and timezone.now() < user.locked_until:
+    if _is_locked(user.locked_until, timezone.now()):
         raise NotAuthorizedException(LOCKED_OUT_MESSAGE)
+
+
+def _is_locked(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
+    return locked_until is not None and now < locked_until
+
+
+def _quiet(last_failed_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """No failure for the quiet window: the count starts again."""
+    return last_failed_at is None or now - last_failed_at >= LOCKOUT_QUIET_RESET
+
+
+def _failure_counted(count: _Count, now: dt.datetime) -> _Count | None:
+    """The count after one more failure at `now`, or None when the failure lands during a lockout
+    and does not count. The one rule for users and unknown names alike."""
+    failures, last_failed_at, locked_until = count
+    if _is_locked(locked_until, now):
+        return None
+    failures = 1 if _quiet(last_failed_at, now) else failures + 1
+    duration = lockout_duration(failures=failures)
+    return failures, now, (now + duration if duration else None)
 
 
 @transaction.atomic
@@ -47,16 +93,12 @@ def lockout_record_failure(*, user: PoolUser) -> None:
     lands while a concurrent failure has just locked the user is part of the lockout and does not
     count, as any attempt during a lockout.
     """
-    now = timezone.now()
     row = PoolUser.objects.select_for_update().only("pk", *_LOCKOUT_FIELDS).get(pk=user.pk)
-    if row.locked_until is None or now >= row.locked_until:
-        quiet = row.last_failed_sign_in_at is None or (
-            now - row.last_failed_sign_in_at >= LOCKOUT_QUIET_RESET
-        )
-        row.failed_sign_in_count = 1 if quiet else row.failed_sign_in_count + 1
-        row.last_failed_sign_in_at = now
-        duration = lockout_duration(failures=row.failed_sign_in_count)
-        row.locked_until = now + duration if duration else None
+    counted = _failure_counted(
+        (row.failed_sign_in_count, row.last_failed_sign_in_at, row.locked_until), timezone.now()
+    )
+    if counted is not None:
+        row.failed_sign_in_count, row.last_failed_sign_in_at, row.locked_until = counted
         # Not `updated_at`: a failed sign-in is no change to the user.
         row.save(update_fields=list(_LOCKOUT_FIELDS))
     for field in _LOCKOUT_FIELDS:
@@ -73,3 +115,58 @@ def lockout_record_success(*, user: PoolUser) -> None:
     user.failed_sign_in_count = 0
     user.last_failed_sign_in_at = None
     user.locked_until = None
+
+
+# --- names that name nobody (PreventUserExistenceErrors ENABLED) ------------------------------
+
+
+def lockout_unknown_key(*, pool: UserPool, username: str) -> str:
+    """The cache key of an unknown name's count: the pool and the name as the pool compares
+    names, hashed (cache keys must not carry emails, spaces or length)."""
+    name = f"{pool.pool_id}:{pool.normalize_username(username)}"
+    return _UNKNOWN_KEY_PREFIX + hashlib.sha256(name.encode("utf-8")).hexdigest()
+
+
+def _unknown_count(key: str) -> _Count:
+    """An unknown name's count as stored; (0, None, None) once the quiet window has passed, by
+    Django's clock, whether or not the cache has dropped the entry yet."""
+    stored = cache.get(key)
+    if stored is None:
+        return 0, None, None
+    failures, last_failed_at, locked_until = stored
+    if _quiet(last_failed_at, timezone.now()):
+        return 0, None, None
+    return failures, last_failed_at, locked_until
+
+
+@contextmanager
+def _unknown_locked(key: str) -> Iterator[None]:
+    lock = f"{key}:lock"
+    for _ in range(_UNKNOWN_LOCK_WAITS):
+        # add() is atomic (Redis SET NX): of concurrent failures, one at a time holds the lock.
+        if cache.add(lock, 1, timeout=_UNKNOWN_LOCK_SECONDS):
+            break
+        time.sleep(_UNKNOWN_LOCK_WAIT_SECONDS)
+    try:
+        yield
+    finally:
+        cache.delete(lock)
+
+
+def lockout_check_unknown(*, pool: UserPool, username: str) -> None:
+    """`lockout_check` for a name that names nobody: refused while its failures lock it out."""
+    _failures, _last, locked_until = _unknown_count(
+        lockout_unknown_key(pool=pool, username=username)
+    )
+    if _is_locked(locked_until, timezone.now()):
+        raise NotAuthorizedException(LOCKED_OUT_MESSAGE)
+
+
+def lockout_record_failure_unknown(*, pool: UserPool, username: str) -> None:
+    """`lockout_record_failure` for a name that names nobody: the same count, in the cache. The
+    entry expires from the cache with the quiet window, which every counted failure restarts."""
+    key = lockout_unknown_key(pool=pool, username=username)
+    with _unknown_locked(key):
+        counted = _failure_counted(_unknown_count(key), timezone.now())
+        if counted is not None:
+            cache.set(key, counted, timeout=LOCKOUT_QUIET_RESET.total_seconds())

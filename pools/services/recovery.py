@@ -15,7 +15,11 @@ from django.db import transaction
 from pools.errors import NotAuthorizedException
 from pools.models import AppClient, CodePurpose, PoolUser, UserStatus
 from pools.selectors.users import user_for_client_request
-from pools.services.client_requests import client_request_validate, unknown_user_check
+from pools.services.client_requests import (
+    client_request_validate,
+    unknown_user_check,
+    unknown_user_write,
+)
 from pools.services.codes import (
     code_check,
     code_check_simulated,
@@ -56,7 +60,7 @@ def password_forgot(
         unknown_user_check(client=client)
         return {
             "CodeDeliveryDetails": code_delivery_simulated(
-                pool=pool, username=username, purpose=CodePurpose.FORGOT_PASSWORD
+                client=client, username=username, purpose=CodePurpose.FORGOT_PASSWORD
             )
         }
     _recoverable_check(user)
@@ -98,6 +102,7 @@ def password_forgot_confirm(
     )
     if user is None:
         unknown_user_check(client=client)
+        unknown_user_write(client=client)
         code_check_simulated(pool=pool, username=username, code=code)
     _recoverable_check(user)
     with code_check(user=user, purpose=CodePurpose.FORGOT_PASSWORD, code=code):

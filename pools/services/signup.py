@@ -26,7 +26,11 @@ from pools.models import AppClient, CodePurpose, UserStatus
 from pools.selectors.clients import app_client_get_by_id
 from pools.selectors.users import user_for_client_request
 from pools.services.attributes import attributes_validate
-from pools.services.client_requests import client_request_validate, unknown_user_check
+from pools.services.client_requests import (
+    client_request_validate,
+    unknown_user_check,
+    unknown_user_write,
+)
 from pools.services.clients import app_client_check_write_attributes
 from pools.services.codes import (
     code_check,
@@ -144,6 +148,7 @@ def _sign_up_code_check(
     )
     if user is None:
         unknown_user_check(client=client)
+        unknown_user_write(client=client)
         code_check_simulated(pool=client.pool, username=username, code=code)
     user_check_confirmable(user=user)
     with code_check(user=user, purpose=CodePurpose.SIGN_UP, code=code):
@@ -177,7 +182,7 @@ def confirmation_code_resend(
         unknown_user_check(client=client)
         return {
             "CodeDeliveryDetails": code_delivery_simulated(
-                pool=pool, username=username, purpose=CodePurpose.SIGN_UP
+                client=client, username=username, purpose=CodePurpose.SIGN_UP
             )
         }
     if user.status != UserStatus.UNCONFIRMED:

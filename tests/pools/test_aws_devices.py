@@ -244,7 +244,23 @@ def test_a_remembered_device_skips_mfa_and_a_forgotten_one_does_not(
         DeviceKey=device.key,
         DeviceRememberedStatus="not_remembered",
     )
-    assert device_sign_in(idp_public, client, device)["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    # Not remembered: the code first, then the device's proof, as amazon-cognito-identity-js
+    # expects them.
+    challenge = password_sign_in(idp_public, client, DEVICE_KEY=device.key)
+    assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    proof = idp_public.respond_to_auth_challenge(
+        ClientId=client.client_id,
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=challenge["Session"],
+        ChallengeResponses={
+            "USERNAME": "alice",
+            "SOFTWARE_TOKEN_MFA_CODE": app.at(
+                dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=30)
+            ),
+        },
+    )
+    assert proof["ChallengeName"] == "DEVICE_SRP_AUTH"
+    assert proof["Session"] == challenge["Session"]
 
     idp.admin_forget_device(UserPoolId=pool.pool_id, Username="alice", DeviceKey=device.key)
     with pytest.raises(ClientError) as error:

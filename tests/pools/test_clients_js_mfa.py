@@ -22,7 +22,7 @@ from pools.services.keys import signing_key_active
 from pools.services.mfa import mfa_preference_set
 from pools.services.sms import SmsMessage
 from tests.builders import make_app_client, make_user, sent_code
-from tests.pools.test_aws_mfa import mfa_pool
+from tests.pools.test_mfa import mfa_pool
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

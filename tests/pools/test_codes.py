@@ -416,8 +416,12 @@ def test_codes_never_reach_the_logs(
 
 def test_unknown_users_get_a_stable_plausible_delivery() -> None:
     pool = make_user_pool()
-    first = code_delivery_simulated(pool=pool, username="ghost", purpose=CodePurpose.SIGN_UP)
-    again = code_delivery_simulated(pool=pool, username="GHOST", purpose=CodePurpose.SIGN_UP)
+    first = code_delivery_simulated(
+        client=make_app_client(pool=pool), username="ghost", purpose=CodePurpose.SIGN_UP
+    )
+    again = code_delivery_simulated(
+        client=make_app_client(pool=pool), username="GHOST", purpose=CodePurpose.SIGN_UP
+    )
     assert first == again
     assert first["DeliveryMedium"] == "EMAIL"
     assert first["AttributeName"] == "email"
@@ -431,11 +435,15 @@ def test_an_unknown_email_or_phone_is_masked_as_itself() -> None:
         AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]}
     )
     assert code_delivery_simulated(
-        pool=pool, username="zed@mail.org", purpose=CodePurpose.FORGOT_PASSWORD
+        client=make_app_client(pool=pool),
+        username="zed@mail.org",
+        purpose=CodePurpose.FORGOT_PASSWORD,
     ) == {"Destination": "z***@m***.org", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
     phone_pool = make_user_pool(AutoVerifiedAttributes=["phone_number"])
     assert code_delivery_simulated(
-        pool=phone_pool, username="+15550001234", purpose=CodePurpose.SIGN_UP
+        client=make_app_client(pool=phone_pool),
+        username="+15550001234",
+        purpose=CodePurpose.SIGN_UP,
     ) == {
         "Destination": "+*******1234",
         "DeliveryMedium": "SMS",
@@ -462,7 +470,7 @@ def test_an_unknown_users_reset_goes_where_the_pool_would_send_it(
 ) -> None:
     pool = make_user_pool(**settings)
     details = code_delivery_simulated(
-        pool=pool, username="ghost", purpose=CodePurpose.FORGOT_PASSWORD
+        client=make_app_client(pool=pool), username="ghost", purpose=CodePurpose.FORGOT_PASSWORD
     )
     assert details["DeliveryMedium"] == medium
 
@@ -470,5 +478,7 @@ def test_an_unknown_users_reset_goes_where_the_pool_would_send_it(
 def test_an_unknown_user_of_an_admin_only_pool_is_told_what_a_real_one_is() -> None:
     pool = _recovery_pool("admin_only")
     with pytest.raises(InvalidParameterException) as caught:
-        code_delivery_simulated(pool=pool, username="ghost", purpose=CodePurpose.FORGOT_PASSWORD)
+        code_delivery_simulated(
+            client=make_app_client(pool=pool), username="ghost", purpose=CodePurpose.FORGOT_PASSWORD
+        )
     assert caught.value.message.startswith("Cannot reset password for the user")
