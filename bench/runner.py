@@ -27,6 +27,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.client import Call, Endpoint
+from bench.enumeration import (
+    EnumerationConfig,
+    EnumerationPlan,
+    enumeration_run,
+    enumeration_table,
+)
 from bench.messaging import MessagingConfig, MessagingPlan, messaging_run, messaging_table
 from bench.scenarios import (
     Limits,
@@ -59,7 +65,7 @@ TARGET_LIST_USERS_P95_MS = 20.0
 _OWN_PREFIXES = ("DJANGO_", "COGNITOADMIN_", "DATABASE_", "CELERY_", "CACHE_", "EMAIL_")
 # What --scenarios chooses from; list_users is every ListUsers pool size.
 API_SCENARIOS = ("sign_in", "get_user", "list_users")
-SCENARIOS = (*API_SCENARIOS, "messaging")
+SCENARIOS = (*API_SCENARIOS, "messaging", "enumeration")
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class Plan:
     # Each scenario's time and requests are split into rounds that alternate between servers.
     rounds: int
     messaging: MessagingPlan
+    enumeration: EnumerationPlan
 
 
 def _plans(cores: int) -> dict[str, Plan]:
@@ -103,6 +110,7 @@ def _plans(cores: int) -> dict[str, Plan]:
                 warmup=2 * clients,
                 deliver_timeout_seconds=60.0,
             ),
+            enumeration=EnumerationPlan(samples=120, sign_in_users=8),
         ),
         "quick": Plan(
             sign_in_users=2,
@@ -125,6 +133,7 @@ def _plans(cores: int) -> dict[str, Plan]:
                 warmup=2 * clients,
                 deliver_timeout_seconds=30.0,
             ),
+            enumeration=EnumerationPlan(samples=8, sign_in_users=2),
         ),
     }
 
@@ -206,6 +215,9 @@ def _environment(database_url: str, local_dir: Path) -> dict[str, str]:
         COGNITOADMIN_LOCAL_DIR=str(local_dir),
         COGNITOADMIN_LOG_LEVEL="WARNING",
         ALLOWED_HOSTS=HOST,
+        # The load comes from one address, far past any per-address limit: measure the server.
+        COGNITOADMIN_RATE_LIMIT_PER_IP="0",
+        COGNITOADMIN_RATE_LIMIT_PER_USER="0",
     )
     return env
 
@@ -536,6 +548,7 @@ class _Measured:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     loading: dict[str, Any] = field(default_factory=dict)
     messaging: dict[str, Any] | None = None
+    enumeration: dict[str, Any] | None = None
 
 
 def _measure(plan: Plan, args: argparse.Namespace, env: dict[str, str], run_dir: Path) -> _Measured:
@@ -581,6 +594,12 @@ def _measure(plan: Plan, args: argparse.Namespace, env: dict[str, str], run_dir:
             )
             measured.messaging = _timed(
                 "messaging measured", lambda: messaging_run(plan.messaging, config, _step)
+            )
+        if "enumeration" in chosen:
+            enumeration = EnumerationConfig(env=env, access_key=key, region=REGION, log_dir=run_dir)
+            measured.enumeration = _timed(
+                "enumeration timing measured",
+                lambda: enumeration_run(plan.enumeration, enumeration, _step),
             )
     finally:
         for server in reversed(servers):
@@ -644,12 +663,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "summary": summary,
         # This server alone: moto sends no email (bench.messaging).
         "messaging": messaging,
+        # This server alone: known versus unknown names (bench.enumeration).
+        "enumeration": measured.enumeration,
     }
     output = _output_path(args, started)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, default=str))
     print()
     print(_table(results, floor, summary, messaging))
+    if measured.enumeration is not None:
+        print("\n".join(["", *enumeration_table(measured.enumeration)]))
     print(
         f"load average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f}"
         f" on {cores} cores\nresults: {output}"
@@ -657,7 +680,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     api_ok = all(
         figures["requests"] > 0 for scenario in results.values() for figures in scenario.values()
     )
-    if api_ok and (messaging is None or messaging["ok"]):
+    enumeration_ok = measured.enumeration is None or measured.enumeration["ok"]
+    if api_ok and enumeration_ok and (messaging is None or messaging["ok"]):
         shutil.rmtree(run_dir, ignore_errors=True)
         return 0
     print(f"a check failed: the servers' logs are kept in {run_dir}")

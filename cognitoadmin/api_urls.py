@@ -1,7 +1,9 @@
 """The management API root, /api/v1/: the apps' APIs, the OpenAPI schema and its documentation.
 
 The documentation pages load Swagger UI and Redoc from drf-spectacular-sidecar's static files,
-so they work without internet access.
+so they work without internet access, and run no inline script (Swagger UI's start-up script is
+served by its view, `?script`), so the site's Content-Security-Policy holds there too; Redoc's
+search runs in a worker made from a blob: URL, which their policy adds.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
-    SpectacularSwaggerView,
+    SpectacularSwaggerSplitView,
 )
 
 from cognitoadmin import api_schema  # noqa: F401  (registers the schema's auth extensions)
+from cognitoadmin.security import csp_replace
+
+_docs_policy = csp_replace(worker_src=["'self'", "blob:"])
 
 app_name = "api"
 
@@ -36,10 +41,16 @@ def not_found(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", include("pools.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        _docs_policy(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        name="docs",
+    ),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        _docs_policy(
+            SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+        ),
         name="redoc",
     ),
     re_path(r"^", not_found),

@@ -31,6 +31,7 @@ from cognitoadmin.awsmodel import (
 )
 from cognitoadmin.errors import ServiceError, as_service_error, aws_error_response, request_id
 from cognitoadmin.jsonbody import json_body_load
+from cognitoadmin.ratelimits import client_ip
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -80,10 +81,24 @@ class AwsCall:
     # Who signed the call, as the guard tells it; None for unsigned operations.
     caller: Caller | None = None
 
+    @property
+    def client_ip(self) -> str:
+        """The caller's address (behind COGNITOADMIN_TRUSTED_PROXY_COUNT proxies, theirs)."""
+        return client_ip(self.http)
+
 
 Handler = Callable[[AwsCall, dict[str, Any]], dict[str, Any]]
 # The ARN a call acts on, from its checked input; or one string for every call (`ACCOUNT`).
 Resource = str | Callable[[Mapping[str, Any]], str]
+# Runs before every handler with its checked input, and raises to refuse the call (rate limits).
+Limiter = Callable[[AwsCall, dict[str, Any]], None]
+_limiters: list[Limiter] = []
+
+
+def limiter_register(limiter: Limiter) -> None:
+    """Install a check that every call passes before its handler runs (from the app that
+    keeps the limits)."""
+    _limiters.append(limiter)
 
 
 @dataclass(frozen=True)
@@ -203,6 +218,8 @@ def dispatch(request: HttpRequest) -> HttpResponse:
             # Registration gave every signed operation its action; none means no way in.
             authorize(caller, action=op.action or "", resource=op.resource_of(params))
         call.caller = caller
+        for limit in _limiters:
+            limit(call, params)
         with input_checked(op.service, op.name):
             result = op.handler(call, params)
         if settings.COGNITOADMIN_AWS_CHECK_OUTPUT:

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cognitoadmin.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -293,3 +294,59 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("COGNITOADMIN_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Request rates on the unsigned AWS operations that send messages or check secrets (SignUp,
+# InitiateAuth, ForgotPassword, ...): each operation takes at most this many requests per
+# COGNITOADMIN_RATE_LIMIT_WINDOW seconds from one client address, and as many for one user, then
+# answers TooManyRequestsException. 0 turns a limit off. Counted in the cache (CACHE_URL):
+# without Redis each process counts alone.
+COGNITOADMIN_RATE_LIMIT_WINDOW = max(env_int("COGNITOADMIN_RATE_LIMIT_WINDOW", 60), 1)
+COGNITOADMIN_RATE_LIMIT_PER_IP = env_int("COGNITOADMIN_RATE_LIMIT_PER_IP", 120)
+COGNITOADMIN_RATE_LIMIT_PER_USER = env_int("COGNITOADMIN_RATE_LIMIT_PER_USER", 20)
+# How many proxies stand in front of the server and append to X-Forwarded-For. 0 (the default):
+# the header is ignored and the peer's address is the client's. Set it only when clients cannot
+# reach the server but through those proxies, or they could choose the address they are counted as.
+COGNITOADMIN_TRUSTED_PROXY_COUNT = env_int("COGNITOADMIN_TRUSTED_PROXY_COUNT", 0)
+
+# Security headers on every response (SecurityMiddleware, XFrameOptionsMiddleware and
+# cognitoadmin.security): no framing, no MIME sniffing, the Referer only to this origin, and a
+# Content-Security-Policy that lets pages load nothing but this server's own scripts, styles,
+# images and fonts. Pages' inline <style> blocks need 'unsafe-inline' for styles; no inline script
+# runs. The API docs (Swagger UI, Redoc) add a blob: worker (cognitoadmin/api_urls.py).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+COGNITOADMIN_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# HTTPS outside DEBUG when the public URL is https: browsers are told to use nothing else (HSTS),
+# plain-HTTP requests are redirected, and behind COGNITOADMIN_TRUSTED_PROXY_COUNT proxies their
+# X-Forwarded-Proto says whether the client's request was HTTPS.
+_https = _public.scheme == "https" and not DEBUG
+SECURE_HSTS_SECONDS = env_int("COGNITOADMIN_HSTS_SECONDS", 31_536_000) if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("COGNITOADMIN_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading binds the domain for good: the domain's owner decides it, not a default.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# Only behind trusted proxies does a request tell whether the client's was HTTPS: redirecting
+# without them would send a TLS-terminating proxy's every request round again. Without proxies
+# TLS ends in the server (gunicorn's certfile) and there is no plain-HTTP port to redirect from.
+SECURE_SSL_REDIRECT = env_bool(
+    "COGNITOADMIN_SSL_REDIRECT", _https and COGNITOADMIN_TRUSTED_PROXY_COUNT > 0
+)
+if _https and not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS.append("security.W008")
+if COGNITOADMIN_TRUSTED_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

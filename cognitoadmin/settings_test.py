@@ -34,3 +34,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Every test calls from 127.0.0.1 into one process's cache: request rate limits are off here, and
+# tests/pools/test_rate_limits.py turns them on.
+COGNITOADMIN_RATE_LIMIT_PER_IP = 0
+COGNITOADMIN_RATE_LIMIT_PER_USER = 0

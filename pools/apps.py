@@ -7,5 +7,9 @@ class PoolsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the cognito-idp operations with the AWS endpoint.
+        # Registers the cognito-idp operations with the AWS endpoint, and its rate limits.
         import pools.aws  # noqa: F401, PLC0415
+        from cognitoadmin.awsjson import limiter_register  # noqa: PLC0415
+        from pools.aws.limits import request_rate_limit  # noqa: PLC0415
+
+        limiter_register(request_rate_limit)

@@ -1,5 +1,6 @@
-"""Cognito's quotas: how many of a kind of row a pool may hold, and per-user hourly limits on the
-self-service operations that send or check codes and passwords.
+"""Cognito's quotas: how many of a kind of row a pool may hold, per-user hourly limits on the
+self-service operations that send or check codes and passwords, and request rates per client
+address and per user on the unsigned operations that send messages or check secrets.
 
 Cognito caps, per user and per hour, how often a code may be requested or tried and a password
 changed; past the cap it answers LimitExceededException until the hour has passed. The counters
@@ -15,12 +16,15 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from django.core.cache import cache
+import jwt
+from django.conf import settings
 from django.db.models import Model, QuerySet
-from django.utils import timezone
 
-from pools.errors import LimitExceededException
+from cognitoadmin.ratelimits import rate_exceeded, window_count
+from pools.errors import LimitExceededException, TooManyRequestsException
 from pools.models import PoolUser, UserPool
 
 
@@ -76,17 +80,6 @@ def _subject(*, pool: UserPool, user: PoolUser | None, username: str) -> str:
     return hashlib.sha256(who.encode("utf-8")).hexdigest()
 
 
-def _counted(key: str) -> int:
-    # add() is a no-op when the key exists, so concurrent first attempts cannot reset each other.
-    cache.add(key, 0, timeout=2 * WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:
-        # The key expired between add() and incr(): this attempt opens the window again.
-        cache.add(key, 1, timeout=2 * WINDOW_SECONDS)
-        return 1
-
-
 def attempt_record(
     *, action: LimitedAction, pool: UserPool, user: PoolUser | None, username: str = ""
 ) -> None:
@@ -95,11 +88,106 @@ def attempt_record(
 
     Refused attempts count too: a caller who keeps trying stays refused until they stop.
     """
-    now = timezone.now().timestamp()
-    window, into = divmod(now, WINDOW_SECONDS)
     prefix = f"limits:{action.value}:{_subject(pool=pool, user=user, username=username)}"
-    current = _counted(f"{prefix}:{int(window)}")
-    previous: int = cache.get(f"{prefix}:{int(window) - 1}", 0)
-    estimate = current + previous * (1 - into / WINDOW_SECONDS)
-    if estimate > HOURLY_LIMITS[action]:
+    if window_count(prefix, window=WINDOW_SECONDS) > HOURLY_LIMITS[action]:
         raise LimitExceededException(ATTEMPT_LIMIT_MESSAGE)
+
+
+# --- request rates ---------------------------------------------------------------------------
+
+RATE_EXCEEDED_MESSAGE = "Rate exceeded"
+
+
+def _hashed(*parts: str) -> str:
+    # Cache keys must not carry names, emails or tokens, whatever their length or characters.
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def _named(member: str, key: str = "") -> Callable[[Mapping[str, Any]], str | None]:
+    """The user a request names, by `Username` or by `USERNAME` within a map member."""
+
+    def subject(params: Mapping[str, Any]) -> str | None:
+        value = params.get(member)
+        name = value.get(key) if key and isinstance(value, Mapping) else value
+        if not isinstance(name, str) or not name:
+            return None
+        return _hashed("name", str(params.get("ClientId", "")), name.casefold())
+
+    return subject
+
+
+def _signed_in(params: Mapping[str, Any]) -> str | None:
+    """The user an access token speaks for, read before it is verified (the operation verifies
+    it): a forged token only reaches the counter of the `sub` it claims. A Session (MFA set-up
+    during a sign-in) is its own subject."""
+    token = params.get("AccessToken")
+    if not isinstance(token, str):
+        session = params.get("Session")
+        return _hashed("session", session) if isinstance(session, str) else None
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return _hashed("token", token)
+    return _hashed("sub", str(claims.get("client_id", "")), str(claims.get("sub", "")))
+
+
+def _signing_in(member: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """InitiateAuth and RespondToAuthChallenge: the USERNAME named, else the refresh token or
+    the Session that stands for the user."""
+    by_name = _named(member, "USERNAME")
+
+    def subject(params: Mapping[str, Any]) -> str | None:
+        named = by_name(params)
+        if named is not None:
+            return named
+        values = params.get(member)
+        token = values.get("REFRESH_TOKEN") if isinstance(values, Mapping) else None
+        session = token or params.get("Session")
+        return _hashed("secret", session) if isinstance(session, str) else None
+
+    return subject
+
+
+# The unsigned operations that send a message or check a secret, and whom each is counted for.
+RATE_LIMITED_OPERATIONS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "SignUp": _named("Username"),
+    "ConfirmSignUp": _named("Username"),
+    "ResendConfirmationCode": _named("Username"),
+    "ForgotPassword": _named("Username"),
+    "ConfirmForgotPassword": _named("Username"),
+    "InitiateAuth": _signing_in("AuthParameters"),
+    "RespondToAuthChallenge": _signing_in("ChallengeResponses"),
+    "ChangePassword": _signed_in,
+    "UpdateUserAttributes": _signed_in,
+    "GetUserAttributeVerificationCode": _signed_in,
+    "VerifyUserAttribute": _signed_in,
+    "AssociateSoftwareToken": _signed_in,
+    "VerifySoftwareToken": _signed_in,
+}
+
+
+def request_rate_check(*, operation: str, client_ip: str, params: Mapping[str, Any]) -> None:
+    """Count one request to `operation` from `client_ip` for the user it names, and refuse it with
+    TooManyRequestsException when either has made more than its allowance in the window
+    (COGNITOADMIN_RATE_LIMIT_PER_IP, _PER_USER, _WINDOW). Other operations pass uncounted.
+
+    Counted before the operation runs, refused requests included, so that a caller who keeps
+    trying stays refused. The counters live in the cache, shared by every process.
+    """
+    subject_of = RATE_LIMITED_OPERATIONS.get(operation)
+    if subject_of is None:
+        return
+    window: int = settings.COGNITOADMIN_RATE_LIMIT_WINDOW
+    by_ip = rate_exceeded(
+        f"rate:{operation}:ip:{_hashed(client_ip)}",
+        limit=settings.COGNITOADMIN_RATE_LIMIT_PER_IP,
+        window=window,
+    )
+    subject = subject_of(params)
+    by_user = subject is not None and rate_exceeded(
+        f"rate:{operation}:user:{subject}",
+        limit=settings.COGNITOADMIN_RATE_LIMIT_PER_USER,
+        window=window,
+    )
+    if by_ip or by_user:
+        raise TooManyRequestsException(RATE_EXCEEDED_MESSAGE)

@@ -37,6 +37,11 @@ from pools.services.tokens import (
 _ACCESS_REQUIRED_CLAIMS = ("sub", "iss", "client_id", "token_use", "exp", "iat", "origin_jti")
 
 
+# How far ahead of this host's clock another host's may run: a token issued (`iat`) or valid
+# (`nbf`) later than that is refused.
+CLOCK_SKEW_SECONDS = 60
+
+
 ACCESS_TOKEN_EXPIRED = "Access Token has expired"  # noqa: S105
 
 
@@ -101,11 +106,23 @@ def _access_claims(token: str) -> tuple[_VerificationKey, dict[str, Any]]:
         )
     except jwt.PyJWTError:
         raise NotAuthorizedException(ACCESS_TOKEN_INVALID) from None
-    if claims["token_use"] != TOKEN_USE_ACCESS or not isinstance(claims["exp"], int):
+    times = [claims["exp"], claims["iat"], claims.get("nbf", claims["iat"])]
+    if claims["token_use"] != TOKEN_USE_ACCESS or not all(map(_is_epoch, times)):
         raise NotAuthorizedException(ACCESS_TOKEN_INVALID)
-    if claims["exp"] <= epoch_seconds(timezone.now()):
+    exp, iat, nbf = times
+    now = epoch_seconds(timezone.now())
+    # Not yet valid: only a host whose clock runs ahead can make one, and its `iat` would let it
+    # outlive a global sign-out made before that time.
+    if max(iat, nbf) > now + CLOCK_SKEW_SECONDS:
+        raise NotAuthorizedException(ACCESS_TOKEN_INVALID)
+    if exp <= now:
         raise NotAuthorizedException(ACCESS_TOKEN_EXPIRED)
     return key, claims
+
+
+def _is_epoch(value: Any) -> bool:
+    # bool is an int to Python, not a time to JWT.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _token_subjects(
