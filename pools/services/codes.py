@@ -13,6 +13,7 @@ commits; a code is never logged, and never reaches the broker.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 import string
@@ -22,6 +23,7 @@ from dataclasses import asdict
 from functools import partial
 from typing import Any, NoReturn
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -53,6 +55,8 @@ CODE_VALIDITY: dict[str, dt.timedelta] = {
     CodePurpose.FORGOT_PASSWORD: dt.timedelta(hours=1),
 }
 MAX_FAILED_ATTEMPTS = 5
+# The cache entries that count wrong tries at codes of names that name nobody.
+SIMULATED_KEY_PREFIX = "codes:simulated:"
 DIGEST_PURPOSE = "verification_code"
 
 MEDIUM_FOR_ATTRIBUTE: dict[str, Medium] = {"email": "EMAIL", "phone_number": "SMS"}
@@ -148,10 +152,28 @@ def code_check(*, user: PoolUser, purpose: CodePurpose, code: str) -> Iterator[N
     raise refusal
 
 
-def code_check_simulated(*, pool: UserPool, username: str, code: str) -> NoReturn:
+def _simulated_key(*, pool: UserPool, username: str, purpose: CodePurpose) -> str:
+    name = f"{pool.pool_id}:{pool.normalize_username(username)}:{purpose}"
+    return SIMULATED_KEY_PREFIX + hashlib.sha256(name.encode("utf-8")).hexdigest()
+
+
+def code_check_simulated(
+    *, pool: UserPool, username: str, purpose: CodePurpose, code: str
+) -> NoReturn:
     """The answer to a code for a user that does not exist (PreventUserExistenceErrors): a digest
-    computed as for a real user, then CodeMismatchException, as a wrong code would get."""
+    computed as for a real user, then the answer a wrong code gets, CodeMismatchException, until
+    MAX_FAILED_ATTEMPTS wrong tries since the last simulated code have used it up, as they use up
+    a real one; then ExpiredCodeException. The count is kept in the cache for the code's
+    validity, never in the database."""
     digest(f"{pool.pool_id}:{username}:{code}", purpose=DIGEST_PURPOSE)
+    key = _simulated_key(pool=pool, username=username, purpose=purpose)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # no simulated code yet: its first wrong try
+        cache.add(key, 1, timeout=int(CODE_VALIDITY[purpose].total_seconds()))
+        failures = 1
+    if failures > MAX_FAILED_ATTEMPTS:
+        raise ExpiredCodeException()
     raise CodeMismatchException()
 
 
@@ -244,6 +266,8 @@ def code_delivery_simulated(
         user=nobody, purpose=purpose, channel=medium, code=code, client=client
     )
     seal(json.dumps({"to": destination, **asdict(message)}), purpose=SEAL_PURPOSE)
+    # A new code: the wrong tries of the one before no longer count.
+    cache.delete(_simulated_key(pool=pool, username=username, purpose=purpose))
     unknown_user_write(client=client)
     transaction.on_commit(partial(unknown_user_write, client=client), robust=True)
     return code_delivery_details(medium=medium, destination=destination)

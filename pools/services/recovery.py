@@ -103,7 +103,9 @@ def password_forgot_confirm(
     if user is None:
         unknown_user_check(client=client)
         unknown_user_write(client=client)
-        code_check_simulated(pool=pool, username=username, code=code)
+        code_check_simulated(
+            pool=pool, username=username, purpose=CodePurpose.FORGOT_PASSWORD, code=code
+        )
     _recoverable_check(user)
     with code_check(user=user, purpose=CodePurpose.FORGOT_PASSWORD, code=code):
         password_replace(user=user, password=password)

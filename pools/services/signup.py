@@ -149,7 +149,9 @@ def _sign_up_code_check(
     if user is None:
         unknown_user_check(client=client)
         unknown_user_write(client=client)
-        code_check_simulated(pool=client.pool, username=username, code=code)
+        code_check_simulated(
+            pool=client.pool, username=username, purpose=CodePurpose.SIGN_UP, code=code
+        )
     user_check_confirmable(user=user)
     with code_check(user=user, purpose=CodePurpose.SIGN_UP, code=code):
         user_confirm_sign_up(user=user)

@@ -23,12 +23,14 @@ from cognitoadmin.errors import ServiceError
 from pools.errors import NotAuthorizedException, UserNotFoundException
 from pools.models import AppClient, PoolUser, UserPool
 from pools.selectors.users import user_for_client_request
+from pools.services import signup
 from pools.services.auth import auth_initiate
 from pools.services.lockout import (
     LOCKED_OUT_MESSAGE,
     LOCKOUT_QUIET_RESET,
     lockout_unknown_key,
 )
+from pools.services.recovery import password_forgot, password_forgot_confirm
 from tests.builders import make_app_client, make_user, make_user_pool
 from tests.conftest import Clock
 from tests.pools.test_auth import ALL_FLOWS, Srp
@@ -338,3 +340,36 @@ def test_boto3_an_unknown_name_is_locked_out_on_the_sixth_wrong_password(
     assert INCORRECT in unknown[4][1]
     assert not PoolUser.objects.filter(username=UNKNOWN).exists()
     assert dt.timedelta(0) < LOCKOUT_QUIET_RESET
+
+
+@pytest.mark.parametrize("purpose", ["recovery", "sign-up"])
+def test_an_unknown_names_code_is_used_up_by_wrong_tries_as_a_users_is(purpose: str) -> None:
+    pool = make_user_pool(name="verifying", AutoVerifiedAttributes=["email"])
+    client = make_app_client(pool=pool, PreventUserExistenceErrors="ENABLED")
+    make_user(
+        pool=pool, username="dora", password=PASSWORD, email="d@example.com", email_verified="true"
+    )
+    signup.sign_up(
+        client=client, username="erin", password=PASSWORD, attributes={"email": "e@example.com"}
+    )
+    known = "dora" if purpose == "recovery" else "erin"
+
+    def send(name: str) -> None:
+        # Asking for a code (again): the wrong tries of an earlier one no longer count.
+        if purpose == "recovery":
+            password_forgot(client=client, username=name)
+        else:
+            signup.confirmation_code_resend(client=client, username=name)
+
+    def check(name: str) -> None:
+        if purpose == "recovery":
+            password_forgot_confirm(client=client, username=name, code="000000", password=PASSWORD)
+        else:
+            signup.sign_up_confirm(client=client, username=name, code="000000")
+
+    def answers(name: str) -> list[str]:
+        send(name)
+        return [_answer(lambda: check(name)) for _ in range(7)]
+
+    assert answers(UNKNOWN) == answers(known)
+    assert answers(UNKNOWN)[-1].startswith("ExpiredCodeException")
