@@ -1,8 +1,8 @@
 """JSON request bodies, parsed with the limits every JSON door keeps (the AWS endpoint, the
 management API): valid UTF-8 and JSON, no NaN or Infinity, no integer beyond Python's
 4,300-digit conversion limit, nesting no deeper than any AWS or API shape needs, and only strings
-that are valid Unicode. A lone surrogate (`"\\ud800"`) is valid JSON but no valid text: it could
-reach neither a database nor a response header.
+that are valid Unicode without NUL. A lone surrogate (`"\\ud800"`) is valid JSON but no valid
+text, and NUL is text no PostgreSQL column holds: neither could reach a database or a header.
 """
 
 from __future__ import annotations
@@ -60,3 +60,8 @@ def _text_check(text: str) -> None:
             "1 validation error detected: a string in the request is not valid Unicode "
             "(it holds a lone surrogate)."
         ) from None
+    if "\x00" in text:
+        # Valid Unicode, but no text a database column holds (PostgreSQL refuses it).
+        raise InvalidParameterException(
+            "1 validation error detected: a string in the request holds a NUL character."
+        )

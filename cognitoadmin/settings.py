@@ -110,6 +110,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cognitoadmin.security.ContentSecurityPolicyMiddleware",
+    "cognitoadmin.requestguard.NulRefusalMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -273,6 +274,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # No validator badge: it would load from the internet and leak the schema's URL.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # The API takes JSON; the form parsers serve only the browsable API's HTML forms, which
+    # cannot carry nested members, so the schema promises JSON alone.
+    "PARSER_WHITELIST": ["cognitoadmin.api_parsers.CheckedJSONParser"],
 }
 
 # Authenticator apps label operators' TOTP entries with this name.

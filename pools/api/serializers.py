@@ -130,6 +130,13 @@ class PageQueryInputSerializer(serializers.Serializer[Any]):
     limit = serializers.IntegerField(
         required=False, min_value=1, help_text="Page size (the list's Cognito maximum applies)."
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A query string's `limit=` with no value is no page size: an error, not the default.
+        if hasattr(data, "get") and data.get("limit") == "":
+            raise serializers.ValidationError({"limit": ["A valid integer is required."]})
+        return super().to_internal_value(data)
+
     cursor = _text(required=False, help_text="The cursor from the previous page's `next` link.")
 
 

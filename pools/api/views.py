@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -925,6 +926,14 @@ DOMAIN = OpenApiParameter(
 )
 
 
+class OnePageSchema(AutoSchema):
+    """The schema of a viewset whose list is one page object (`results`, `next`), not an array
+    for a paginator to wrap."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
 @extend_schema(tags=["domains"], parameters=[POOL_ID])
 @extend_schema_view(
     retrieve=extend_schema(parameters=[DOMAIN]),
@@ -943,6 +952,7 @@ class DomainViewSet(PoolScopedViewSet):
     }
     # A pool has at most one prefix and one custom domain: the list is always one page.
     pagination_class = None
+    schema = OnePageSchema()
     serializer_class = s.DomainOutputSerializer
     input_serializers = {
         "create": s.DomainCreateInputSerializer,
@@ -953,7 +963,9 @@ class DomainViewSet(PoolScopedViewSet):
         return Domain.objects.filter(pool=self.get_pool())
 
     @extend_schema(
-        summary="List domains", responses={200: s.DomainPageOutputSerializer, **_errors(404)}
+        summary="List domains",
+        operation_id="pools_domains_list",
+        responses={200: s.DomainPageOutputSerializer, **_errors(404)},
     )
     def list(self, request: Request, pool_id: str) -> Response:
         domains = [domain_shape(domain) for domain in self.get_queryset()]

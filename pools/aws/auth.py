@@ -12,6 +12,7 @@ from typing import Any
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.aws.users import request_user
+from pools.errors import ResourceNotFoundException, UnauthorizedException
 from pools.models import AppClient
 from pools.selectors.clients import app_client_get, app_client_get_by_id
 from pools.selectors.pools import user_pool_get
@@ -83,7 +84,12 @@ def get_tokens_from_refresh_token(call: AwsCall, params: dict[str, Any]) -> dict
 
 @operation("RevokeToken")
 def revoke_token(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    client = app_client_get_by_id(client_id=params["ClientId"])
+    try:
+        client = app_client_get_by_id(client_id=params["ClientId"])
+    except ResourceNotFoundException as exc:
+        # RevokeToken's model has no ResourceNotFoundException: an unknown client is one that
+        # is not authorised to revoke, as RFC 7009's invalid_client.
+        raise UnauthorizedException(exc.message) from None
     app_client_verify_secret(client=client, secret=params.get("ClientSecret"))
     refresh_token_revoke(client=client, refresh_token=params["Token"])
     return {}

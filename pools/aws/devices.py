@@ -9,6 +9,7 @@ from typing import Any
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.aws.users import request_user
+from pools.errors import ResourceNotFoundException, UserNotFoundException
 from pools.models import PoolUser
 from pools.selectors.devices import device_get, devices_page
 from pools.services.devices import device_confirm, device_forget, device_status_update
@@ -19,6 +20,15 @@ from pools.shapes.devices import device_shape
 def _own(params: dict[str, Any]) -> PoolUser:
     # GetDevice and ForgetDevice leave AccessToken optional in the model; it is still required.
     return access_token_verify(token=params.get("AccessToken", "")).user
+
+
+def _admin_user(params: dict[str, Any]) -> PoolUser:
+    """The user AdminGetDevice and AdminListDevices name: their model has no
+    UserNotFoundException, so an unknown user is a resource not found."""
+    try:
+        return request_user(params)
+    except UserNotFoundException as exc:
+        raise ResourceNotFoundException(exc.message) from None
 
 
 def _page(user: PoolUser, params: dict[str, Any]) -> dict[str, Any]:
@@ -73,13 +83,13 @@ def forget_device(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("AdminGetDevice", permission="pools.view_pooluser", resource=pool_arn)
 def admin_get_device(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    device = device_get(user=request_user(params), device_key=params["DeviceKey"])
+    device = device_get(user=_admin_user(params), device_key=params["DeviceKey"])
     return {"Device": device_shape(device)}
 
 
 @operation("AdminListDevices", permission="pools.view_pooluser", resource=pool_arn)
 def admin_list_devices(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    return _page(request_user(params), params)
+    return _page(_admin_user(params), params)
 
 
 @operation("AdminUpdateDeviceStatus", permission="pools.change_pooluser", resource=pool_arn)

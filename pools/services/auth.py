@@ -1188,7 +1188,8 @@ def auth_respond(
     """RespondToAuthChallenge (`admin` False) or AdminRespondToAuthChallenge (`admin` True)."""
     handler = _CHALLENGES.get(challenge_name)
     if handler is None:
-        raise UnsupportedOperationException(
+        # RespondToAuthChallenge has no UnsupportedOperationException: its error for this.
+        raise InvalidParameterException(
             f"The {challenge_name} challenge is not available on this server yet."
         )
     return handler(_Answer(client=client, session=session, responses=responses, admin=admin))

@@ -39,6 +39,7 @@ from pools.errors import (
     CodeMismatchException,
     EnableSoftwareTokenMFAException,
     InvalidParameterException,
+    ResourceNotFoundException,
     SoftwareTokenMFANotFoundException,
     TooManyRequestsException,
 )
@@ -282,10 +283,11 @@ def mfa_settings_legacy_set(*, user: PoolUser, options: Sequence[Mapping[str, An
 
 @transaction.atomic
 def software_token_delete(*, user: PoolUser) -> None:
-    """AdminDeleteSoftwareToken: the user's authenticator is forgotten and TOTP turned off."""
+    """AdminDeleteSoftwareToken: the user's authenticator is forgotten and TOTP turned off.
+    ResourceNotFoundException (the operation's error for it) when there is none."""
     deleted, _ = SoftwareToken.objects.filter(user=user).delete()
     if not deleted:
-        raise SoftwareTokenMFANotFoundException()
+        raise ResourceNotFoundException("The user has no software token.")
     _software_token_off(user)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +36,9 @@ from pools.services.tokens import (
 
 # Claims every access token of this server has; one without them was not issued here.
 _ACCESS_REQUIRED_CLAIMS = ("sub", "iss", "client_id", "token_use", "exp", "iat", "origin_jti")
+
+# The kids `keys.py` makes: 43 characters of URL-safe base64, with room for other lengths.
+_KID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 # How far ahead of this host's clock another host's may run: a token issued (`iat`) or valid
@@ -86,8 +90,14 @@ def _access_claims(token: str) -> tuple[_VerificationKey, dict[str, Any]]:
     except jwt.PyJWTError:
         raise NotAuthorizedException(ACCESS_TOKEN_INVALID) from None
     kid = header.get("kid")
-    # Only RS256: `none` and HMAC (with the public key as the secret) are forgeries.
-    if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+    # Only RS256: `none` and HMAC (with the public key as the secret) are forgeries. A kid is
+    # one this server made (`keys.py`: URL-safe base64); anything else names no key and is not
+    # looked up (a NUL byte is no text PostgreSQL can compare).
+    if (
+        header.get("alg") != ALGORITHM
+        or not isinstance(kid, str)
+        or not _KID.fullmatch(kid)
+    ):
         raise NotAuthorizedException(ACCESS_TOKEN_INVALID)
     key = _verification_key(kid)
     try:

@@ -209,3 +209,58 @@ def test_the_api_answers_json_for_405_and_415(
     _api_error(not_allowed, 405, "MethodNotAllowedException")
     _api_error(unsupported, 415, "UnsupportedMediaTypeException")
     assert not UserPool.objects.exists()
+
+
+# --- NUL, which PostgreSQL cannot hold ------------------------------------------------------
+
+
+def test_a_nul_in_a_json_string_is_refused_by_both_doors(
+    aws_url: str, client: AppClient, operator_key: tuple[AccessKey, str]
+) -> None:
+    before = _state()
+
+    aws = _unsigned(aws_url, "InitiateAuth", _initiate_auth(client, b'"ali\\u0000ce"'))
+    api = requests.post(
+        f"{aws_url}/api/v1/pools/",
+        data=b'{"name": "p\\u0000"}',
+        headers=_basic(operator_key),
+        timeout=30,
+    )
+
+    assert "NUL" in assert_aws_error(aws, "InvalidParameterException")
+    _api_error(api, 400, "InvalidParameterException")
+    assert _state() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/pools/us-east-1_x%00y/",
+        "/api/v1/pools/?cursor=%00",
+        "/api/v1/pools/?limit=1&%00=1",
+    ],
+)
+def test_a_nul_in_an_api_path_or_query_is_a_json_400(
+    aws_url: str, operator_key: tuple[AccessKey, str], path: str
+) -> None:
+    response = requests.get(f"{aws_url}{path}", headers=_basic(operator_key), timeout=30)
+
+    _api_error(response, 400, "InvalidParameterException")
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/pools/pooluser/?q=%00", "/confirmUser?client_id=%00&user_name=a"]
+)
+def test_a_nul_in_a_pages_query_is_a_400(aws_url: str, path: str) -> None:
+    response = requests.get(f"{aws_url}{path}", timeout=30, allow_redirects=False)
+
+    assert response.status_code == 400
+    assert "NUL" in response.text
+
+
+def test_a_nul_in_a_form_is_a_400(aws_url: str) -> None:
+    response = requests.post(
+        f"{aws_url}/admin/login/", data={"username": "a\x00", "password": "x"}, timeout=30
+    )
+
+    assert response.status_code == 400

@@ -814,7 +814,7 @@ def test_srp_tells_an_unconfirmed_user_after_the_proof(client: AppClient, pool: 
 
 
 def test_an_unknown_challenge_is_refused(client: AppClient) -> None:
-    with pytest.raises(UnsupportedOperationException, match="CUSTOM_CHALLENGE challenge"):
+    with pytest.raises(InvalidParameterException, match="CUSTOM_CHALLENGE challenge"):
         auth_respond(
             client=client,
             challenge_name="CUSTOM_CHALLENGE",

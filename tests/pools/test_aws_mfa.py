@@ -796,7 +796,7 @@ def test_deleting_the_software_token_turns_totp_off(
     assert _mfa_members(idp.admin_get_user(**ids)) == {}
     assert "AuthenticationResult" in _sign_in(idp_public, client)
     before = _state()
-    with pytest.raises(idp.exceptions.SoftwareTokenMFANotFoundException):
+    with pytest.raises(idp.exceptions.ResourceNotFoundException):
         idp.admin_delete_software_token(**ids)
     assert _state() == before
     with pytest.raises(idp.exceptions.UserNotFoundException):

@@ -21,7 +21,7 @@ from pools.errors import (
     EnableSoftwareTokenMFAException,
     InvalidParameterException,
     NotAuthorizedException,
-    SoftwareTokenMFANotFoundException,
+    ResourceNotFoundException,
     TooManyRequestsException,
 )
 from pools.models import AppClient, AuthSession, PoolUser, SoftwareToken, UserPool
@@ -597,7 +597,7 @@ def test_deleting_the_software_token_turns_totp_off(client: AppClient, alice: Po
     software_token_delete(user=alice)
 
     assert sign_in(client).authentication_result is not None
-    refused(lambda: software_token_delete(user=alice), SoftwareTokenMFANotFoundException)
+    refused(lambda: software_token_delete(user=alice), ResourceNotFoundException)
 
 
 def test_an_operators_reset_clears_every_factor(client: AppClient, alice: PoolUser) -> None:
