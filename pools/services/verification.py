@@ -93,11 +93,7 @@ def _access_claims(token: str) -> tuple[_VerificationKey, dict[str, Any]]:
     # Only RS256: `none` and HMAC (with the public key as the secret) are forgeries. A kid is
     # one this server made (`keys.py`: URL-safe base64); anything else names no key and is not
     # looked up (a NUL byte is no text PostgreSQL can compare).
-    if (
-        header.get("alg") != ALGORITHM
-        or not isinstance(kid, str)
-        or not _KID.fullmatch(kid)
-    ):
+    if header.get("alg") != ALGORITHM or not isinstance(kid, str) or not _KID.fullmatch(kid):
         raise NotAuthorizedException(ACCESS_TOKEN_INVALID)
     key = _verification_key(kid)
     try:
