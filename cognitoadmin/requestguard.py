@@ -1,8 +1,10 @@
-"""Requests whose path, query or form carries a NUL character are refused before any view runs,
-in the answering door's error shape: NUL is valid in a URL's percent-encoding and in form data,
-but no text PostgreSQL can store or compare, so it could only ever end in a 500.
+"""Requests to the AWS endpoint, the management API and the admin whose path, query or form
+carries a NUL character are refused before any view runs, in the door's error shape: NUL is
+valid in a URL's percent-encoding and in form data, but no text PostgreSQL can store or compare,
+so it could only ever end in a 500.
 
-JSON bodies are checked where they are parsed (`jsonbody`).
+JSON bodies are checked where they are parsed (`jsonbody`). The hosted pages check their own
+input, and answer with a page that says what went wrong.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from cognitoadmin.errors import InvalidParameterException, aws_error_response
 
 MESSAGE = "The request holds a NUL character."
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_GUARDED = ("/api/", "/admin/")
 
 
 def _values(request: HttpRequest) -> Iterable[str]:
@@ -47,6 +50,7 @@ class NulRefusalMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if any("\x00" in value for value in _values(request)):
+        guarded = request.path.startswith(_GUARDED) or "X-Amz-Target" in request.headers
+        if guarded and any("\x00" in value for value in _values(request)):
             return _refusal(request)
         return self.get_response(request)

@@ -248,11 +248,11 @@ def test_a_nul_in_an_api_path_or_query_is_a_json_400(
     _api_error(response, 400, "InvalidParameterException")
 
 
-@pytest.mark.parametrize(
-    "path", ["/admin/pools/pooluser/?q=%00", "/confirmUser?client_id=%00&user_name=a"]
-)
-def test_a_nul_in_a_pages_query_is_a_400(aws_url: str, path: str) -> None:
-    response = requests.get(f"{aws_url}{path}", timeout=30, allow_redirects=False)
+def test_a_nul_in_an_admin_query_is_a_400(aws_url: str) -> None:
+    # The hosted pages answer NUL with their own page (tests/pools/test_confirm_user.py).
+    response = requests.get(
+        f"{aws_url}/admin/pools/pooluser/?q=%00", timeout=30, allow_redirects=False
+    )
 
     assert response.status_code == 400
     assert "NUL" in response.text
