@@ -266,8 +266,10 @@ def code_delivery_simulated(
         user=nobody, purpose=purpose, channel=medium, code=code, client=client
     )
     seal(json.dumps({"to": destination, **asdict(message)}), purpose=SEAL_PURPOSE)
-    # A new code: the wrong tries of the one before no longer count.
+    # A new code: the wrong tries of the one before no longer count. The query is the one that
+    # replaces a user's older codes (`code_issue`), here finding none.
     cache.delete(_simulated_key(pool=pool, username=username, purpose=purpose))
+    VerificationCode.objects.filter(pool=pool, user__isnull=True, purpose=purpose).delete()
     unknown_user_write(client=client)
     transaction.on_commit(partial(unknown_user_write, client=client), robust=True)
     return code_delivery_details(medium=medium, destination=destination)
