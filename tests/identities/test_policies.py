@@ -366,8 +366,11 @@ SELF_REFERENCING.append(SELF_REFERENCING)
         # a statement's shape
         ({"Statement": [statement(), "Allow"]}, r"Statement\[1\] must be an object"),
         ({"Statement": [[statement()]]}, r"Statement\[0\] must be an object, not a list"),
-        (document(statement(Condition={"Bool": {"aws:SecureTransport": "true"}})), "Condition"),
-        (document(statement(Condition={})), "not supported by this server yet"),
+        (
+            document(statement(Condition={"Bool": {"aws:SecureTransport": "yes"}})),
+            r'Condition: Bool: aws:SecureTransport: "yes" is not "true" or "false"',
+        ),
+        (document(statement(Condition={})), "Condition must be a non-empty object"),
         (document(statement(Principal="*")), "Principal is not allowed"),
         (document(statement(NotPrincipal={"AWS": "*"})), "NotPrincipal is not allowed"),
         (document(statement(Sid="S1", Extra=1)), r'Statement\[0\] \(Sid "S1"\): unknown .*"Extra"'),
@@ -422,7 +425,10 @@ SELF_REFERENCING.append(SELF_REFERENCING)
         (document(statement(Resource="userpool/us-east-1_x")), r'is not "\*" or an ARN'),
         (document(statement(Resource="ARN:aws:s3:::b")), "is not"),
         (document(statement(Resource=["*", "s3:::b"])), r"Resource\[1\]: \"s3:::b\" is not"),
-        (document(statement(Resource="arn:aws:s3:::${aws:username}")), "policy variables"),
+        (
+            document(statement(Resource="arn:aws:${aws:username}:::b")),
+            "policy variable may stand only in the resource part",
+        ),
         # an enormous mapping, refused by size before it is walked
         (document(statement(Action=["s3:GetObject"] * 10**6)), "longer than 10240"),
         (document(statement(Resource="arn:" + "x" * MAX_DOCUMENT_CHARS)), "longer than 10240"),
