@@ -315,6 +315,25 @@ class ServiceModelAdmin(_ModelAdmin[_M]):
 
     # --- helpers -----------------------------------------------------------------------------
 
+    def object_page(
+        self, request: HttpRequest, template: str, obj: _M, *, title: str, **context: Any
+    ) -> TemplateResponse:
+        """A page of the admin about one object (its breadcrumbs back to the object's change
+        page), beside the change page: an MFA set-up, a configuration form."""
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.opts,
+                "original": obj,
+                "change_url": self._change_url(obj.pk),
+                **context,
+            },
+        )
+
     def _change_url(self, pk: object) -> str:
         return reverse(
             f"admin:{self.opts.app_label}_{self.opts.model_name}_change",

@@ -15,7 +15,6 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
@@ -225,18 +224,12 @@ class UserPoolAdmin(PoolServiceAdmin[UserPool]):
                     request, f"The MFA configuration of {pool.name} is saved.", messages.SUCCESS
                 )
                 return HttpResponseRedirect(self._change_url(pool.pk))
-        request.current_app = self.admin_site.name
-        return TemplateResponse(
+        return self.object_page(
             request,
             "admin/pools/userpool/mfa_config.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"MFA configuration of {pool.name}",
-                "opts": self.opts,
-                "original": pool,
-                "change_url": self._change_url(pool.pk),
-                "form": form,
-            },
+            pool,
+            title=f"MFA configuration of {pool.name}",
+            form=form,
         )
 
     def create_via_service(self, request: HttpRequest, form: forms.Form) -> Created[UserPool]:

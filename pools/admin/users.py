@@ -19,7 +19,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -540,20 +539,14 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(self._change_url(user.pk))
-        request.current_app = self.admin_site.name
-        return TemplateResponse(
+        return self.object_page(
             request,
             "admin/pools/pooluser/software_token.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Set up an authenticator app for {user.username}",
-                "opts": self.opts,
-                "original": user,
-                "change_url": self._change_url(user.pk),
-                "secret": secret,
-                "qr_code": qr_code,
-                "form": form,
-            },
+            user,
+            title=f"Set up an authenticator app for {user.username}",
+            secret=secret,
+            qr_code=qr_code,
+            form=form,
         )
 
 
