@@ -8,6 +8,7 @@ class IdentitiesConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: these modules need the apps loaded.
+        import identities.aws  # noqa: F401, PLC0415
         from cognitoadmin.authorization import authorizer_register  # noqa: PLC0415
         from cognitoadmin.awsjson import guard_register  # noqa: PLC0415
         from identities.guard import OperatorGuard  # noqa: PLC0415
