@@ -1,0 +1,1 @@
+"""How identity pools, identities, roles and policies look on the AWS wire."""
