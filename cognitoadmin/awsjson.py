@@ -6,6 +6,8 @@ acts on. The view finds the handler from `X-Amz-Target`, has the registered `Gua
 the operations botocore signs, checks the body against botocore's input shape, asks
 `cognitoadmin.authorization` whether the caller may, and renders results and `ServiceError`s the
 way AWS does. This module knows no app: the app that keeps the credentials registers the guard.
+`operation_run` is what every AWS door shares; the Query door (`awsquery`) serves IAM and STS
+through it, from the same registry.
 """
 
 from __future__ import annotations
@@ -204,27 +206,38 @@ def _parse_body(request: HttpRequest) -> Any:
     return json_body_load(raw)
 
 
+def operation_run(op: Operation, call: AwsCall, read_input: Callable[[], Any]) -> dict[str, Any]:
+    """Serve `call` of `op` as every protocol door does, and return the handler's result.
+
+    The guard authenticates a signed operation first; only then is its input read
+    (`read_input`, the door's own parsing) and checked against botocore's model, so a request
+    that is not let in is refused as such, whatever its body. Then the caller is authorized,
+    the limiters run, the handler runs, and its result is checked when
+    COGNITOADMIN_AWS_CHECK_OUTPUT is on. Raises whatever refused the call, for the door to render.
+    """
+    caller = _guard().authenticate(call.http, service=op.service) if op.signed else None
+    params = validate_input(op.model, read_input(), relaxed_patterns=op.relaxed_patterns)
+    if caller is not None:
+        # Registration gave every signed operation its action; none means no way in.
+        authorize(caller, action=op.action or "", resource=op.resource_of(params))
+    call.caller = caller
+    for limit in _limiters:
+        limit(call, params)
+    with input_checked(op.service, op.name):
+        result = op.handler(call, params)
+    if settings.COGNITOADMIN_AWS_CHECK_OUTPUT:
+        # Raises a plain exception: a 500 InternalErrorException, its reason logged.
+        validate_output(op.model, result)
+    return result
+
+
 def dispatch(request: HttpRequest) -> HttpResponse:
     """Serve one AWS JSON 1.1 call (POST with X-Amz-Target)."""
     rid = request_id()
     try:
         op = _resolve(request)
         call = AwsCall(http=request, service=op.service, operation=op.name, request_id=rid)
-        caller = _guard().authenticate(request, service=op.service) if op.signed else None
-        params = validate_input(
-            op.model, _parse_body(request), relaxed_patterns=op.relaxed_patterns
-        )
-        if caller is not None:
-            # Registration gave every signed operation its action; none means no way in.
-            authorize(caller, action=op.action or "", resource=op.resource_of(params))
-        call.caller = caller
-        for limit in _limiters:
-            limit(call, params)
-        with input_checked(op.service, op.name):
-            result = op.handler(call, params)
-        if settings.COGNITOADMIN_AWS_CHECK_OUTPUT:
-            # Raises a plain exception: a 500 InternalErrorException, its reason logged.
-            validate_output(op.model, result)
+        result = operation_run(op, call, lambda: _parse_body(request))
     except Exception as exc:  # every failure is rendered in AWS's envelope
         error = as_service_error(exc)
         response = aws_error_response(error, content_type=CONTENT_TYPE)

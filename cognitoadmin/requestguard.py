@@ -3,8 +3,9 @@ carries a NUL character are refused before any view runs, in the door's error sh
 valid in a URL's percent-encoding and in form data, but no text PostgreSQL can store or compare,
 so it could only ever end in a 500.
 
-JSON bodies are checked where they are parsed (`jsonbody`). The hosted pages check their own
-input, and answer with a page that says what went wrong.
+JSON bodies are checked where they are parsed (`jsonbody`), and so are the forms of the AWS
+Query door (`awsquery`), which answers in its own XML. The hosted pages check their own input,
+and answer with a page that says what went wrong.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from cognitoadmin import awsjson
+from cognitoadmin import awsjson, awsquery
 
 # Browser SDKs (amazon-cognito-identity-js, Amplify) call the endpoint cross-origin.
 _CORS_ALLOW_HEADERS = (
@@ -48,8 +48,14 @@ def landing(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST", "OPTIONS"])
 def root(request: HttpRequest) -> HttpResponse:
-    """`/`: the AWS JSON 1.1 endpoint for POSTs, a landing page for people."""
+    """`/`: the AWS endpoint for POSTs (JSON 1.1 by X-Amz-Target, Query by form), a landing
+    page for people."""
     if request.method == "POST":
+        if (
+            "X-Amz-Target" not in request.headers
+            and request.content_type == "application/x-www-form-urlencoded"
+        ):
+            return cors(request, awsquery.dispatch(request))
         return cors(request, awsjson.dispatch(request))
     if request.method == "OPTIONS":
         return cors(request, HttpResponse(status=204))
