@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from rest_framework.permissions import BasePermission
 
 from cognitoadmin.errors import AccessDeniedException
+from cognitoadmin.ratelimits import client_ip
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.http import HttpRequest
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
@@ -30,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # A resource that stands for the whole account (CreateUserPool, ListUserPools, ...).
 ACCOUNT = "*"
+# The "permission" of an action every signed-in caller may perform, whatever policies say
+# (sts:GetCallerIdentity, as on AWS).
+EVERY_CALLER = "every.caller"
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,8 @@ ACTIONS: dict[str, Action] = {}
 
 
 def action_declare(name: str, *, permission: str) -> Action:
-    """Declare `name` and the Django permission an operator needs to perform it."""
+    """Declare `name` and the Django permission an operator needs to perform it (or
+    `EVERY_CALLER`)."""
     service, _, operation = name.partition(":")
     app_label, _, codename = permission.partition(".")
     if not (service and operation and app_label and codename):
@@ -56,11 +62,30 @@ def action_declare(name: str, *, permission: str) -> Action:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asks. `operator` is the Django user acting; `credential` the key (or, later, the
-    temporary credentials) they signed with, whose policy may narrow what they may do."""
+    """Who asks. `operator` is the Django user acting; `credential` the key or the temporary
+    credentials they signed with, whose policy may narrow what they may do. `source_ip` and
+    `secure_transport` are the request's, for policies' `aws:SourceIp` and `aws:SecureTransport`.
+    """
 
     operator: AbstractBaseUser | AnonymousUser | None
     credential: Any = None
+    source_ip: str | None = None
+    secure_transport: bool | None = None
+
+
+def request_caller(
+    request: HttpRequest,
+    *,
+    operator: AbstractBaseUser | AnonymousUser | None,
+    credential: Any = None,
+) -> Caller:
+    """The caller of `request`, with the request's own condition keys."""
+    return Caller(
+        operator=operator,
+        credential=credential,
+        source_ip=client_ip(request),
+        secure_transport=request.is_secure(),
+    )
 
 
 class Authorizer(Protocol):
@@ -119,7 +144,7 @@ class IAMActionPermission(BasePermission):
             self.message = f"{type(view).__name__} declares no action for {method} requests."
             return False
         resource: str = view.iam_resource() if hasattr(view, "iam_resource") else ACCOUNT
-        caller = Caller(operator=request.user, credential=request.auth)
+        caller = request_caller(request, operator=request.user, credential=request.auth)
         try:
             authorize(caller, action=action, resource=resource)
         except AccessDeniedException as refusal:

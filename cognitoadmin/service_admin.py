@@ -28,7 +28,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.text import capfirst
 
-from cognitoadmin.authorization import ACCOUNT, Caller, is_authorized
+from cognitoadmin.authorization import ACCOUNT, is_authorized, request_caller
 from cognitoadmin.errors import ServiceError
 
 _M = TypeVar("_M", bound=Model)
@@ -46,7 +46,9 @@ else:  # ModelAdmin is generic only in django-stubs (no django_stubs_ext.monkeyp
 
 def operator_may(request: HttpRequest, action: str, resource: str = ACCOUNT) -> bool:
     """Whether the operator signed in to the admin may perform `action` (an IAM action name)."""
-    return is_authorized(Caller(operator=request.user), action=action, resource=resource)
+    return is_authorized(
+        request_caller(request, operator=request.user), action=action, resource=resource
+    )
 
 
 # Bulk actions run one service call per object inside one request. Intermediate pages post the

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from cognitoadmin.authorization import Caller
-from identities.sigv4 import sigv4_verify
+from cognitoadmin.authorization import Caller, request_caller
+from identities.models import AccessKey
+from identities.sigv4 import sigv4_verify_any
 
 
 class OperatorGuard:
-    """Signed calls come from operators' access keys (SigV4)."""
+    """Signed calls come from operators' access keys or from temporary credentials (SigV4)."""
 
     def authenticate(self, request: HttpRequest, *, service: str) -> Caller:
         # JSON 1.1 services sign the path `/`, where both path-encoding rules agree.
-        key = sigv4_verify(request, services={service}, double_encode_path=True)
-        return Caller(operator=key.operator, credential=key)
+        signer = sigv4_verify_any(request, services={service}, double_encode_path=True)
+        if isinstance(signer, AccessKey):
+            return request_caller(request, operator=signer.operator, credential=signer)
+        # Temporary credentials act as no operator: their role's policies alone decide.
+        return request_caller(request, operator=None, credential=signer)

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from cognitoadmin.ids import account_id
+
 
 class AccessKey(models.Model):
     """A long-lived key pair for programs acting as an operator (SigV4 or HTTP Basic).
@@ -64,6 +66,10 @@ class Role(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{account_id()}:role{self.path}{self.name}"
+
 
 class RolePolicy(models.Model):
     """An inline policy of a role (PutRolePolicy)."""
@@ -102,6 +108,10 @@ class ManagedPolicy(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{account_id()}:policy{self.path}{self.name}"
+
 
 class IdentityPool(models.Model):
     """A Cognito identity pool: which logins it accepts and the roles its identities get."""
@@ -131,6 +141,14 @@ class IdentityPool(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # A developer provider names one pool per region, so its users are one pool's.
+            models.UniqueConstraint(
+                fields=["region", "developer_provider_name"],
+                condition=~models.Q(developer_provider_name=""),
+                name="identity_pool_developer_provider_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -175,3 +193,19 @@ class IdentityLogin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.subject}"
+
+
+class OpenIdSigningKey(models.Model):
+    """The RSA key that signs identity pools' OpenID tokens (GetOpenIdToken), made on first use;
+    the oldest row signs, and every row is published in the issuer's JWKS."""
+
+    kid = models.CharField(max_length=64, unique=True, editable=False)
+    private_key_sealed = models.TextField(editable=False)
+    public_jwk = models.JSONField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.kid

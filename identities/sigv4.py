@@ -1,4 +1,5 @@
-"""AWS Signature Version 4 verification for requests signed with an operator's access key.
+"""AWS Signature Version 4 verification for requests signed with an operator's access key or
+with temporary credentials (their session token in `X-Amz-Security-Token`).
 
 The signature is recomputed with botocore's own signer (`SigV4Auth`), so the canonical request is
 byte for byte the one AWS SDKs build, rather than a second, hand-written canonicalisation.
@@ -25,6 +26,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from cognitoadmin.errors import NotAuthorizedException, ResourceNotFoundException, ServiceError
+from identities.errors import ExpiredTokenException
 from identities.models import AccessKey
 from identities.selectors import access_key_get
 from identities.services.access_keys import (
@@ -32,6 +34,12 @@ from identities.services.access_keys import (
     access_key_decoy_secret,
     access_key_record_use,
     access_key_secret,
+)
+from identities.services.credentials import (
+    SessionCredentials,
+    SessionTokenError,
+    session_credentials_check_live,
+    session_token_open,
 )
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -243,16 +251,13 @@ def _signature(
     return signer.signature(signer.string_to_sign(aws_request, canonical_request), aws_request)
 
 
-def sigv4_verify(
-    request: HttpRequest, *, services: Collection[str] | None, double_encode_path: bool
-) -> AccessKey:
-    """The usable access key that signed `request`.
-
-    `services`: the service names the credential scope may name (`None`: any).
-    `double_encode_path`: the canonical URI is the sent path encoded once more, the rule of
-    AWS SDKs for every service but S3 (cognito-sync's `%3A` becomes `%253A`); `False` takes the
-    sent path as it is. JSON 1.1 services sign the path `/`, where both rules agree.
-    """
+def _verify(
+    request: HttpRequest,
+    *,
+    services: Collection[str] | None,
+    double_encode_path: bool,
+    sessions: bool,
+) -> AccessKey | SessionCredentials:
     header = request.headers.get("Authorization")
     if not header:
         raise MissingAuthenticationTokenException()
@@ -268,6 +273,13 @@ def sigv4_verify(
         )
     stamp = signed_at.astimezone(UTC).strftime(SIGV4_TIMESTAMP)
     _check_scope(auth, stamp, signed_at, services)
+    signed = _signed_request(request, auth.signed_headers)
+
+    session_token = request.headers.get("X-Amz-Security-Token")
+    if session_token is not None:
+        if not sessions:
+            raise UnrecognizedClientException()
+        return _session_verify(session_token, signed, auth, stamp, double_encode_path)
 
     try:
         key: AccessKey | None = access_key_get(access_key_id=auth.access_key_id)
@@ -275,13 +287,7 @@ def sigv4_verify(
         key = None
     # An unknown key id costs the same work as a known one, so timing does not reveal which exist.
     secret = access_key_secret(key=key) if key is not None else access_key_decoy_secret()
-    computed = _signature(
-        _signed_request(request, auth.signed_headers),
-        auth,
-        secret,
-        stamp,
-        double_encode_path=double_encode_path,
-    )
+    computed = _signature(signed, auth, secret, stamp, double_encode_path=double_encode_path)
     matches = hmac.compare_digest(computed, auth.signature)
     if key is None:
         raise UnrecognizedClientException()
@@ -293,3 +299,51 @@ def sigv4_verify(
         raise InvalidSignatureException()
     access_key_record_use(key=key)
     return key
+
+
+def _session_verify(
+    token: str, signed: AWSRequest, auth: _Authorization, stamp: str, double_encode_path: bool
+) -> SessionCredentials:
+    try:
+        credentials = session_token_open(token=token, access_key_id=auth.access_key_id)
+    except SessionTokenError as refusal:
+        if refusal.expired:
+            raise ExpiredTokenException(
+                "The security token included in the request is expired"
+            ) from None
+        raise UnrecognizedClientException() from None
+    computed = _signature(
+        signed, auth, credentials.secret_access_key, stamp, double_encode_path=double_encode_path
+    )
+    if not hmac.compare_digest(computed, auth.signature):
+        raise InvalidSignatureException()
+    try:
+        session_credentials_check_live(credentials=credentials)
+    except SessionTokenError:
+        raise UnrecognizedClientException() from None
+    return credentials
+
+
+def sigv4_verify(
+    request: HttpRequest, *, services: Collection[str] | None, double_encode_path: bool
+) -> AccessKey:
+    """The usable access key that signed `request` (temporary credentials are refused).
+
+    `services`: the service names the credential scope may name (`None`: any).
+    `double_encode_path`: the canonical URI is the sent path encoded once more, the rule of
+    AWS SDKs for every service but S3 (cognito-sync's `%3A` becomes `%253A`); `False` takes the
+    sent path as it is. JSON 1.1 services sign the path `/`, where both rules agree.
+    """
+    verified = _verify(
+        request, services=services, double_encode_path=double_encode_path, sessions=False
+    )
+    assert isinstance(verified, AccessKey)  # noqa: S101 (sessions=False returns keys only)
+    return verified
+
+
+def sigv4_verify_any(
+    request: HttpRequest, *, services: Collection[str] | None, double_encode_path: bool
+) -> AccessKey | SessionCredentials:
+    """Who signed `request`: an operator's access key, or temporary credentials (with their
+    `X-Amz-Security-Token`) that are unexpired and whose identity still exists."""
+    return _verify(request, services=services, double_encode_path=double_encode_path, sessions=True)

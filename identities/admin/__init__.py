@@ -200,3 +200,10 @@ class AccessKeyAdmin(ServiceModelAdmin[AccessKey]):
         for key in keys:
             access_key_enable(key=key)
         self.message_user(request, f"Enabled {len(keys)} access key(s).")
+
+
+# Imported last: these modules register their admins, and may import this module's.
+from identities.admin import (  # noqa: E402
+    identity_pools,  # noqa: F401  (registers the identity pools admin)
+    roles,  # noqa: F401  (registers the roles and policies admins)
+)

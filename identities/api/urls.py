@@ -5,6 +5,19 @@ from __future__ import annotations
 
 from rest_framework.routers import SimpleRouter
 
+from identities.api import identity_pools, roles
+
 router = SimpleRouter()
+router.register("iam/roles", roles.RoleViewSet, basename="iam-role")
+router.register(
+    r"iam/roles/(?P<role_name>[^/]+)/policies", roles.RolePolicyViewSet, basename="iam-role-policy"
+)
+router.register("iam/policies", roles.ManagedPolicyViewSet, basename="iam-policy")
+router.register("identity-pools", identity_pools.IdentityPoolViewSet, basename="identity-pool")
+router.register(
+    r"identity-pools/(?P<pool_id>[^/]+)/identities",
+    identity_pools.IdentityViewSet,
+    basename="identity-pool-identity",
+)
 
 urlpatterns = router.urls

@@ -27,7 +27,6 @@ from cognitoadmin.errors import (
     NotAuthorizedException,
     ResourceConflictException,
 )
-from identities.errors import MalformedPolicyDocumentException
 from identities.models import AccessKey
 from identities.services.policies import policy_parse
 
@@ -123,25 +122,12 @@ def access_key_update(*, key: AccessKey, description: str) -> AccessKey:
 
 
 def _policy_document(policy: str | Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The canonical form of a key's policy, checked; None for no policy.
-
-    Conditions and policy variables are refused in a key's policy: a key's requests are decided
-    without a request context (source address, time, user name), and against an empty one a
-    Deny with a condition or a variable would never apply, so the key could do more than its
-    policy says."""
+    """The canonical form of a key's policy, checked; None for no policy. Its conditions and
+    policy variables see the request's global keys (`aws:SourceIp`, `aws:SecureTransport`,
+    `aws:CurrentTime`, `aws:EpochTime`, `aws:username`, `aws:userid`)."""
     if policy is None:
         return None
-    parsed = policy_parse(document=policy)
-    for number, statement in enumerate(parsed.statements, start=1):
-        resources = (*(statement.resources or ()), *(statement.not_resources or ()))
-        if statement.conditions or (
-            statement.variables and any("${" in resource for resource in resources)
-        ):
-            raise MalformedPolicyDocumentException(
-                f"Statement {number}: an access key's policy cannot use Condition or policy "
-                "variables (its requests carry no context to evaluate them against)."
-            )
-    return parsed.to_document()
+    return policy_parse(document=policy).to_document()
 
 
 def access_key_set_policy(*, key: AccessKey, policy: str | Mapping[str, Any] | None) -> AccessKey:

@@ -126,17 +126,30 @@ class ErrorOutputSerializer(serializers.Serializer[Any]):
         return fields
 
 
-class PageQueryInputSerializer(serializers.Serializer[Any]):
+class QueryInputSerializer(serializers.Serializer[Any]):
+    """A query string's parameters. `name=` with no value is an error, not the parameter left
+    out (DRF reads an empty optional form value as absent)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "get"):
+            empty = {
+                name: [
+                    "A valid integer is required."
+                    if isinstance(field, serializers.IntegerField)
+                    else "This field may not be blank."
+                ]
+                for name, field in self.fields.items()
+                if data.get(name) == "" and not getattr(field, "allow_blank", False)
+            }
+            if empty:
+                raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)
+
+
+class PageQueryInputSerializer(QueryInputSerializer):
     limit = serializers.IntegerField(
         required=False, min_value=1, help_text="Page size (the list's Cognito maximum applies)."
     )
-
-    def to_internal_value(self, data: Any) -> Any:
-        # A query string's `limit=` with no value is no page size: an error, not the default.
-        if hasattr(data, "get") and data.get("limit") == "":
-            raise serializers.ValidationError({"limit": ["A valid integer is required."]})
-        return super().to_internal_value(data)
-
     cursor = _text(required=False, help_text="The cursor from the previous page's `next` link.")
 
 

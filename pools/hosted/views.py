@@ -21,7 +21,7 @@ JWKS_MAX_AGE = 300
 DISCOVERY_MAX_AGE = 3600
 
 
-def _public(response: HttpResponse, *, max_age: int | None) -> HttpResponse:
+def public_response(response: HttpResponse, *, max_age: int | None) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
     response["Access-Control-Max-Age"] = "86400"
@@ -33,13 +33,13 @@ def _pool_document(
     request: HttpRequest, pool_id: str, *, build: Callable[..., dict[str, Any]], max_age: int
 ) -> HttpResponse:
     if request.method == "OPTIONS":
-        return _public(HttpResponse(status=204), max_age=max_age)
+        return public_response(HttpResponse(status=204), max_age=max_age)
     try:
         pool = user_pool_get(pool_id=pool_id)
     except ResourceNotFoundException as error:
         response = aws_error_response(error, content_type="application/json", status=404)
-        return _public(response, max_age=None)
-    return _public(JsonResponse(build(pool=pool)), max_age=max_age)
+        return public_response(response, max_age=None)
+    return public_response(JsonResponse(build(pool=pool)), max_age=max_age)
 
 
 @require_http_methods(["GET", "HEAD", "OPTIONS"])

@@ -34,7 +34,7 @@ def _b64url_uint(value: int) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _key_material() -> tuple[str, bytes, dict[str, Any]]:
+def rsa_key_material() -> tuple[str, bytes, dict[str, Any]]:
     """A new key's kid, private PEM and public JWK. Generated outside any lock: it takes a while."""
     private = rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=KEY_SIZE)
     pem = private.private_bytes(
@@ -71,7 +71,7 @@ def signing_key_active(*, pool: UserPool) -> SigningKey:
     key = SigningKey.objects.filter(pool=pool, active=True).first()
     if key is not None:
         return key
-    material = _key_material()
+    material = rsa_key_material()
     with transaction.atomic():
         user_pool_locked(pool=pool)
         # Another request may have created it while this one generated its material.
@@ -90,7 +90,7 @@ def _longest_token_lifetime(pool: UserPool) -> dt.timedelta:
 
 def signing_key_rotate(*, pool: UserPool) -> SigningKey:
     """Retire the active key (published until its last token expires) and start a new one."""
-    material = _key_material()
+    material = rsa_key_material()
     with transaction.atomic():
         # Serialises rotations of one pool; the one-active-key constraint backs it in the database.
         user_pool_locked(pool=pool)

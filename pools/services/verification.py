@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -28,6 +29,7 @@ from pools.services.tokens import (
     ALGORITHM,
     KEY_CACHE_SIZE,
     TOKEN_USE_ACCESS,
+    TOKEN_USE_ID,
     USER_ADMIN_SCOPE,
     USER_DISABLED,
     epoch_seconds,
@@ -53,6 +55,15 @@ ACCESS_TOKEN_INVALID = "Invalid Access Token"  # noqa: S105
 
 
 ACCESS_TOKEN_REVOKED = "Access Token has been revoked"  # noqa: S105
+
+# Claims every ID token of this server has.
+_ID_REQUIRED_CLAIMS = ("sub", "iss", "aud", "token_use", "exp", "iat", "origin_jti")
+# Cognito Identity's words for a login token it refuses.
+ID_TOKEN_INVALID = "Invalid login token. Not a valid OpenId Connect identity token."  # noqa: S105
+ID_TOKEN_EXPIRED = "Invalid login token. Token expired."  # noqa: S105
+ID_TOKEN_ISSUER = "Invalid login token. Issuer doesn't match providerName"  # noqa: S105
+ID_TOKEN_AUDIENCE = "Invalid login token. Incorrect token audience."  # noqa: S105
+ID_TOKEN_REVOKED = "Invalid login token. Token is revoked."  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -83,47 +94,65 @@ def _verification_key(kid: str) -> _VerificationKey:
     return _VerificationKey(pool_pk=key.pool_id, pool_id=key.pool.pool_id, public_key=public_key)
 
 
-def _access_claims(token: str) -> tuple[_VerificationKey, dict[str, Any]]:
-    """The claims of an access token this server signed, checked except against the database."""
+def _signed_claims(
+    token: str, *, token_use: str, required: tuple[str, ...], invalid: str, expired: str
+) -> tuple[_VerificationKey, dict[str, Any]]:
+    """The claims of a `token_use` token this server signed, checked except against the
+    database; `invalid` and `expired` are the refusals' messages."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
-        raise NotAuthorizedException(ACCESS_TOKEN_INVALID) from None
+        raise NotAuthorizedException(invalid) from None
     kid = header.get("kid")
     # Only RS256: `none` and HMAC (with the public key as the secret) are forgeries. A kid is
     # one this server made (`keys.py`: URL-safe base64); anything else names no key and is not
     # looked up (a NUL byte is no text PostgreSQL can compare).
     if header.get("alg") != ALGORITHM or not isinstance(kid, str) or not _KID.fullmatch(kid):
-        raise NotAuthorizedException(ACCESS_TOKEN_INVALID)
-    key = _verification_key(kid)
+        raise NotAuthorizedException(invalid)
+    try:
+        key = _verification_key(kid)
+    except NotAuthorizedException:
+        raise NotAuthorizedException(invalid) from None
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             key.public_key,
             algorithms=[ALGORITHM],
             issuer=user_pool_issuer(pool_id=key.pool_id),
-            # Times are checked below against Django's clock, which tests can move.
+            # The audience is checked by the callers that have one; times below against
+            # Django's clock, which tests can move.
             options={
-                "require": list(_ACCESS_REQUIRED_CLAIMS),
+                "require": list(required),
+                "verify_aud": False,
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
             },
         )
     except jwt.PyJWTError:
-        raise NotAuthorizedException(ACCESS_TOKEN_INVALID) from None
+        raise NotAuthorizedException(invalid) from None
     times = [claims["exp"], claims["iat"], claims.get("nbf", claims["iat"])]
-    if claims["token_use"] != TOKEN_USE_ACCESS or not all(map(_is_epoch, times)):
-        raise NotAuthorizedException(ACCESS_TOKEN_INVALID)
+    if claims["token_use"] != token_use or not all(map(_is_epoch, times)):
+        raise NotAuthorizedException(invalid)
     exp, iat, nbf = times
     now = epoch_seconds(timezone.now())
     # Not yet valid: only a host whose clock runs ahead can make one, and its `iat` would let it
     # outlive a global sign-out made before that time.
     if max(iat, nbf) > now + CLOCK_SKEW_SECONDS:
-        raise NotAuthorizedException(ACCESS_TOKEN_INVALID)
+        raise NotAuthorizedException(invalid)
     if exp <= now:
-        raise NotAuthorizedException(ACCESS_TOKEN_EXPIRED)
+        raise NotAuthorizedException(expired)
     return key, claims
+
+
+def _access_claims(token: str) -> tuple[_VerificationKey, dict[str, Any]]:
+    return _signed_claims(
+        token,
+        token_use=TOKEN_USE_ACCESS,
+        required=_ACCESS_REQUIRED_CLAIMS,
+        invalid=ACCESS_TOKEN_INVALID,
+        expired=ACCESS_TOKEN_EXPIRED,
+    )
 
 
 def _is_epoch(value: Any) -> bool:
@@ -190,3 +219,34 @@ def _sub(value: Any) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise NotAuthorizedException(ACCESS_TOKEN_INVALID) from None
+
+
+def id_token_verify(
+    *, token: str, pool_id: str, client_ids: Collection[str], check_user: bool
+) -> dict[str, Any]:
+    """The claims of an ID token of pool `pool_id` for one of `client_ids`, as an identity pool
+    takes it as a login: signed by the pool's key (RS256), unexpired. With `check_user` (an
+    identity provider's ServerSideTokenCheck) the user must also still exist and be enabled, and
+    the sign-in must not be revoked, as for an access token.
+    """
+    key, claims = _signed_claims(
+        token,
+        token_use=TOKEN_USE_ID,
+        required=_ID_REQUIRED_CLAIMS,
+        invalid=ID_TOKEN_INVALID,
+        expired=ID_TOKEN_EXPIRED,
+    )
+    if key.pool_id != pool_id:
+        raise NotAuthorizedException(ID_TOKEN_ISSUER)
+    if claims["aud"] not in client_ids:
+        raise NotAuthorizedException(ID_TOKEN_AUDIENCE)
+    if check_user:
+        user, client, revoked = _token_subjects(key, {**claims, "client_id": claims["aud"]})
+        if user is None or client is None or not user.enabled:
+            raise NotAuthorizedException(ID_TOKEN_REVOKED)
+        if revoked or (
+            user.tokens_valid_after is not None
+            and claims["iat"] < epoch_seconds(user.tokens_valid_after)
+        ):
+            raise NotAuthorizedException(ID_TOKEN_REVOKED)
+    return claims

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from schemathesis import APIOperation, Case, GenerationMode
 
 from cognitoadmin.wsgi import application
+from identities.services.roles import managed_policy_create, role_create, role_policy_put
 from tests.builders import (
     make_access_key,
     make_app_client,
@@ -66,6 +67,22 @@ def same_connection() -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
+_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+        }
+    ],
+}
+_ALLOW = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "cognito-idp:ListUsers", "Resource": "*"}],
+}
+
+
 @pytest.fixture
 def world(db: None, same_connection: None) -> dict[str, Any]:
     """An operator's credentials, and real values for every path parameter."""
@@ -77,6 +94,10 @@ def world(db: None, same_connection: None) -> dict[str, Any]:
     group = make_group(pool=pool, name="admins")
     server = make_resource_server(pool=pool)
     domain = make_domain(pool=pool, domain="fuzz-shop")
+    # A role, its inline policy and a managed policy named as the group is: `name` names them all.
+    role = role_create(name=group.name, assume_role_policy_document=_TRUST)
+    role_policy_put(role=role, name=group.name, document=_ALLOW)
+    managed_policy_create(name=group.name, document=_ALLOW)
     token = base64.b64encode(f"{key.access_key_id}:{secret}".encode()).decode("ascii")
     return {
         "headers": {"Authorization": f"Basic {token}"},
@@ -88,6 +109,8 @@ def world(db: None, same_connection: None) -> dict[str, Any]:
             "group_name": group.name,
             "identifier": server.identifier,
             "domain": domain.domain,
+            "role_name": role.name,
+            "policy_name": group.name,
         },
     }
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -304,28 +303,3 @@ def test_set_policy_replaces_and_removes_the_policy(operator_key: tuple[AccessKe
 
     assert with_policy is not None and with_policy == unchanged
     assert AccessKey.objects.get(pk=key.pk).policy is None
-
-
-@pytest.mark.parametrize(
-    "statement",
-    [
-        {
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {"Effect": "Deny", "Action": "*", "Resource": "arn:aws:cognito-idp:*:*:${aws:username}"},
-    ],
-    ids=["condition", "variable"],
-)
-def test_a_key_policy_with_a_condition_or_a_variable_is_refused(
-    operator: User, statement: dict[str, Any]
-) -> None:
-    # Decided without a request context, such a Deny would never apply: refused, not weakened.
-    with pytest.raises(MalformedPolicyDocumentException, match="cannot use Condition"):
-        make_access_key(
-            operator=operator, policy={"Version": "2012-10-17", "Statement": [statement]}
-        )
-
-    assert not AccessKey.objects.exists()

@@ -179,3 +179,70 @@ def test_a_key_without_a_policy_may_do_what_its_operator_may() -> None:
 
     assert is_authorized(sue, action="cognito-idp:ListUsers", resource=POOL)
     assert not is_authorized(sue, action="cognito-idp:AdminCreateUser", resource=POOL)
+
+
+def _conditional(statement: dict[str, object]) -> str:
+    allow = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [allow, statement]})
+
+
+def test_a_key_policys_conditions_read_the_requests_own_keys() -> None:
+    root = make_operator(username="root", with_device=False)
+    plain_http = _conditional(
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+    office = _conditional(
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+        }
+    )
+    key = keyed(root, plain_http).credential
+    office_key = keyed(root, office).credential
+
+    def caller(credential: AccessKey, ip: str, secure: bool) -> Caller:
+        return Caller(operator=root, credential=credential, source_ip=ip, secure_transport=secure)
+
+    assert is_authorized(
+        caller(key, "10.1.2.3", True), action="cognito-idp:ListUsers", resource=POOL
+    )
+    assert not is_authorized(
+        caller(key, "10.1.2.3", False), action="cognito-idp:ListUsers", resource=POOL
+    )
+    assert is_authorized(
+        caller(office_key, "10.9.9.9", False), action="cognito-idp:ListUsers", resource=POOL
+    )
+    assert not is_authorized(
+        caller(office_key, "192.0.2.1", True), action="cognito-idp:ListUsers", resource=POOL
+    )
+
+
+def test_a_key_policys_variables_name_its_operator() -> None:
+    root = make_operator(username="root", with_device=False)
+    own = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "iam:*",
+                    "Resource": "arn:aws:iam::000000000000:user/${aws:username}",
+                }
+            ],
+        }
+    )
+    ci = keyed(root, own)
+
+    assert is_authorized(
+        ci, action="iam:ListAccessKeys", resource="arn:aws:iam::000000000000:user/root"
+    )
+    assert not is_authorized(
+        ci, action="iam:ListAccessKeys", resource="arn:aws:iam::000000000000:user/other"
+    )
