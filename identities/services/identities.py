@@ -350,11 +350,11 @@ def identity_developer_openid_token(
                 "The provided developer user identifier is already registered with Cognito "
                 "under a different identity ID."
             )
-        if named is not None and not named.logins.exists() and owner is None:
-            _link(named, verified)
-            survivor = named
-        else:
-            survivor = _settle(pool, verified, named)
+        if named is not None and owner is None:
+            # The developer's signed call vouches for the identity it names: its user is
+            # linked there before the other logins are settled.
+            _link(named, [developer])
+        survivor = _settle(pool, verified, named)
     token = openid_token_issue(
         identity_id=survivor.identity_id,
         identity_pool_id=pool.identity_pool_id,

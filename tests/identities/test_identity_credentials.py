@@ -882,3 +882,28 @@ def test_principal_tags_become_session_tags_that_policies_read(
     # Without sts:TagSession in its trust policy the role cannot take the pool's tags.
     assert _code(untagged) == "InvalidIdentityPoolConfigurationException"
     assert [user["Username"] for user in users["Users"]] == ["alice"]
+
+
+@pytest.mark.usefixtures("alice")
+def test_a_developer_links_its_user_to_an_identity_signed_in_elsewhere(
+    url: str, ci: Any, ci_signed: Any, identity_pool: IdentityPool, app: AppClient
+) -> None:
+    logins = _sign_in(url, app)
+    identity_id = ci.get_id(IdentityPoolId=identity_pool.identity_pool_id, Logins=logins)[
+        "IdentityId"
+    ]
+
+    linked = ci_signed.get_open_id_token_for_developer_identity(
+        IdentityPoolId=identity_pool.identity_pool_id,
+        IdentityId=identity_id,
+        Logins={DEVELOPER: "user-5"},
+    )
+    again = ci_signed.get_open_id_token_for_developer_identity(
+        IdentityPoolId=identity_pool.identity_pool_id, Logins={DEVELOPER: "user-5"}
+    )
+
+    assert linked["IdentityId"] == identity_id
+    assert again["IdentityId"] == identity_id
+    assert sorted(IdentityLogin.objects.values_list("provider", flat=True)) == sorted(
+        [DEVELOPER, _provider(app.pool)]
+    )
