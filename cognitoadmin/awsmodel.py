@@ -141,7 +141,13 @@ class _Validator:
         if kind == "timestamp":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise SerializationException(f"Expected epoch seconds at '{path}'.")
-            return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+            try:
+                return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+            except (OverflowError, OSError, ValueError):
+                # NaN, or seconds beyond the years a datetime holds (1e300).
+                raise SerializationException(
+                    f"Expected epoch seconds within years 1 to 9999 at '{path}'."
+                ) from None
         # blobs travel base64-encoded; handlers decode the few that exist.
         return value
 

@@ -20,9 +20,11 @@ _CORS_ALLOW_HEADERS = (
 _CORS_EXPOSE_HEADERS = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date"
 
 
-def cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def cors(
+    request: HttpRequest, response: HttpResponse, *, methods: str = "POST, GET, OPTIONS"
+) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = request.headers.get("Origin", "*")
-    response["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
+    response["Access-Control-Allow-Methods"] = methods
     response["Access-Control-Allow-Headers"] = request.headers.get(
         "Access-Control-Request-Headers", _CORS_ALLOW_HEADERS
     )

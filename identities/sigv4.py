@@ -16,7 +16,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import quote, urlsplit
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -25,6 +24,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from cognitoadmin.awsrest import raw_path
 from cognitoadmin.errors import NotAuthorizedException, ResourceNotFoundException, ServiceError
 from identities.errors import ExpiredTokenException
 from identities.models import AccessKey
@@ -195,21 +195,6 @@ def _check_scope(
         )
 
 
-def _raw_path(request: HttpRequest) -> str:
-    """The path as the client sent it, still percent-encoded, as the client signed it."""
-    raw_uri = request.META.get("RAW_URI") or request.META.get("REQUEST_URI")  # gunicorn, uWSGI
-    if raw_uri:
-        path: str = raw_uri.split("?", 1)[0]
-        return path if path.startswith("/") else urlsplit(raw_uri).path
-    scope = getattr(request, "scope", None)  # ASGI
-    if isinstance(scope, dict) and scope.get("raw_path"):
-        raw: bytes = scope["raw_path"]
-        return raw.decode("latin-1")
-    # The server decoded the path (WSGI's PATH_INFO): encode it again the way AWS SDKs put it
-    # on the wire, every byte but the unreserved ones and '/'.
-    return quote(request.path, safe="/~")
-
-
 def _signed_request(request: HttpRequest, signed_headers: tuple[str, ...]) -> AWSRequest:
     """The request as the client signed it: its URL, the signed headers only, the raw body."""
     headers: dict[str, str] = {}
@@ -230,7 +215,7 @@ def _signed_request(request: HttpRequest, signed_headers: tuple[str, ...]) -> AW
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         )
     query = request.META.get("QUERY_STRING", "")
-    url = f"{request.scheme}://{request.get_host()}{_raw_path(request)}"
+    url = f"{request.scheme}://{request.get_host()}{raw_path(request)}"
     return AWSRequest(
         method=request.method, url=f"{url}?{query}" if query else url, headers=headers, data=body
     )

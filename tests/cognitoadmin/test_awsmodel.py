@@ -9,7 +9,13 @@ import pytest
 from django.test import Client
 
 from cognitoadmin import awsjson, awsmodel
-from cognitoadmin.awsmodel import input_checked, model_validate
+from cognitoadmin.awsmodel import (
+    SerializationException,
+    input_checked,
+    model_validate,
+    service_model,
+    validate_input,
+)
 from cognitoadmin.errors import InvalidParameterException
 from pools.models import AppClient
 
@@ -87,3 +93,20 @@ def test_an_endpoint_call_checks_its_input_once(
 
     assert response.status_code == 200, response.content
     assert checked == ["SignUp"]
+
+
+@pytest.mark.parametrize("seconds", [1e300, -1e300, float("nan"), float("inf")])
+def test_epoch_seconds_no_datetime_holds_are_a_serialization_error(seconds: float) -> None:
+    model = service_model("cognito-sync").operation_model("UpdateRecords")
+    params = {
+        "IdentityPoolId": "us-east-1:00000000-0000-0000-0000-000000000000",
+        "IdentityId": "us-east-1:00000000-0000-0000-0000-000000000000",
+        "DatasetName": "d",
+        "SyncSessionToken": "t",
+        "RecordPatches": [
+            {"Op": "replace", "Key": "k", "SyncCount": 0, "DeviceLastModifiedDate": seconds}
+        ],
+    }
+
+    with pytest.raises(SerializationException, match="epoch seconds"):
+        validate_input(model, params)
