@@ -7,7 +7,8 @@ Cognito's rules, as its documentation gives them:
   logins not yet linked are linked then, so an anonymous identity that logs in keeps its id.
 - A login already linked to another identity merges the two: the identity named in the call
   survives, unless it is unauthenticated, in which case it merges into the authenticated one.
-  The merged identity's logins move over and the merged identity is gone.
+  The merged identity's logins (and its sync datasets, through the hooks other apps register)
+  move over, and the merged identity is gone.
 - The role: an unauthenticated identity gets the pool's unauthenticated role; an authenticated
   one the role its provider's role mapping chooses (Token: the ID token's
   `cognito:preferred_role`, or CustomRoleArn among its `cognito:roles`; Rules: the first rule
@@ -19,7 +20,7 @@ Cognito's rules, as its documentation gives them:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -81,11 +82,23 @@ def _linked(pool: IdentityPool, logins: Sequence[VerifiedLogin]) -> list[Identit
     return list(Identity.objects.filter(match, pool=pool).distinct().order_by("created_at", "id"))
 
 
+# What other apps keep per identity and move on a merge (sync's datasets), as they register it.
+MergeHook = Callable[[Identity, Identity], None]
+_merge_hooks: list[MergeHook] = []
+
+
+def identity_merge_hook_register(hook: MergeHook) -> None:
+    """Have `hook(survivor, merged)` run in every merge, before the merged identity is gone."""
+    _merge_hooks.append(hook)
+
+
 def _merge(survivor: Identity, merged: Iterable[Identity]) -> None:
     for other in merged:
         if other.pk == survivor.pk:
             continue
         IdentityLogin.objects.filter(identity=other).update(identity=survivor)
+        for hook in _merge_hooks:
+            hook(survivor, other)
         other.delete()
 
 
