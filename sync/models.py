@@ -6,7 +6,7 @@ import hashlib
 
 from django.db import models
 
-from identities.models import Identity
+from identities.models import Identity, IdentityPool
 
 
 class Dataset(models.Model):
@@ -82,3 +82,121 @@ class Record(models.Model):
         if self.value is None:
             return 0
         return len(self.key.encode("utf-8")) + len(self.value.encode("utf-8"))
+
+
+class SyncConfiguration(models.Model):
+    """An identity pool's Cognito Sync settings (SetIdentityPoolConfiguration, SetCognitoEvents)
+    and the state of its last bulk publish."""
+
+    identity_pool = models.OneToOneField(
+        IdentityPool, on_delete=models.CASCADE, related_name="sync_configuration"
+    )
+    # PushSync: the platform applications devices register with, and the role to publish as.
+    push_application_arns = models.JSONField(default=list, blank=True)
+    push_role_arn = models.CharField(max_length=2048, blank=True)
+    # CognitoStreams: every change of the pool's datasets goes to this stream while ENABLED.
+    stream_name = models.CharField(max_length=128, blank=True)
+    stream_role_arn = models.CharField(max_length=2048, blank=True)
+    streaming_enabled = models.BooleanField(default=False)
+    # Cognito events: event name (SyncTrigger) -> what handles it.
+    events = models.JSONField(default=dict, blank=True)
+    bulk_publish_status = models.CharField(max_length=16, default="NOT_STARTED")
+    bulk_publish_started_at = models.DateTimeField(null=True, blank=True)
+    bulk_publish_completed_at = models.DateTimeField(null=True, blank=True)
+    bulk_publish_failure = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"sync configuration of {self.identity_pool_id}"
+
+
+class SyncDevice(models.Model):
+    """A device of an identity registered for push sync (RegisterDevice)."""
+
+    device_id = models.CharField(max_length=256, unique=True, editable=False)
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="sync_devices")
+    platform = models.CharField(max_length=16)
+    token = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.device_id
+
+
+class DatasetSubscription(models.Model):
+    """A device's subscription to changes of one of its identity's datasets, by name (the
+    dataset need not exist yet)."""
+
+    device = models.ForeignKey(SyncDevice, on_delete=models.CASCADE, related_name="subscriptions")
+    dataset_name = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "dataset_name"], name="dataset_subscription_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id}: {self.dataset_name}"
+
+
+class ConflictStrategy(models.TextChoices):
+    REJECT = "reject", "Reject (the client resolves, as Cognito)"
+    LAST_WRITER_WINS = "last_writer_wins", "Last writer wins (by device time)"
+    SERVER_WINS = "server_wins", "Server wins"
+    CLIENT_WINS = "client_wins", "Client wins"
+    MERGE_JSON = "merge_json", "Merge JSON objects key by key"
+
+
+class ConflictRule(models.Model):
+    """How an identity pool's conflicts are resolved on the server, for the datasets whose name
+    matches `dataset_pattern` (shell-style; the empty pattern is the pool's default)."""
+
+    identity_pool = models.ForeignKey(
+        IdentityPool, on_delete=models.CASCADE, related_name="conflict_rules"
+    )
+    dataset_pattern = models.CharField(max_length=128, blank=True)
+    strategy = models.CharField(
+        max_length=32, choices=ConflictStrategy.choices, default=ConflictStrategy.REJECT
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity_pool", "dataset_pattern"], name="conflict_rule_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_pattern or '*'}: {self.strategy}"
+
+
+class Conflict(models.Model):
+    """A value that lost a conflict, kept so that it can be restored: nothing is ever lost."""
+
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="sync_conflicts")
+    dataset_name = models.CharField(max_length=128)
+    key = models.CharField(max_length=1024)
+    strategy = models.CharField(max_length=32, choices=ConflictStrategy.choices)
+    # The value that stayed and the one that lost (None: a removal), with their device times.
+    kept_value = models.TextField(null=True, blank=True)  # noqa: DJ001
+    lost_value = models.TextField(null=True, blank=True)  # noqa: DJ001
+    kept_device_time = models.DateTimeField(null=True, blank=True)
+    lost_device_time = models.DateTimeField(null=True, blank=True)
+    kept_by = models.CharField(max_length=256, blank=True)
+    lost_by = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["identity", "dataset_name"], name="conflict_dataset")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_name}/{self.key}"
