@@ -41,6 +41,7 @@ def not_found(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", include("pools.api.urls")),
     path("", include("identities.api.urls")),
+    path("", include("sync.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",

@@ -213,6 +213,11 @@ COGNITOADMIN_DELIVERY_RETRY_DELAY = env_int("COGNITOADMIN_DELIVERY_RETRY_DELAY",
 # django-otp's throttle for pool users' authenticator codes: after n wrong codes in a row the next
 # try waits factor * 2^(n-1) seconds (0 turns the wait off).
 COGNITOADMIN_MFA_THROTTLE_FACTOR = env_int("COGNITOADMIN_MFA_THROTTLE_FACTOR", 1)
+# The Redis server whose streams stand in for Cognito Streams' Kinesis streams: an identity pool's
+# dataset changes go to the stream its CognitoStreams configuration names.
+COGNITOADMIN_STREAMS_REDIS_URL = env_str(
+    "COGNITOADMIN_STREAMS_REDIS_URL", "redis://127.0.0.1:6379/0"
+)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Without a broker, tasks run in-process (the embedded default).

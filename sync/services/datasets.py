@@ -1,8 +1,11 @@
 """Changes to datasets: UpdateRecords and DeleteDataset, with Cognito Sync's rules.
 
 - A patch carries the sync count its device last saw for the record (0 for a key it has never
-  seen). A count below the server's is a conflict: the whole update is refused
-  (ResourceConflictException) and nothing is applied; the device lists again and retries.
+  seen). A count below the server's is a conflict. Under the dataset's conflict strategy
+  `reject` (Cognito's, and the default) the whole update is refused (ResourceConflictException)
+  and nothing is applied; the device lists again and retries. Under any other strategy the
+  server resolves each stale patch in the same transaction, and every value that loses, the
+  patch's or the server's, is kept in the conflict log (`Conflict`) so that it can be restored.
 - Each update is one change of the dataset: its sync count grows by exactly one and every record
   the update changes takes that count. Updates of one dataset are serialised by a lock on its row,
   so none is lost and no sync count repeats.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -31,9 +35,11 @@ from cognitoadmin.errors import (
     ResourceNotFoundException,
 )
 from identities.models import Identity
-from sync.models import Dataset, Record
+from sync.models import Conflict, ConflictStrategy, Dataset, Record
+from sync.selectors.conflicts import conflict_strategy_get
 from sync.selectors.datasets import SERVICE
 from sync.services.sessions import sync_session_open
+from sync.services.streams import dataset_change_stream
 
 MAX_DATASETS_PER_IDENTITY = 20
 MAX_RECORDS_PER_DATASET = 1024
@@ -119,7 +125,8 @@ def dataset_records_update(
     modified_by: str,
     device_id: str | None = None,
 ) -> list[Record]:
-    """Apply `patches` to `identity`'s dataset as one change; return the records it changed.
+    """Apply `patches` to `identity`'s dataset as one change; return the records it changed,
+    and the server's record of each stale patch that the dataset's strategy settled for it.
 
     `modified_by` names who changes them (LastModifiedBy). `device_id` is checked as Cognito
     checks it; like Cognito, nothing here reads it back.
@@ -150,16 +157,158 @@ def dataset_records_update(
 
     digests = [Record.digest_of(p.key) for p in patches]
     current = {r.key: r for r in dataset.records.filter(key_digest__in=digests)}
-    stale = next(
-        (p for p in patches if p.key in current and p.sync_count < current[p.key].sync_count),
-        None,
-    )
-    if stale is not None:
+    stale = [p for p in patches if p.key in current and p.sync_count < current[p.key].sync_count]
+    strategy = ConflictStrategy.REJECT
+    if stale:
+        strategy = conflict_strategy_get(identity_pool=identity.pool, dataset_name=dataset_name)
+    if stale and strategy == ConflictStrategy.REJECT:
+        first = stale[0]
         raise ResourceConflictException(
-            f"Current SyncCount for: {stale.key} is: {current[stale.key].sync_count} not: "
-            f"{stale.sync_count}"
+            f"Current SyncCount for: {first.key} is: {current[first.key].sync_count} not: "
+            f"{first.sync_count}"
         )
 
+    writes: list[RecordPatch] = []
+    kept: list[Record] = []
+    conflicts: list[Conflict] = []
+    stale_keys = {p.key for p in stale}
+    for patch in patches:
+        if patch.key not in stale_keys:
+            writes.append(patch)
+            continue
+        resolution = _resolve(
+            strategy=strategy, patch=patch, record=current[patch.key], modified_by=modified_by
+        )
+        conflicts.extend(
+            _conflict_of(identity=identity, dataset_name=dataset_name, key=patch.key, loss=loss)
+            for loss in resolution.losses
+        )
+        if resolution.write is None:
+            kept.append(current[patch.key])
+        else:
+            writes.append(resolution.write)
+    changed = _records_apply(
+        dataset=dataset, current=current, patches=writes, modified_by=modified_by
+    )
+    Conflict.objects.bulk_create(conflicts)
+    # The device of a patch the server overruled learns the server's record, as it learns the
+    # records it wrote: otherwise it would hold its own value while the server holds another.
+    return changed + kept
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One side of a conflict: a value (None: a removal), its device time and who wrote it."""
+
+    value: str | None
+    device_time: dt.datetime | None
+    by: str
+
+    def is_later_than(self, other: _Side) -> bool:
+        # A value without a device time cannot claim to be the later one; a tie keeps the
+        # server's, so a device that merely repeats an old time changes nothing.
+        if self.device_time is None:
+            return False
+        return other.device_time is None or self.device_time > other.device_time
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    # What to write instead of the stale patch; None keeps the server's record as it is.
+    write: RecordPatch | None
+    # Each value that lost, with the one that stayed and the strategy that decided.
+    losses: list[tuple[_Side, _Side, ConflictStrategy]]
+
+
+def _json_object(value: str | None) -> dict[str, object] | None:
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except (ValueError, RecursionError):  # a value may nest deeper than the parser recurses
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _resolve(
+    *, strategy: ConflictStrategy, patch: RecordPatch, record: Record, modified_by: str
+) -> _Resolution:
+    """How a stale `patch` of `record` is settled under `strategy` (not `reject`)."""
+    server = _Side(record.value, record.device_last_modified_at, record.last_modified_by)
+    client = _Side(
+        patch.value if patch.op == "replace" else None, patch.device_last_modified_at, modified_by
+    )
+    if client.value == server.value:
+        return _Resolution(write=None, losses=[])  # both sides agree: nothing is lost
+    if strategy == ConflictStrategy.MERGE_JSON:
+        ours, theirs = _json_object(server.value), _json_object(client.value)
+        if ours is not None and theirs is not None:
+            return _merge(patch=patch, server=server, client=client, ours=ours, theirs=theirs)
+        # Not two objects: nothing to merge, so the later device time decides, and the log
+        # says so.
+        strategy = ConflictStrategy.LAST_WRITER_WINS
+    if strategy == ConflictStrategy.LAST_WRITER_WINS:
+        client_wins = client.is_later_than(server)
+    else:
+        client_wins = strategy == ConflictStrategy.CLIENT_WINS
+    if client_wins:
+        return _Resolution(write=patch, losses=[(server, client, strategy)])
+    return _Resolution(write=None, losses=[(client, server, strategy)])
+
+
+def _merge(
+    *,
+    patch: RecordPatch,
+    server: _Side,
+    client: _Side,
+    ours: dict[str, object],
+    theirs: dict[str, object],
+) -> _Resolution:
+    """Key by key: a key of one side only is kept; for a key of both, the later device time.
+    A side any of whose keys lost is logged whole, as the value it was."""
+    client_later = client.is_later_than(server)
+    merged = dict(ours)
+    server_lost = client_lost = False
+    for key, their_value in theirs.items():
+        if key not in ours:
+            merged[key] = their_value
+        elif ours[key] != their_value:
+            if client_later:
+                merged[key] = their_value
+            server_lost |= client_later
+            client_lost |= not client_later
+    if merged == ours:
+        losses = [(client, server, ConflictStrategy.MERGE_JSON)] if client_lost else []
+        return _Resolution(write=None, losses=losses)
+    # The merged value holds the newer of both sides' times: it is as recent as its newest part.
+    times = [t for t in (server.device_time, client.device_time) if t is not None]
+    # Sorted keys: the same two values merge to the same text whichever reached the server
+    # first, so devices that synced in either order hold identical data.
+    write = RecordPatch(
+        op="replace",
+        key=patch.key,
+        sync_count=patch.sync_count,
+        value=json.dumps(merged, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+        device_last_modified_at=max(times, default=None),
+    )
+    kept = _Side(write.value, write.device_last_modified_at, client.by)
+    losses = [
+        (side, kept, ConflictStrategy.MERGE_JSON)
+        for side, lost in ((server, server_lost), (client, client_lost))
+        if lost
+    ]
+    return _Resolution(write=write, losses=losses)
+
+
+def _records_apply(
+    *,
+    dataset: Dataset,
+    current: dict[str, Record],
+    patches: Sequence[RecordPatch],
+    modified_by: str,
+) -> list[Record]:
+    """Write `patches` to the locked `dataset` (its records of their keys: `current`) as one
+    change of it, within its limits; return the records changed."""
     now = timezone.now()
     sync_count = dataset.sync_count + 1
     storage, num_records = dataset.data_storage, dataset.num_records
@@ -202,7 +351,60 @@ def dataset_records_update(
     dataset.last_modified_at = now
     dataset.last_modified_by = modified_by
     dataset.save()
+    dataset_change_stream(dataset=dataset, records=changed, operation="replace")
     return changed
+
+
+def _conflict_of(
+    *, identity: Identity, dataset_name: str, key: str, loss: tuple[_Side, _Side, ConflictStrategy]
+) -> Conflict:
+    lost, kept, strategy = loss
+    return Conflict(
+        identity=identity,
+        dataset_name=dataset_name,
+        key=key,
+        strategy=strategy,
+        kept_value=kept.value,
+        lost_value=lost.value,
+        kept_device_time=kept.device_time,
+        lost_device_time=lost.device_time,
+        kept_by=kept.by,
+        lost_by=lost.by,
+    )
+
+
+@transaction.atomic
+def dataset_record_write(
+    *,
+    identity: Identity,
+    dataset_name: str,
+    key: str,
+    value: str | None,
+    modified_by: str,
+) -> tuple[Record | None, Record | None]:
+    """Write one record of `identity`'s dataset as a change of its own, outside any device's
+    sync session (an operator's restore); return the record as it was before, and after.
+
+    Devices learn of it as of any write: it takes the dataset's next sync count. Its device time
+    is now, so that a device's older offline edit does not win it back by last writer wins.
+    """
+    patch = RecordPatch(
+        op="replace" if value is not None else "remove",
+        key=key,
+        sync_count=0,
+        value=value,
+        device_last_modified_at=timezone.now(),
+    )
+    _patches_check([patch])
+    dataset, counts_now = _dataset_for_write(identity=identity, name=dataset_name)
+    if counts_now:
+        _datasets_limit_check(identity=identity, dataset=dataset)
+    current = {r.key: r for r in dataset.records.filter(key_digest=Record.digest_of(key))}
+    before = copy.copy(current[key]) if key in current else None
+    changed = _records_apply(
+        dataset=dataset, current=current, patches=[patch], modified_by=modified_by
+    )
+    return before, (changed[0] if changed else before)
 
 
 @transaction.atomic
@@ -238,4 +440,5 @@ def dataset_delete(*, identity: Identity, dataset_name: str, modified_by: str) -
     dataset.last_modified_at = timezone.now()
     dataset.last_modified_by = modified_by
     dataset.save()
+    dataset_change_stream(dataset=dataset, records=[], operation="remove")
     return before

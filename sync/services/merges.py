@@ -3,13 +3,14 @@
 A dataset whose name the survivor has already is kept beside it as `<name>.<merged identity
 id>` (shortened to fit 128 characters), with `merged_from` naming the original, so that
 ListRecords of that name lists it among MergedDatasetNames and the app reconciles the two, as
-Cognito Sync leaves that to the app. No record is lost; deleted datasets have none to keep.
+Cognito Sync leaves that to the app. No record is lost, nor any entry of the conflict log;
+deleted datasets have no records to keep.
 """
 
 from __future__ import annotations
 
 from identities.models import Identity
-from sync.models import Dataset
+from sync.models import Conflict, Dataset
 
 _MAX_NAME = 128
 
@@ -27,6 +28,11 @@ def identity_datasets_merge(survivor: Identity, merged: Identity) -> None:
         if dataset.name in taken:
             dataset.merged_from = dataset.name
             dataset.name = _merged_name(dataset.name, merged.identity_id)
+            # The dataset's conflict log follows it under its new name.
+            Conflict.objects.filter(identity=merged, dataset_name=dataset.merged_from).update(
+                dataset_name=dataset.name
+            )
         dataset.identity = survivor
         dataset.save(update_fields=["identity", "name", "merged_from"])
         taken.add(dataset.name)
+    Conflict.objects.filter(identity=merged).update(identity=survivor)

@@ -8,7 +8,7 @@ import pytest
 from identities.models import Identity, IdentityLogin, IdentityPool
 from identities.services.identities import developer_identities_merge
 from identities.services.identity_pools import identity_pool_create
-from sync.models import Dataset
+from sync.models import Conflict, Dataset
 from sync.selectors.datasets import records_list
 from tests.sync.test_datasets import changes, make_identity, replace, update
 
@@ -42,6 +42,14 @@ def test_a_merge_moves_datasets_and_keeps_both_of_a_shared_name(
     update(kept, replace("theme", "dark"))
     update(gone, replace("theme", "light"))
     update(gone, replace("level", "7"), name="progress")
+    Conflict.objects.create(
+        identity=gone,
+        dataset_name="settings",
+        key="theme",
+        strategy="server_wins",
+        kept_value="light",
+        lost_value="blue",
+    )
 
     developer_identities_merge(
         pool=identity_pool, provider_name=DEVELOPER, source="user-2", destination="user-1"
@@ -63,6 +71,9 @@ def test_a_merge_moves_datasets_and_keeps_both_of_a_shared_name(
     assert changes(kept, since=None) == {"theme": ("dark", 1)}
     assert changes(kept, since=None, name=merged_name) == {"theme": ("light", 1)}
     assert changes(kept, since=None, name="progress") == {"level": ("7", 1)}
+    assert list(Conflict.objects.values_list("identity_id", "dataset_name", "lost_value")) == [
+        (kept.pk, merged_name, "blue")
+    ]
 
 
 def test_a_merged_name_is_shortened_to_fit(identity_pool: IdentityPool) -> None:
