@@ -25,10 +25,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.viewsets import GenericViewSet
 
 from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsmodel import service_model
@@ -53,7 +51,7 @@ from identities.shapes.identity_pools import (
     identity_shape,
 )
 from pools.api.serializers import ErrorOutputSerializer, StrictInputSerializer
-from pools.api.views import ServiceCursorPagination
+from pools.api.views import ServiceCursorPagination, ServiceViewSet
 
 SERVICE = "cognito-identity"
 # Cognito's largest page of identity pools and of identities.
@@ -283,27 +281,14 @@ def _update_members() -> frozenset[str]:
     return frozenset(shape.members if shape else ()) - {"IdentityPoolId"}
 
 
-class IdentityPoolScopedViewSet(GenericViewSet[Any]):
+class IdentityPoolScopedViewSet(ServiceViewSet):
     """Base of the identity pool views: the pool named by `pool_id` in the URL, resolved once a
     request. Each view declares, per action, the IAM action it performs (`iam_actions`); the
     operators' authorization asks about it on the pool of the URL before anything is looked up.
     """
 
-    pagination_class: type[BasePagination] | None = ServiceCursorPagination
-    lookup_value_regex = "[^/]+"
     max_limit = MAX_PAGE_SIZE
-    # Input serializers per action, for the browsable API's forms; outputs are the default.
-    input_serializers: dict[str, type[serializers.BaseSerializer[Any]]] = {}
-    iam_actions: dict[str, str | dict[str, str]] = {}
     _identity_pool: IdentityPool | None = None
-
-    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
-        return self.input_serializers.get(self.action or "", super().get_serializer_class())
-
-    def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.BaseSerializer[Any]:
-        # Only the browsable API asks, for its forms: input serializers never render an instance.
-        kwargs.pop("instance", None)
-        return super().get_serializer(*args, **kwargs)
 
     def iam_resource(self) -> str:
         pool_id = self.kwargs.get("pool_id")

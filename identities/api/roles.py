@@ -10,17 +10,14 @@ the services' own, rendered by `cognitoadmin.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.viewsets import GenericViewSet
 
 from cognitoadmin.authorization import ACCOUNT
 from identities.aws.resources import policy_arn_of, role_arn_of
@@ -58,7 +55,7 @@ from pools.api.serializers import (
     QueryInputSerializer,
     StrictInputSerializer,
 )
-from pools.api.views import ServiceCursorPagination
+from pools.api.views import ServiceCursorPagination, ServiceViewSet
 
 # --- Serializers ---------------------------------------------------------------------------------
 
@@ -245,24 +242,10 @@ POLICY_NAME = OpenApiParameter(
 )
 
 
-class IamViewSet(GenericViewSet[Any]):
-    """Base of the IAM views: pages of up to IAM's 1,000 items (100 unless asked), the input
-    serializers shown in the browsable API's forms, and the IAM action of each view action."""
+class IamViewSet(ServiceViewSet):
+    """Base of the IAM views: pages of up to IAM's 1,000 items (100 unless asked)."""
 
-    pagination_class: type[BasePagination] | None = ServiceCursorPagination
-    # Names hold dots (`[\w+=,.@-]+`), which DRF's default lookup would stop at.
-    lookup_value_regex = "[^/]+"
     max_limit = MAX_ITEMS
-    input_serializers: Mapping[str, type[serializers.BaseSerializer[Any]]] = {}
-    iam_actions: Mapping[str, str | Mapping[str, str]] = {}
-
-    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
-        return self.input_serializers.get(self.action or "", super().get_serializer_class())
-
-    def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.BaseSerializer[Any]:
-        # Only the browsable API asks, for its forms: input serializers never render an instance.
-        kwargs.pop("instance", None)
-        return super().get_serializer(*args, **kwargs)
 
     def page_arguments(self, request: Request) -> dict[str, Any]:
         limit, cursor = ServiceCursorPagination().page_arguments(

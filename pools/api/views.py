@@ -171,21 +171,16 @@ def _settings(shape: Mapping[str, Any], *, operation: str) -> dict[str, Any]:
     return {key: value for key, value in shape.items() if key in members}
 
 
-class PoolScopedViewSet(GenericViewSet[Any]):
-    """Base of the pool views: the pool named by `pool_id` in the URL is resolved once a request.
-
-    Each view declares, per action, the IAM action it performs (`iam_actions`): the operators'
-    authorization (`cognitoadmin.authorization.IAMActionPermission`) asks about that action on
-    the pool of the URL, before anything is looked up.
-    """
+class ServiceViewSet(GenericViewSet[Any]):
+    """Base of the management API's views: cursor pages, path values that may hold dots, the
+    input serializers shown in the browsable API's forms, and each view action's IAM action
+    (`iam_actions`), which `cognitoadmin.authorization.IAMActionPermission` asks about."""
 
     pagination_class: type[BasePagination] | None = ServiceCursorPagination
     lookup_value_regex = "[^/]+"
-    max_limit = MAX_PAGE_SIZE
     # Input serializers per action, for the browsable API's forms; outputs are the default.
     input_serializers: Mapping[str, type[serializers.BaseSerializer[Any]]] = {}
     iam_actions: Mapping[str, str | Mapping[str, str]] = {}
-    _pool: UserPool | None = None
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return self.input_serializers.get(self.action or "", super().get_serializer_class())
@@ -194,6 +189,18 @@ class PoolScopedViewSet(GenericViewSet[Any]):
         # Only the browsable API asks, for its forms: input serializers never render an instance.
         kwargs.pop("instance", None)
         return super().get_serializer(*args, **kwargs)
+
+
+class PoolScopedViewSet(ServiceViewSet):
+    """Base of the pool views: the pool named by `pool_id` in the URL is resolved once a request.
+
+    Each view declares, per action, the IAM action it performs (`iam_actions`): the operators'
+    authorization (`cognitoadmin.authorization.IAMActionPermission`) asks about that action on
+    the pool of the URL, before anything is looked up.
+    """
+
+    max_limit = MAX_PAGE_SIZE
+    _pool: UserPool | None = None
 
     def iam_resource(self) -> str:
         pool_id = self.kwargs.get("pool_id")
