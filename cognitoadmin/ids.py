@@ -39,3 +39,14 @@ def new_app_client_secret() -> str:
 
 def user_pool_arn(pool_id: str) -> str:
     return f"arn:aws:cognito-idp:{region()}:{account_id()}:userpool/{pool_id}"
+
+
+def identity_pool_arn(identity_pool_id: str) -> str:
+    # An identity pool id starts with its region (`us-east-1:<uuid>`).
+    pool_region = identity_pool_id.partition(":")[0] or region()
+    return f"arn:aws:cognito-identity:{pool_region}:{account_id()}:identitypool/{identity_pool_id}"
+
+
+def iam_arn(kind: str, *, path: str, name: str) -> str:
+    """An IAM role's or policy's ARN (`kind` "role" or "policy"): IAM is global, no region."""
+    return f"arn:aws:iam::{account_id()}:{kind}{path}{name}"

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from cognitoadmin.ids import account_id
+from cognitoadmin.ids import iam_arn
 
 
 class AccessKey(models.Model):
@@ -68,7 +68,7 @@ class Role(models.Model):
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:iam::{account_id()}:role{self.path}{self.name}"
+        return iam_arn("role", path=self.path, name=self.name)
 
 
 class RolePolicy(models.Model):
@@ -110,7 +110,7 @@ class ManagedPolicy(models.Model):
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:iam::{account_id()}:policy{self.path}{self.name}"
+        return iam_arn("policy", path=self.path, name=self.name)
 
 
 class IdentityPool(models.Model):

@@ -25,8 +25,8 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from cognitoadmin.errors import ServiceError
+from cognitoadmin.ids import identity_pool_arn as identity_pool_arn_of
 from cognitoadmin.service_admin import Created, ServiceModelAdmin
-from identities.aws.resources import identity_pool_arn_of
 from identities.models import Identity, IdentityPool
 from identities.selectors.identity_pools import identities_page, identity_get
 from identities.services.identity_pools import (

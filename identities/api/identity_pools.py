@@ -30,7 +30,7 @@ from rest_framework.response import Response
 
 from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsmodel import service_model
-from identities.aws.resources import identity_pool_arn_of
+from cognitoadmin.ids import identity_pool_arn as identity_pool_arn_of
 from identities.models import IdentityPool
 from identities.selectors.identity_pools import (
     identities_page,

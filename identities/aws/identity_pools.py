@@ -8,7 +8,8 @@ from typing import Any
 
 from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsjson import AwsCall, operation
-from identities.aws.resources import identity_pool_arn, identity_pool_arn_of
+from cognitoadmin.ids import identity_pool_arn as identity_pool_arn_of
+from identities.aws.resources import identity_pool_arn
 from identities.models import IdentityPool
 from identities.selectors.identity_pools import (
     identities_page,

@@ -5,22 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cognitoadmin.ids import account_id, region
-
-
-def identity_pool_arn_of(identity_pool_id: str) -> str:
-    # An identity pool id starts with its region (`us-east-1:<uuid>`).
-    pool_region = identity_pool_id.partition(":")[0] or region()
-    return f"arn:aws:cognito-identity:{pool_region}:{account_id()}:identitypool/{identity_pool_id}"
+from cognitoadmin.ids import iam_arn
+from cognitoadmin.ids import identity_pool_arn as _identity_pool_arn
 
 
 def identity_pool_arn(params: Mapping[str, Any]) -> str:
     """The identity pool named by a call's `IdentityPoolId`."""
-    return identity_pool_arn_of(str(params.get("IdentityPoolId", "")))
+    return _identity_pool_arn(str(params.get("IdentityPoolId", "")))
 
 
 def role_arn_of(*, path: str, name: str) -> str:
-    return f"arn:aws:iam::{account_id()}:role{path}{name}"
+    return iam_arn("role", path=path, name=name)
 
 
 def role_arn(params: Mapping[str, Any]) -> str:
@@ -30,7 +25,7 @@ def role_arn(params: Mapping[str, Any]) -> str:
 
 
 def policy_arn_of(*, path: str, name: str) -> str:
-    return f"arn:aws:iam::{account_id()}:policy{path}{name}"
+    return iam_arn("policy", path=path, name=name)
 
 
 def policy_arn(params: Mapping[str, Any]) -> str:

@@ -25,7 +25,7 @@ from cognitoadmin.errors import (
     NotAuthorizedException,
     ResourceConflictException,
 )
-from cognitoadmin.ids import account_id, region
+from cognitoadmin.ids import account_id, identity_pool_arn, region
 from identities.models import Identity, IdentityPool
 from identities.selectors.identity_pools import (
     identity_pool_locked,
@@ -74,10 +74,7 @@ def _as_list(values: Any) -> Any:
 
 
 def _arn(pool: IdentityPool) -> str:
-    return (
-        f"arn:aws:cognito-identity:{pool.region}:{account_id()}:identitypool/"
-        f"{pool.identity_pool_id}"
-    )
+    return identity_pool_arn(pool.identity_pool_id)
 
 
 # ---------------------------------------------------------------------------------------------
