@@ -15,10 +15,13 @@ README_END = "<!-- awsops:end -->"
 
 
 def operations_by_service() -> dict[str, list[Operation]]:
-    """Every registered operation, by service (each JSON service listed even when it has none)."""
+    """Every registered operation, by service: the JSON services first (each listed even when it
+    has none), then the others by name, whatever order the apps registered them in."""
     served: dict[str, list[Operation]] = {service: [] for service in TARGET_PREFIXES.values()}
+    for service in sorted({service for service, _name in REGISTRY} - set(served)):
+        served[service] = []
     for (service, _name), op in REGISTRY.items():
-        served.setdefault(service, []).append(op)
+        served[service].append(op)
     return {service: sorted(ops, key=lambda op: op.name) for service, ops in served.items()}
 
 
