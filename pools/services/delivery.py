@@ -41,10 +41,11 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from cognitoadmin.crypto import seal, unseal_str
+from cognitoadmin.webhooks import DeliveryFailure
 from pools.errors import InvalidParameterException
 from pools.models import Delivery, DeliveryKind, DeliveryStatus, PoolUser
 from pools.services.messages import Message, invitation_message
-from pools.services.sms import DeliveryFailure, SmsMessage, sms_backend_get
+from pools.services.sms import SmsMessage, sms_backend_get
 from pools.tasks import delivery_send_task
 
 logger = logging.getLogger(__name__)

@@ -9,14 +9,9 @@ temporary passwords.
 
 from __future__ import annotations
 
-import hmac
-import http.client
 import json
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar, TextIO
@@ -25,16 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-SIGNATURE_HEADER = "X-Cognitoadmin-Signature"
-TIMESTAMP_HEADER = "X-Cognitoadmin-Timestamp"
-
-
-class DeliveryFailure(Exception):
-    """A message not handed over; `transient` says whether trying again may succeed."""
-
-    def __init__(self, reason: str, *, transient: bool) -> None:
-        super().__init__(reason)
-        self.transient = transient
+from cognitoadmin.webhooks import DeliveryFailure, webhook_post
 
 
 @dataclass(frozen=True)
@@ -87,10 +73,9 @@ class WebhookSmsBackend(BaseSmsBackend):
     """POSTs each message as JSON to COGNITOADMIN_SMS_WEBHOOK_URL, for a service of yours that
     talks to the SMS provider.
 
-    The body is `{"id", "to", "body"}`. With COGNITOADMIN_SMS_WEBHOOK_SECRET the request carries
-    `X-Cognitoadmin-Timestamp` (Unix seconds) and `X-Cognitoadmin-Signature: sha256=<hex>`, the
-    HMAC-SHA256 of `<timestamp>.<body>` under the secret, so the receiver can tell the message is
-    ours and fresh. Any 2xx is delivered; 429 and 5xx, a timeout or no connection are transient.
+    The body is `{"id", "to", "body"}`, signed with COGNITOADMIN_SMS_WEBHOOK_SECRET when it is
+    set (cognitoadmin.webhooks says how). Any 2xx is delivered; 429 and 5xx, a timeout or no
+    connection are transient.
     """
 
     def send(self, message: SmsMessage) -> None:
@@ -100,35 +85,12 @@ class WebhookSmsBackend(BaseSmsBackend):
         body = json.dumps(
             {"id": message.delivery_id, "to": message.destination, "body": message.body}
         ).encode("utf-8")
-        headers = {"Content-Type": "application/json", "User-Agent": "cognitoadmin"}
-        secret: str = settings.COGNITOADMIN_SMS_WEBHOOK_SECRET
-        if secret:
-            timestamp = str(int(time.time()))
-            mac = hmac.new(secret.encode("utf-8"), timestamp.encode() + b"." + body, "sha256")
-            headers[TIMESTAMP_HEADER] = timestamp
-            headers[SIGNATURE_HEADER] = f"sha256={mac.hexdigest()}"
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (the operator's URL)
-        try:
-            with urllib.request.urlopen(  # noqa: S310
-                request, timeout=settings.COGNITOADMIN_SMS_WEBHOOK_TIMEOUT
-            ) as response:
-                response.read()
-        except urllib.error.HTTPError as exc:
-            transient = exc.code == 429 or exc.code >= 500
-            raise DeliveryFailure(
-                f"The webhook answered HTTP {exc.code}.", transient=transient
-            ) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise DeliveryFailure(
-                f"The webhook could not be reached: {reason}", transient=True
-            ) from None
-        except http.client.HTTPException as exc:
-            # An answer that is not HTTP (a bad status line, a body cut short): transient, like
-            # a server in trouble, not a crash of the task that would leave the record stuck.
-            raise DeliveryFailure(
-                f"The webhook's answer is not HTTP ({type(exc).__name__}).", transient=True
-            ) from None
+        webhook_post(
+            url,
+            body,
+            secret=settings.COGNITOADMIN_SMS_WEBHOOK_SECRET,
+            timeout=settings.COGNITOADMIN_SMS_WEBHOOK_TIMEOUT,
+        )
 
 
 class LocmemSmsBackend(BaseSmsBackend):

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
+from cognitoadmin.webhooks import DeliveryFailure
 from pools.errors import InvalidParameterException
 from pools.models import Delivery, DeliveryKind, DeliveryStatus, PoolUser, UserPool
 from pools.services.delivery import (
@@ -40,7 +41,6 @@ from pools.services.delivery import (
 from pools.services.messages import Message, invitation_message
 from pools.services.sms import (
     ConsoleSmsBackend,
-    DeliveryFailure,
     FileSmsBackend,
     LocmemSmsBackend,
     SmsMessage,

@@ -47,9 +47,9 @@ from django.db import connection
 from django.utils import timezone
 
 from cognitoadmin.celery import app as celery_app
+from cognitoadmin.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from pools.models import Delivery, DeliveryStatus, PoolUser, UserStatus
 from pools.services.delivery import SWEEP_AFTER, deliveries_sweep, delivery_dispatch
-from pools.services.sms import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from pools.tasks import delivery_send_task
 from tests.builders import sent_code
 
