@@ -60,6 +60,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_pairs(name: str) -> dict[str, str]:
+    """`key=value` pairs separated by commas (a value may hold `=`, not a comma)."""
+    pairs: dict[str, str] = {}
+    for item in env_list(name, []):
+        key, equals, value = item.partition("=")
+        if not (equals and key.strip() and value.strip()):
+            raise ImproperlyConfigured(f"{name} holds {item!r}, which is not key=value.")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 def email_settings(url: str) -> dict[str, object]:
     """Django email settings from an EMAIL_URL such as `smtp+tls://user:pass@host:587`."""
     if not url:

@@ -13,7 +13,15 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cognitoadmin.env import email_settings, env_bool, env_int, env_list, env_str, load_dotenv
+from cognitoadmin.env import (
+    email_settings,
+    env_bool,
+    env_int,
+    env_list,
+    env_pairs,
+    env_str,
+    load_dotenv,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -218,6 +226,20 @@ COGNITOADMIN_MFA_THROTTLE_FACTOR = env_int("COGNITOADMIN_MFA_THROTTLE_FACTOR", 1
 COGNITOADMIN_STREAMS_REDIS_URL = env_str(
     "COGNITOADMIN_STREAMS_REDIS_URL", "redis://127.0.0.1:6379/0"
 )
+# Functions of yours that stand in for Lambda functions, as `<function ARN>=<URL>` pairs: an ARN
+# configured as a Cognito event (SyncTrigger) is called by POSTing its event to the URL, signed
+# with the secret when one is set, and must answer within the timeout (Lambda's 5 s for Cognito).
+COGNITOADMIN_FUNCTION_URLS = env_pairs("COGNITOADMIN_FUNCTION_URLS")
+COGNITOADMIN_FUNCTION_SECRET = env_str("COGNITOADMIN_FUNCTION_SECRET")
+COGNITOADMIN_FUNCTION_TIMEOUT = env_int("COGNITOADMIN_FUNCTION_TIMEOUT", 5)
+# Class that sends push sync's silent notifications to devices subscribed to a changed dataset.
+COGNITOADMIN_PUSH_BACKEND = env_str(
+    "COGNITOADMIN_PUSH_BACKEND", "sync.services.push.ConsolePushBackend"
+)
+# sync.services.push.WebhookPushBackend POSTs each notification here, for a gateway of yours.
+COGNITOADMIN_PUSH_WEBHOOK_URL = env_str("COGNITOADMIN_PUSH_WEBHOOK_URL")
+COGNITOADMIN_PUSH_WEBHOOK_SECRET = env_str("COGNITOADMIN_PUSH_WEBHOOK_SECRET")
+COGNITOADMIN_PUSH_WEBHOOK_TIMEOUT = env_int("COGNITOADMIN_PUSH_WEBHOOK_TIMEOUT", 10)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Without a broker, tasks run in-process (the embedded default).

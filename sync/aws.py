@@ -158,6 +158,8 @@ def update_records(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
         sync_session_token=params["SyncSessionToken"],
         modified_by=_modified_by(call),
         device_id=params.get("DeviceId"),
+        # As on Cognito, the SyncTrigger runs for an identity's own calls, not a developer's.
+        sync_trigger=_caller_identity_id(call) is not None,
     )
     return {"Records": [record_shape(r) for r in records]}
 

@@ -23,3 +23,18 @@ class AlreadyStreamedException(ServiceError):
 
     aws_type = "AlreadyStreamedException"
     api_status = 409
+
+
+class InvalidLambdaFunctionOutputException(ServiceError):
+    """The SyncTrigger function failed, or answered what cannot be stored."""
+
+    aws_type = "InvalidLambdaFunctionOutputException"
+    api_status = 502
+
+
+class LambdaThrottledException(ServiceError):
+    """The SyncTrigger function answered that it is throttled (HTTP 429)."""
+
+    aws_type = "LambdaThrottledException"
+    http_status = 429
+    api_status = 429

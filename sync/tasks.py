@@ -12,6 +12,8 @@ from celery import shared_task
 from celery.app.task import Task
 from celery.contrib.django.task import DjangoTask
 
+from cognitoadmin.webhooks import DeliveryFailure
+
 logger = logging.getLogger(__name__)
 
 STREAM_MAX_RETRIES = 5
@@ -52,3 +54,25 @@ def bulk_publish_task(identity_pool_id: str) -> str:
     from sync.services.streams import bulk_publish_run  # noqa: PLC0415
 
     return bulk_publish_run(identity_pool_id=identity_pool_id)
+
+
+@shared_task(
+    base=DjangoTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=STREAM_MAX_RETRIES,
+)
+def push_sync_task(self: Task[..., None], device_pk: int, data: dict[str, object]) -> None:
+    """Send one push sync notification; a transient failure is tried again with backoff
+    (10, 20, 40, 80, 160 s)."""
+    from sync.services.push import push_sync_send  # noqa: PLC0415
+
+    try:
+        push_sync_send(device_pk=device_pk, data=data)
+    except DeliveryFailure as exc:
+        if self.request.is_eager or not exc.transient:
+            # Eager, it runs in the request after its commit: failing would fail a saved change.
+            logger.error("Push sync notification to device %s failed: %s", device_pk, exc)
+            return
+        raise self.retry(exc=exc, countdown=STREAM_RETRY_DELAY * 2**self.request.retries) from exc

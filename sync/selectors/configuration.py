@@ -24,6 +24,12 @@ def sync_configuration_get(*, pool: IdentityPool) -> SyncConfiguration:
     return found or SyncConfiguration(identity_pool=pool)
 
 
+def push_application_arn(configuration: SyncConfiguration, platform: str) -> str | None:
+    """The platform application push sync sends `platform`'s devices through, if it has one."""
+    arns: list[str] = configuration.push_application_arns
+    return next((arn for arn in arns if f":app/{platform}/" in arn), None)
+
+
 def streaming_configuration_get(*, identity_pk: int) -> SyncConfiguration | None:
     """The configuration of the identity's pool if its changes go to a stream now (one query,
     run for every change: the identity need not be loaded)."""

@@ -6,8 +6,9 @@
 - Streaming ENABLED needs a stream name and a role; push sync with applications needs a role.
   At most one platform application per platform, so a device's platform names its application.
 - SetCognitoEvents changes only the events it names; an empty value removes one. Cognito knows
-  one event, SyncTrigger, handled by a Lambda function named by its ARN. The events are stored
-  and answered, never run: no Lambda runs here.
+  one event, SyncTrigger, handled by a Lambda function named by its ARN. No Lambda runs here:
+  the ARN must be one COGNITOADMIN_FUNCTION_URLS maps to a function of the operator's
+  (cognitoadmin.functions), which sync.services.events calls.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import transaction
 
 from cognitoadmin.awsmodel import model_validate
 from cognitoadmin.errors import InvalidParameterException
+from cognitoadmin.functions import function_url
 from identities.models import IdentityPool
 from sync.models import SyncConfiguration
 from sync.selectors.datasets import SERVICE
@@ -119,6 +121,10 @@ def sync_events_set(*, pool: IdentityPool, events: Mapping[str, str]) -> SyncCon
         if arn and not _LAMBDA_ARN.fullmatch(arn):
             raise InvalidParameterException(
                 f"The {name} event's handler must be a Lambda function's ARN."
+            )
+        if arn and function_url(arn) is None:
+            raise InvalidParameterException(
+                f"No function URL is configured for {arn} (COGNITOADMIN_FUNCTION_URLS)."
             )
     configuration = _for_write(pool)
     stored = dict(configuration.events)

@@ -11,6 +11,8 @@
   so none is lost and no sync count repeats.
 - Cognito's limits: 20 datasets per identity, 1,024 records and 1 MB (keys and values, UTF-8)
   per dataset. An update beyond one is refused whole (LimitExceededException).
+- A call signed by the identity itself first goes through the pool's SyncTrigger function, if
+  it has one (sync.services.events), which may change what is stored.
 - The first write makes the dataset; a write to a deleted one brings it back. A session that
   began before the dataset was deleted may not write to it: its device holds the deleted data.
 """
@@ -22,6 +24,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from django.db import IntegrityError, transaction
@@ -35,10 +38,13 @@ from cognitoadmin.errors import (
     ResourceNotFoundException,
 )
 from identities.models import Identity
+from sync.errors import InvalidLambdaFunctionOutputException
 from sync.models import Conflict, ConflictStrategy, Dataset, Record
 from sync.selectors.conflicts import conflict_strategy_get
 from sync.selectors.datasets import SERVICE
-from sync.services.sessions import sync_session_open
+from sync.services.events import sync_trigger_apply
+from sync.services.push import dataset_change_push
+from sync.services.sessions import SyncSession, sync_session_open
 from sync.services.streams import dataset_change_stream
 
 MAX_DATASETS_PER_IDENTITY = 20
@@ -115,22 +121,14 @@ def _datasets_limit_check(*, identity: Identity, dataset: Dataset) -> None:
         )
 
 
-@transaction.atomic
-def dataset_records_update(
+def _update_check(
     *,
     identity: Identity,
     dataset_name: str,
     patches: Sequence[RecordPatch],
     sync_session_token: str,
-    modified_by: str,
-    device_id: str | None = None,
-) -> list[Record]:
-    """Apply `patches` to `identity`'s dataset as one change; return the records it changed,
-    and the server's record of each stale patch that the dataset's strategy settled for it.
-
-    `modified_by` names who changes them (LastModifiedBy). `device_id` is checked as Cognito
-    checks it; like Cognito, nothing here reads it back.
-    """
+    device_id: str | None,
+) -> None:
     model_validate(
         "UpdateRecords",
         {
@@ -144,9 +142,64 @@ def dataset_records_update(
         service=SERVICE,
     )
     _patches_check(patches)
+
+
+def dataset_records_update(
+    *,
+    identity: Identity,
+    dataset_name: str,
+    patches: Sequence[RecordPatch],
+    sync_session_token: str,
+    modified_by: str,
+    device_id: str | None = None,
+    sync_trigger: bool = False,
+) -> list[Record]:
+    """Apply `patches` to `identity`'s dataset as one change; return the records it changed,
+    and the server's record of each stale patch that the dataset's strategy settled for it.
+
+    `modified_by` names who changes them (LastModifiedBy). `device_id` is checked as Cognito
+    checks it; like Cognito, nothing here reads it back. With `sync_trigger` (a call signed by
+    the identity itself) the pool's SyncTrigger function first changes the patches as it likes;
+    it is called before the transaction, so that no row stays locked while it runs, and the
+    sync counts it leaves alone still refuse what changed meanwhile.
+    """
+    checked = partial(
+        _update_check,
+        identity=identity,
+        dataset_name=dataset_name,
+        sync_session_token=sync_session_token,
+        device_id=device_id,
+    )
+    checked(patches=patches)
     session = sync_session_open(
         token=sync_session_token, identity=identity, dataset_name=dataset_name
     )
+    if sync_trigger:
+        patches = sync_trigger_apply(identity=identity, dataset_name=dataset_name, patches=patches)
+        try:
+            checked(patches=patches)
+        except InvalidParameterException as refused:
+            raise InvalidLambdaFunctionOutputException(
+                f"The SyncTrigger's answer cannot be stored: {refused.message}"
+            ) from None
+    return _records_update(
+        identity=identity,
+        dataset_name=dataset_name,
+        patches=patches,
+        session=session,
+        modified_by=modified_by,
+    )
+
+
+@transaction.atomic
+def _records_update(
+    *,
+    identity: Identity,
+    dataset_name: str,
+    patches: Sequence[RecordPatch],
+    session: SyncSession,
+    modified_by: str,
+) -> list[Record]:
     dataset, counts_now = _dataset_for_write(identity=identity, name=dataset_name)
     if dataset.deleted_sync_count is not None and session.sync_count < dataset.deleted_sync_count:
         raise ResourceConflictException(
@@ -352,6 +405,8 @@ def _records_apply(
     dataset.last_modified_by = modified_by
     dataset.save()
     dataset_change_stream(dataset=dataset, records=changed, operation="replace")
+    if changed:
+        dataset_change_push(dataset=dataset)
     return changed
 
 
@@ -441,4 +496,5 @@ def dataset_delete(*, identity: Identity, dataset_name: str, modified_by: str) -
     dataset.last_modified_by = modified_by
     dataset.save()
     dataset_change_stream(dataset=dataset, records=[], operation="remove")
+    dataset_change_push(dataset=dataset)
     return before

@@ -1,8 +1,8 @@
 """Push sync's devices and their dataset subscriptions (RegisterDevice, SubscribeToDataset,
 UnsubscribeFromDataset).
 
-Registrations and subscriptions are stored, and shown to operators; no push notification is
-ever sent from here (there is no push service to send through).
+Registrations and subscriptions are stored, and shown to operators; sync.services.push sends
+the notifications.
 
 - A device registers for one of the platforms whose application the pool's push sync names
   (InvalidConfigurationException otherwise). The same identity, platform and token register
@@ -22,7 +22,7 @@ from cognitoadmin.errors import InvalidParameterException
 from identities.models import Identity
 from sync.errors import InvalidConfigurationException
 from sync.models import DatasetSubscription, SyncDevice
-from sync.selectors.configuration import sync_configuration_get
+from sync.selectors.configuration import push_application_arn, sync_configuration_get
 from sync.selectors.datasets import SERVICE
 
 # Push tokens are short (APNs 64 hex digits, FCM about 160 characters); no model limit applies.
@@ -36,7 +36,7 @@ def _push_sync_check(identity: Identity, platform: str | None = None) -> None:
         raise InvalidConfigurationException(
             f"Push sync is not configured for identity pool {identity.pool.identity_pool_id}."
         )
-    if platform is not None and not any(f":app/{platform}/" in arn for arn in arns):
+    if platform is not None and push_application_arn(configuration, platform) is None:
         raise InvalidConfigurationException(f"Push sync has no {platform} platform application.")
 
 

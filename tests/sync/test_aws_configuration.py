@@ -19,7 +19,14 @@ from identities.models import IdentityPool
 from sync.models import DatasetSubscription, SyncDevice
 from tests.sync import test_aws_sync as data_ops
 from tests.sync.test_aws_sync import _code, _device
-from tests.sync.test_configuration import APNS_APP, GCM_APP, LAMBDA, ROLE, config_rows
+from tests.sync.test_configuration import (
+    APNS_APP,
+    GCM_APP,
+    LAMBDA,
+    ROLE,
+    config_rows,
+    function_urls,  # noqa: F401 (autouse: LAMBDA names a function URL)
+)
 from tests.sync.test_datasets import sync_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -57,6 +57,15 @@ def refused(call: Callable[[], Any], error: type[ServiceError]) -> str:
     return raised.value.message
 
 
+@pytest.fixture(autouse=True)
+def function_urls(settings: Any) -> None:
+    """LAMBDA and its alias name functions of the operator's (none is called here)."""
+    settings.COGNITOADMIN_FUNCTION_URLS = {
+        LAMBDA: "http://127.0.0.1:9/on-sync",
+        f"{LAMBDA}:live": "http://127.0.0.1:9/on-sync-live",
+    }
+
+
 @pytest.fixture
 def identity_pool() -> IdentityPool:
     return make_identity_pool()
@@ -172,6 +181,8 @@ def test_events_change_only_what_they_name_and_an_empty_value_removes(
         {"OtherTrigger": LAMBDA},
         {"SyncTrigger": "arn:aws:sns:us-east-1:123456789012:app/APNS/game"},
         {"SyncTrigger": "arn:aws:lambda:us-east-1:123:function:f"},
+        # Well formed, but no URL is configured for it: it could never run.
+        {"SyncTrigger": "arn:aws:lambda:us-east-1:123456789012:function:elsewhere"},
         {"SyncTrigger": f"{LAMBDA}\x00"},
         {"SyncTrigger": LAMBDA + "x" * 100_000},
         {"SyncTrigger": LAMBDA, "Other": LAMBDA},
