@@ -96,6 +96,10 @@ def _patches_check(patches: Sequence[RecordPatch]) -> None:
 def _dataset_for_write(*, identity: Identity, name: str) -> tuple[Dataset, bool]:
     """`identity`'s dataset `name` locked for this transaction, made if it never existed, and
     whether it is new or revived (so it counts against the identity's datasets now)."""
+    locked = Dataset.objects.select_for_update()
+    dataset = locked.filter(identity=identity, name=name).first()
+    if dataset is not None:
+        return dataset, dataset.deleted
     now = timezone.now()
     try:
         # A savepoint: a concurrent first write of the same dataset makes this insert fail on
@@ -107,7 +111,7 @@ def _dataset_for_write(*, identity: Identity, name: str) -> tuple[Dataset, bool]
         created = True
     except IntegrityError:
         created = False
-    dataset = Dataset.objects.select_for_update().get(identity=identity, name=name)
+    dataset = locked.get(identity=identity, name=name)
     return dataset, created or dataset.deleted
 
 
@@ -390,9 +394,12 @@ def _records_apply(
     if storage > MAX_DATASET_STORAGE:
         raise LimitExceededException(f"A dataset can hold at most {MAX_DATASET_STORAGE} bytes.")
 
-    Record.objects.bulk_create([r for r in changed if r.pk is None])
+    # Split before bulk_create, which gives the new records their ids.
+    new = [r for r in changed if r.pk is None]
+    existing = [r for r in changed if r.pk is not None]
+    Record.objects.bulk_create(new)
     Record.objects.bulk_update(
-        [r for r in changed if r.pk is not None],
+        existing,
         ["value", "sync_count", "last_modified_at", "last_modified_by", "device_last_modified_at"],
     )
     if dataset.deleted:

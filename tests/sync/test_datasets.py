@@ -8,7 +8,9 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
 
 from cognitoadmin.errors import (
     InvalidParameterException,
@@ -722,3 +724,24 @@ def test_pool_usages_come_in_pages() -> None:
 
     assert [u.pool for u in first + rest] == pools
     assert (size, end) == (2, None)
+
+
+def test_new_records_are_inserted_once_and_an_existing_dataset_is_not_inserted_again(
+    identity: Identity,
+) -> None:
+    update(identity, replace("theme", "light"))
+    token = session(identity)
+
+    with CaptureQueriesContext(connection) as queries:
+        update(
+            identity, replace("theme", "dark", 1), replace("a", "1"), replace("b", "2"), token=token
+        )
+
+    statements = [q["sql"].split()[0:3] for q in queries.captured_queries]
+    inserts = [s for s in statements if s[:3] == ["INSERT", "INTO", '"sync_record"']]
+    dataset_inserts = [s for s in statements if s[:3] == ["INSERT", "INTO", '"sync_dataset"']]
+    record_updates = [
+        q for q in queries.captured_queries if q["sql"].startswith('UPDATE "sync_record"')
+    ]
+    assert (len(inserts), len(dataset_inserts), len(record_updates)) == (1, 0, 1)
+    assert changes(identity, since=0) == {"theme": ("dark", 2), "a": ("1", 2), "b": ("2", 2)}
