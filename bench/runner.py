@@ -3,8 +3,9 @@ one command.
 
 It creates a fresh database, measures the in-process floor, starts this server under gunicorn
 (production settings: DEBUG off, Argon2id, secrets generated for the run) and moto's server, both
-on 127.0.0.1, runs the API scenarios against both, then the messaging scenario against this server
-alone (`bench.messaging`: moto sends no email), prints a table and writes the figures as JSON to
+on 127.0.0.1, runs the API scenarios against both, then the messaging and sync scenarios against
+this server alone (`bench.messaging`: moto sends no email; `bench.sync`: moto_server serves no
+cognito-sync), prints a table and writes the figures as JSON to
 `bench/results/`. Every process is stopped and the database dropped at the end, whatever happens.
 """
 
@@ -48,6 +49,7 @@ from bench.scenarios import (
     sign_in_setup,
 )
 from bench.servers import HOST, ServerProcess, start_cognitoadmin, start_moto
+from bench.sync import SyncConfig, SyncPlan, sync_run, sync_table
 
 _T = TypeVar("_T")
 
@@ -65,7 +67,7 @@ TARGET_LIST_USERS_P95_MS = 20.0
 _OWN_PREFIXES = ("DJANGO_", "COGNITOADMIN_", "DATABASE_", "CELERY_", "CACHE_", "EMAIL_")
 # What --scenarios chooses from; list_users is every ListUsers pool size.
 API_SCENARIOS = ("sign_in", "get_user", "list_users")
-SCENARIOS = (*API_SCENARIOS, "messaging", "enumeration")
+SCENARIOS = (*API_SCENARIOS, "messaging", "enumeration", "sync")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Plan:
     rounds: int
     messaging: MessagingPlan
     enumeration: EnumerationPlan
+    sync: SyncPlan
 
 
 def _plans(cores: int) -> dict[str, Plan]:
@@ -111,6 +114,19 @@ def _plans(cores: int) -> dict[str, Plan]:
                 deliver_timeout_seconds=60.0,
             ),
             enumeration=EnumerationPlan(samples=120, sign_in_users=8),
+            sync=SyncPlan(
+                writers=(1, 8, 32),
+                write_seconds=10.0,
+                write_max_updates=20_000,
+                rounds=2,
+                patches_per_update=2,
+                keys_per_writer=4,
+                value_chars=64,
+                warmup_updates=2,
+                full_records=1000,
+                full_rounds=5,
+                pull_page_size=100,
+            ),
         ),
         "quick": Plan(
             sign_in_users=2,
@@ -134,6 +150,19 @@ def _plans(cores: int) -> dict[str, Plan]:
                 deliver_timeout_seconds=30.0,
             ),
             enumeration=EnumerationPlan(samples=8, sign_in_users=2),
+            sync=SyncPlan(
+                writers=(1, 8, 32),
+                write_seconds=1.0,
+                write_max_updates=1000,
+                rounds=1,
+                patches_per_update=2,
+                keys_per_writer=4,
+                value_chars=64,
+                warmup_updates=1,
+                full_records=1000,
+                full_rounds=1,
+                pull_page_size=100,
+            ),
         ),
     }
 
@@ -549,6 +578,7 @@ class _Measured:
     loading: dict[str, Any] = field(default_factory=dict)
     messaging: dict[str, Any] | None = None
     enumeration: dict[str, Any] | None = None
+    sync: dict[str, Any] | None = None
 
 
 def _measure(plan: Plan, args: argparse.Namespace, env: dict[str, str], run_dir: Path) -> _Measured:
@@ -601,6 +631,17 @@ def _measure(plan: Plan, args: argparse.Namespace, env: dict[str, str], run_dir:
                 "enumeration timing measured",
                 lambda: enumeration_run(plan.enumeration, enumeration, _step),
             )
+        if "sync" in chosen:
+            sync = SyncConfig(
+                env=env,
+                access_key=key,
+                region=REGION,
+                workers=args.workers,
+                threads=args.threads,
+                log_dir=run_dir,
+                database=DATABASE_NAME if args.db == "postgres" else None,
+            )
+            measured.sync = _timed("sync measured", lambda: sync_run(plan.sync, sync, _step))
     finally:
         for server in reversed(servers):
             server.stop()
@@ -665,14 +706,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "messaging": messaging,
         # This server alone: known versus unknown names (bench.enumeration).
         "enumeration": measured.enumeration,
+        # This server alone: moto_server serves no cognito-sync (bench.sync).
+        "sync": measured.sync,
     }
     output = _output_path(args, started)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, default=str))
-    print()
-    print(_table(results, floor, summary, messaging))
+    table = _table(results, floor, summary, messaging)
+    if table:
+        print(f"\n{table}")
     if measured.enumeration is not None:
         print("\n".join(["", *enumeration_table(measured.enumeration)]))
+    if measured.sync is not None:
+        print("\n".join(["", *sync_table(measured.sync)]))
     print(
         f"load average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f}"
         f" on {cores} cores\nresults: {output}"
@@ -681,7 +727,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures["requests"] > 0 for scenario in results.values() for figures in scenario.values()
     )
     enumeration_ok = measured.enumeration is None or measured.enumeration["ok"]
-    if api_ok and enumeration_ok and (messaging is None or messaging["ok"]):
+    sync_ok = measured.sync is None or measured.sync["ok"]
+    if api_ok and enumeration_ok and sync_ok and (messaging is None or messaging["ok"]):
         shutil.rmtree(run_dir, ignore_errors=True)
         return 0
     print(f"a check failed: the servers' logs are kept in {run_dir}")
