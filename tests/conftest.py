@@ -147,7 +147,12 @@ def idp_public(aws_url: str) -> Any:
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 # One package per JS client the tests drive; `npm ci` installs them all from the lockfile.
-JS_PACKAGES = ("@aws-sdk/client-cognito-identity-provider", "amazon-cognito-identity-js")
+JS_PACKAGES = (
+    "@aws-sdk/client-cognito-identity-provider",
+    "amazon-cognito-identity-js",
+    "amazon-cognito-js",
+    "aws-sdk",
+)
 
 
 @pytest.fixture
