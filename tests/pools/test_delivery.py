@@ -6,10 +6,8 @@ import hmac
 import json
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -49,6 +47,7 @@ from pools.services.sms import (
 )
 from tests.builders import make_user, make_user_pool
 from tests.conftest import Clock
+from tests.webhooks import Receiver, webhook_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -473,42 +472,17 @@ def test_the_file_backend_reports_an_unwritable_file_as_transient(
     assert failure.value.transient
 
 
-@dataclass
-class _Webhook:
-    statuses: list[int]
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    url: str = ""
-
-
 @pytest.fixture
-def webhook(settings: Settings) -> Iterator[_Webhook]:
-    hook = _Webhook(statuses=[])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            hook.requests.append((dict(self.headers.items()), body))
-            self.send_response(hook.statuses.pop(0) if hook.statuses else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/sms"
-    settings.COGNITOADMIN_SMS_BACKEND = "pools.services.sms.WebhookSmsBackend"
-    settings.COGNITOADMIN_SMS_WEBHOOK_URL = hook.url
-    settings.COGNITOADMIN_SMS_WEBHOOK_SECRET = "whsec-test"
-    settings.COGNITOADMIN_SMS_WEBHOOK_TIMEOUT = 5
-    yield hook
-    server.shutdown()
-    server.server_close()
+def webhook(settings: Settings) -> Iterator[Receiver]:
+    with webhook_receiver("/sms") as hook:
+        settings.COGNITOADMIN_SMS_BACKEND = "pools.services.sms.WebhookSmsBackend"
+        settings.COGNITOADMIN_SMS_WEBHOOK_URL = hook.url
+        settings.COGNITOADMIN_SMS_WEBHOOK_SECRET = "whsec-test"
+        settings.COGNITOADMIN_SMS_WEBHOOK_TIMEOUT = 5
+        yield hook
 
 
-def test_the_webhook_backend_posts_signed_json(webhook: _Webhook) -> None:
+def test_the_webhook_backend_posts_signed_json(webhook: Receiver) -> None:
     WebhookSmsBackend().send(SmsMessage(destination="+14325551212", body="Code 1", delivery_id=7))
     [(headers, body)] = webhook.requests
     assert json.loads(body) == {"id": 7, "to": "+14325551212", "body": "Code 1"}
@@ -522,7 +496,7 @@ def test_the_webhook_backend_posts_signed_json(webhook: _Webhook) -> None:
     ("status", "transient"), [(500, True), (503, True), (429, True), (400, False)]
 )
 def test_the_webhooks_status_says_whether_to_try_again(
-    webhook: _Webhook, status: int, transient: bool
+    webhook: Receiver, status: int, transient: bool
 ) -> None:
     webhook.statuses = [status]
     with pytest.raises(DeliveryFailure, match=f"HTTP {status}") as failure:
@@ -539,7 +513,7 @@ def test_a_webhook_out_of_reach_is_transient(settings: Settings) -> None:
 
 def test_a_webhook_answering_500_then_200_delivers_on_the_next_attempt(
     pool: UserPool,
-    webhook: _Webhook,
+    webhook: Receiver,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     webhook.statuses = [500]

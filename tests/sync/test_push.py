@@ -8,10 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -25,6 +22,7 @@ from sync.services.push import LocmemPushBackend, PushMessage
 from tests.sync import test_aws_sync as data_ops
 from tests.sync.test_configuration import APNS_APP, GCM_APP, ROLE
 from tests.sync.test_datasets import make_identity, make_identity_pool, remove, replace, update
+from tests.webhooks import Receiver, webhook_receiver
 
 Capture = Callable[..., Any]
 
@@ -124,44 +122,20 @@ def test_a_platform_no_longer_configured_is_not_notified(
     assert outbox == []
 
 
-@dataclass
-class Gateway:
-    url: str = ""
-    statuses: list[int] = field(default_factory=list)
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-
 @pytest.fixture
-def gateway(settings: Any) -> Iterator[Gateway]:
-    """A push gateway of the operator's on loopback, answering the statuses queued, then 200."""
-    hook = Gateway()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            hook.requests.append((dict(self.headers.items()), body))
-            self.send_response(hook.statuses.pop(0) if hook.statuses else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/push"
-    settings.COGNITOADMIN_PUSH_BACKEND = "sync.services.push.WebhookPushBackend"
-    settings.COGNITOADMIN_PUSH_WEBHOOK_URL = hook.url
-    settings.COGNITOADMIN_PUSH_WEBHOOK_SECRET = "pushsec"
-    yield hook
-    server.shutdown()
-    server.server_close()
+def gateway(settings: Any) -> Iterator[Receiver]:
+    """A push gateway of the operator's on loopback."""
+    with webhook_receiver("/push") as hook:
+        settings.COGNITOADMIN_PUSH_BACKEND = "sync.services.push.WebhookPushBackend"
+        settings.COGNITOADMIN_PUSH_WEBHOOK_URL = hook.url
+        settings.COGNITOADMIN_PUSH_WEBHOOK_SECRET = "pushsec"
+        yield hook
 
 
 @pytest.mark.django_db
 def test_a_failing_gateway_loses_no_change_and_is_logged(
     push_pool: IdentityPool,
-    gateway: Gateway,
+    gateway: Receiver,
     django_capture_on_commit_callbacks: Capture,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -185,7 +159,7 @@ developer = data_ops.developer
 
 @pytest.mark.django_db(transaction=True)
 def test_boto3_a_subscribed_device_is_pushed_through_the_gateway(
-    aws_url: str, identity_pool: IdentityPool, developer: Any, gateway: Gateway
+    aws_url: str, identity_pool: IdentityPool, developer: Any, gateway: Receiver
 ) -> None:
     pool_id = identity_pool.identity_pool_id
     developer.set_identity_pool_configuration(
