@@ -214,7 +214,7 @@ def _records_update(
 
     digests = [Record.digest_of(p.key) for p in patches]
     current = {r.key: r for r in dataset.records.filter(key_digest__in=digests)}
-    stale = [p for p in patches if p.key in current and p.sync_count < current[p.key].sync_count]
+    stale = [p for p in patches if _stale(p, current.get(p.key))]
     strategy = ConflictStrategy.REJECT
     if stale:
         strategy = conflict_strategy_get(identity_pool=identity.pool, dataset_name=dataset_name)
@@ -251,6 +251,20 @@ def _records_update(
     # The device of a patch the server overruled learns the server's record, as it learns the
     # records it wrote: otherwise it would hold its own value while the server holds another.
     return changed + kept
+
+
+def _stale(patch: RecordPatch, record: Record | None) -> bool:
+    """Whether `patch` is based on an older state of the key than the server's `record`.
+
+    A patch based on nothing (SyncCount 0) over a removal is not: a listing from 0 leaves
+    tombstones out, so a device that first synced after the removal never learns its count, and
+    to it the key does not exist.
+    """
+    if record is None:
+        return False
+    if record.value is None and patch.sync_count == 0:
+        return False
+    return patch.sync_count < record.sync_count
 
 
 @dataclass(frozen=True)

@@ -288,6 +288,19 @@ def test_writing_a_removed_key_needs_the_removals_count(identity: Identity) -> N
     assert Dataset.objects.get().num_records == 1
 
 
+def test_a_device_that_never_saw_a_removed_key_writes_it_anew(identity: Identity) -> None:
+    update(identity, replace("theme", "dark"))
+    update(identity, remove("theme", sync_count=1))
+    seen = changes(identity, since=0)
+
+    changed = update(identity, replace("theme", "light"))
+
+    assert seen == {}
+    assert [(r.value, r.sync_count) for r in changed] == [("light", 3)]
+    assert changes(identity, since=0) == {"theme": ("light", 3)}
+    assert Dataset.objects.get().num_records == 1
+
+
 # Bad input
 
 
