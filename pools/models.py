@@ -697,7 +697,7 @@ class Delivery(models.Model):
     user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=24, choices=DeliveryKind.choices)
     channel = models.CharField(max_length=8, choices=DeliveryChannel.choices)
-    # As Cognito's CodeDeliveryDetails shows it: `a***@e***.com`, `+*******0100`.
+    # As Cognito's CodeDeliveryDetails shows it: `a***@e***`, `+*******0100`.
     destination = models.CharField(max_length=64)
     status = models.CharField(
         max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED

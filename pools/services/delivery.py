@@ -65,14 +65,12 @@ _ERROR_MAX_LENGTH = 1000
 
 
 def destination_mask(*, medium: Medium, destination: str) -> str:
-    """Cognito's masked Destination: `a***@e***.com`, `+*******1212`."""
+    """Cognito's masked Destination: `a***@e***` (the domain's ending hidden too, as Cognito
+    sends it today), `+*******1212`."""
     if medium == "SMS":
         return destination[:1] + "*" * max(len(destination) - 5, 0) + destination[-4:]
     local, _, domain = destination.rpartition("@")
-    host, dot, tld = domain.rpartition(".")
-    if not dot:
-        host, tld = domain, ""
-    return f"{local[:1]}***@{host[:1]}***{dot}{tld}"
+    return f"{local[:1]}***@{domain[:1]}***"
 
 
 def code_delivery_details(*, medium: Medium, destination: str) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def test_sign_up_confirm_sign_in_refresh_change_password_and_sign_out(
         "UserConfirmed": False,
         "UserSub": str(stored.sub),
         "CodeDeliveryDetails": {
-            "Destination": "d***@e***.com",
+            "Destination": "d***@e***",
             "DeliveryMedium": "EMAIL",
             "AttributeName": "email",
         },
@@ -214,7 +214,7 @@ def test_a_wrong_or_replaced_confirmation_code_confirms_nothing(
             ClientId=client.client_id, Username="dora", ConfirmationCode=_wrong(first)
         )
     resent = idp_public.resend_confirmation_code(ClientId=client.client_id, Username="dora")
-    assert resent["CodeDeliveryDetails"]["Destination"] == "d***@e***.com"
+    assert resent["CodeDeliveryDetails"]["Destination"] == "d***@e***"
     with pytest.raises(idp_public.exceptions.CodeMismatchException):  # the new code replaced it
         idp_public.confirm_sign_up(
             ClientId=client.client_id, Username="dora", ConfirmationCode=first
@@ -255,7 +255,7 @@ def test_a_forgotten_password_is_reset_with_the_emailed_code(
 
     sent = idp_public.forgot_password(ClientId=client.client_id, Username="alice")
     assert sent["CodeDeliveryDetails"] == {
-        "Destination": "a***@e***.com",
+        "Destination": "a***@e***",
         "DeliveryMedium": "EMAIL",
         "AttributeName": "email",
     }
@@ -310,7 +310,7 @@ def test_a_changed_email_is_verified_with_a_code(
         ],
     )
     assert updated["CodeDeliveryDetailsList"] == [
-        {"Destination": "a***@e***.com", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+        {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
     ]
     stored = _stored("alice")
     assert (stored.email, stored.email_verified, stored.name) == ("ally@example.com", False, "Ally")
@@ -318,7 +318,7 @@ def test_a_changed_email_is_verified_with_a_code(
     resent = idp_public.get_user_attribute_verification_code(
         AccessToken=access_token, AttributeName="email"
     )
-    assert resent["CodeDeliveryDetails"]["Destination"] == "a***@e***.com"
+    assert resent["CodeDeliveryDetails"]["Destination"] == "a***@e***"
     code = sent_code(str(mailoutbox[-1].body))
     assert [m.to for m in mailoutbox] == [["ally@example.com"], ["ally@example.com"]]
     with pytest.raises(idp_public.exceptions.CodeMismatchException):
@@ -431,7 +431,7 @@ def test_the_readme_example_runs_as_written(
     exec(compile(code, str(README), "exec"), namespace)  # noqa: S102 - the README's own example
 
     printed = capsys.readouterr().out.splitlines()
-    assert printed == ["a***@e***.com", "Ana", "Access Token has been revoked"]
+    assert printed == ["a***@e***", "Ana", "Access Token has been revoked"]
     ana = PoolUser.objects.get(pool__pool_id=namespace["pool_id"])
     assert (ana.email, ana.status) == ("ana@example.com", UserStatus.CONFIRMED)
     assert password_check(user=ana, password="Batt3ry-staple!")

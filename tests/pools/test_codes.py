@@ -257,7 +257,7 @@ def test_a_code_is_sent_only_when_the_transaction_commits(
             user=user, purpose=CodePurpose.VERIFY_EMAIL, medium="EMAIL", client=None
         )
     assert details == {
-        "Destination": "a***@e***.com",
+        "Destination": "a***@e***",
         "DeliveryMedium": "EMAIL",
         "AttributeName": "email",
     }
@@ -427,7 +427,7 @@ def test_unknown_users_get_a_stable_plausible_delivery() -> None:
     assert first["AttributeName"] == "email"
     local, _, domain = first["Destination"].partition("@")
     assert len(local) == 4 and local.endswith("***")
-    assert domain.endswith("***.com")
+    assert len(domain) == 4 and domain.endswith("***")
 
 
 def test_an_unknown_email_or_phone_is_masked_as_itself() -> None:
@@ -438,7 +438,7 @@ def test_an_unknown_email_or_phone_is_masked_as_itself() -> None:
         client=make_app_client(pool=pool),
         username="zed@mail.org",
         purpose=CodePurpose.FORGOT_PASSWORD,
-    ) == {"Destination": "z***@m***.org", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    ) == {"Destination": "z***@m***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
     phone_pool = make_user_pool(AutoVerifiedAttributes=["phone_number"])
     assert code_delivery_simulated(
         client=make_app_client(pool=phone_pool),

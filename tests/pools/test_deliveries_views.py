@@ -51,7 +51,7 @@ def test_the_api_lists_and_describes_a_pools_deliveries_without_their_content(
         "username": "alice",
         "kind": "SIGN_UP",
         "channel": "EMAIL",
-        "destination": "a***@e***.com",
+        "destination": "a***@e***",
         "status": "SENT",
     }
     assert row["attempts"] == 1
@@ -137,7 +137,7 @@ def test_support_operators_see_deliveries_in_the_admin_and_change_none(
         reverse("admin:pools_delivery_delete", args=[delivery.pk]), {"post": "yes"}
     )
     assert listed.status_code == 200
-    assert "a***@e***.com" in listed.content.decode()
+    assert "a***@e***" in listed.content.decode()
     assert page.status_code == 200
     assert "482913" not in page.content.decode()
     assert deleted.status_code == 403

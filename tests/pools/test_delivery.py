@@ -69,8 +69,8 @@ def _queue(
 @pytest.mark.parametrize(
     ("medium", "destination", "masked"),
     [
-        ("EMAIL", "abel@example.com", "a***@e***.com"),
-        ("EMAIL", "jo@mail.example.co.uk", "j***@m***.uk"),
+        ("EMAIL", "abel@example.com", "a***@e***"),
+        ("EMAIL", "jo@mail.example.co.uk", "j***@m***"),
         ("EMAIL", "root@localhost", "r***@l***"),
         ("SMS", "+14325551212", "+*******1212"),
         ("SMS", "+15551234", "+****1234"),
@@ -93,7 +93,7 @@ def test_a_message_is_a_record_sent_once_its_transaction_commits(
             user=user, kind=DeliveryKind.SIGN_UP, medium="EMAIL", message=CODE_MESSAGE
         )
     assert details == {
-        "Destination": "a***@e***.com",
+        "Destination": "a***@e***",
         "DeliveryMedium": "EMAIL",
         "AttributeName": "email",
     }
@@ -101,7 +101,7 @@ def test_a_message_is_a_record_sent_once_its_transaction_commits(
     assert (delivery.status, delivery.attempts, delivery.destination) == (
         DeliveryStatus.QUEUED,
         0,
-        "a***@e***.com",
+        "a***@e***",
     )
     assert mail.outbox == []
     # The record holds the message sealed: neither the code nor the address shows in it.

@@ -110,7 +110,7 @@ def _delivery(user: PoolUser, status: DeliveryStatus) -> Delivery:
         user=user,
         kind=DeliveryKind.SIGN_UP,
         channel="EMAIL",
-        destination="a***@e***.com",
+        destination="a***@e***",
         status=status,
     )
 
