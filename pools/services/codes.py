@@ -34,6 +34,7 @@ from pools.errors import (
     CodeMismatchException,
     ExpiredCodeException,
     InvalidParameterException,
+    NotAuthorizedException,
 )
 from pools.models import (
     AppClient,
@@ -41,6 +42,7 @@ from pools.models import (
     DeliveryKind,
     PoolUser,
     UserPool,
+    UserStatus,
     VerificationCode,
 )
 from pools.services.attributes import is_email, is_phone_number
@@ -189,6 +191,21 @@ def code_medium_for_sign_up(*, user: PoolUser) -> Medium | None:
         if attribute in user.pool.auto_verified_attributes and getattr(user, attribute):
             return MEDIUM_FOR_ATTRIBUTE[attribute]
     return None
+
+
+# UNCONFIRMED users may recover too: a code to a verified address proves the same as a sign-up
+# code would. Users who never chose a password (FORCE_CHANGE_PASSWORD) or have none here
+# (EXTERNAL_PROVIDER) may not.
+_RECOVERABLE = (UserStatus.CONFIRMED, UserStatus.RESET_REQUIRED, UserStatus.UNCONFIRMED)
+
+
+def code_recovery_allowed_check(*, user: PoolUser) -> None:
+    """Whether `user`'s password may be reset (ForgotPassword, AdminResetUserPassword): checked
+    before any address is looked for, as Cognito does."""
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    if user.status not in _RECOVERABLE:
+        raise NotAuthorizedException("User password cannot be reset in the current state.")
 
 
 def code_medium_for_recovery(*, user: PoolUser) -> Medium:

@@ -12,8 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from pools.errors import NotAuthorizedException
-from pools.models import AppClient, CodePurpose, PoolUser, UserStatus
+from pools.models import AppClient, CodePurpose
 from pools.selectors.users import user_for_client_request
 from pools.services.client_requests import (
     client_request_validate,
@@ -25,22 +24,11 @@ from pools.services.codes import (
     code_check_simulated,
     code_delivery_simulated,
     code_medium_for_recovery,
+    code_recovery_allowed_check,
     code_send,
 )
 from pools.services.limits import LimitedAction, attempt_record
 from pools.services.passwords import password_replace, password_validate
-
-# UNCONFIRMED users may recover too: a code to a verified address proves the same as a sign-up
-# code would. Users who never chose a password (FORCE_CHANGE_PASSWORD) or have none here
-# (EXTERNAL_PROVIDER) may not.
-_RECOVERABLE = (UserStatus.CONFIRMED, UserStatus.RESET_REQUIRED, UserStatus.UNCONFIRMED)
-
-
-def _recoverable_check(user: PoolUser) -> None:
-    if not user.enabled:
-        raise NotAuthorizedException("User is disabled.")
-    if user.status not in _RECOVERABLE:
-        raise NotAuthorizedException("User password cannot be reset in the current state.")
 
 
 @transaction.atomic
@@ -63,7 +51,7 @@ def password_forgot(
                 client=client, username=username, purpose=CodePurpose.FORGOT_PASSWORD
             )
         }
-    _recoverable_check(user)
+    code_recovery_allowed_check(user=user)
     medium = code_medium_for_recovery(user=user)
     return {
         "CodeDeliveryDetails": code_send(
@@ -106,6 +94,6 @@ def password_forgot_confirm(
         code_check_simulated(
             pool=pool, username=username, purpose=CodePurpose.FORGOT_PASSWORD, code=code
         )
-    _recoverable_check(user)
+    code_recovery_allowed_check(user=user)
     with code_check(user=user, purpose=CodePurpose.FORGOT_PASSWORD, code=code):
         password_replace(user=user, password=password)

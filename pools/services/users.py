@@ -36,7 +36,7 @@ from pools.services.attributes import (
     is_email,
     is_phone_number,
 )
-from pools.services.codes import code_medium_for_recovery, code_send
+from pools.services.codes import code_medium_for_recovery, code_recovery_allowed_check, code_send
 from pools.services.delivery import Medium, invitation_queue
 from pools.services.passwords import (
     password_assign,
@@ -360,8 +360,10 @@ def user_reset_password(*, user: PoolUser) -> PoolUser:
 
     The user needs a verified email or phone number that the pool's account recovery may use
     (`admin_only` recovery gives them none); a forgot-password code is sent there, as Cognito
-    does, for ConfirmForgotPassword.
+    does, for ConfirmForgotPassword. Disabled users, and users who never chose a password, are
+    refused first (NotAuthorizedException), as Cognito refuses them.
     """
+    code_recovery_allowed_check(user=user)
     medium = code_medium_for_recovery(user=user)
     user.status = UserStatus.RESET_REQUIRED
     user.save(update_fields=["status", "updated_at"])

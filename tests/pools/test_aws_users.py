@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from django.contrib.auth.hashers import check_password
 from django.core import mail
 
-from pools.models import PoolUser, UserPool, UserStatus
+from pools.models import PoolUser, UserPool, UserStatus, VerificationCode
 from tests.builders import make_user, make_user_pool
 
 pytestmark = pytest.mark.django_db
@@ -345,6 +345,34 @@ def test_admin_reset_user_password(idp: Any, pool: UserPool) -> None:
         idp.admin_reset_user_password(UserPoolId=pool.pool_id, Username="al")
     assert "no registered/verified email or phone_number" in _message(error)
     assert _users() == before
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ("disabled", "User is disabled."),
+        ("never chose a password", "User password cannot be reset in the current state."),
+    ],
+)
+def test_admin_reset_user_password_refuses_disabled_users_and_users_without_a_password(
+    idp: Any, pool: UserPool, state: str, message: str
+) -> None:
+    if state == "disabled":
+        user = make_user(
+            pool=pool, username="jo", password="Passw0rd!", email="jo@x.com", email_verified="true"
+        )
+        idp.admin_disable_user(UserPoolId=pool.pool_id, Username="jo")
+    else:
+        user = make_user(pool=pool, username="jo", email="jo@x.com", email_verified="true")
+        assert user.status == UserStatus.FORCE_CHANGE_PASSWORD
+    before = _users()
+
+    with pytest.raises(idp.exceptions.NotAuthorizedException) as error:
+        idp.admin_reset_user_password(UserPoolId=pool.pool_id, Username="jo")
+
+    assert _message(error) == message
+    assert _users() == before
+    assert not VerificationCode.objects.filter(user=user).exists()
 
 
 # ListUsers ------------------------------------------------------------------------------------

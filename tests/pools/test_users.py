@@ -693,7 +693,9 @@ _NO_RECOVERY = (
 
 
 def test_reset_password_needs_a_verified_contact(pool: UserPool) -> None:
-    user = make_user(pool=pool, email="jo@example.com", phone_number="+15551234567")
+    user = make_user(
+        pool=pool, password="Passw0rd!", email="jo@example.com", phone_number="+15551234567"
+    )
     before = _snapshot(user)
     with pytest.raises(InvalidParameterException) as error:
         user_reset_password(user=user)
@@ -707,7 +709,7 @@ def test_reset_password_uses_only_the_pools_recovery_mechanisms() -> None:
             "RecoveryMechanisms": [{"Name": "verified_phone_number", "Priority": 1}]
         }
     )
-    user = make_user(pool=pool, email="jo@example.com", email_verified="true")
+    user = make_user(pool=pool, password="Passw0rd!", email="jo@example.com", email_verified="true")
     before = _snapshot(user)
     with pytest.raises(InvalidParameterException, match="no registered/verified"):
         user_reset_password(user=user)
@@ -723,7 +725,7 @@ def test_admin_only_recovery_gives_no_way_to_reset() -> None:
     pool = make_user_pool(
         AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "admin_only", "Priority": 1}]}
     )
-    user = make_user(pool=pool, email="jo@example.com", email_verified="true")
+    user = make_user(pool=pool, password="Passw0rd!", email="jo@example.com", email_verified="true")
     before = _snapshot(user)
     with pytest.raises(InvalidParameterException, match="no registered/verified"):
         user_reset_password(user=user)
