@@ -50,3 +50,8 @@ def identity_pool_arn(identity_pool_id: str) -> str:
 def iam_arn(kind: str, *, path: str, name: str) -> str:
     """An IAM role's or policy's ARN (`kind` "role" or "policy"): IAM is global, no region."""
     return f"arn:aws:iam::{account_id()}:{kind}{path}{name}"
+
+
+def iam_oidc_provider_arn(url: str) -> str:
+    """An IAM OpenID Connect provider's ARN; `url` as IAM keeps it, without its scheme."""
+    return f"arn:aws:iam::{account_id()}:oidc-provider/{url}"

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from cognitoadmin.ids import iam_arn
+from cognitoadmin.ids import iam_arn, iam_oidc_provider_arn
 
 
 class AccessKey(models.Model):
@@ -111,6 +111,33 @@ class ManagedPolicy(models.Model):
     @property
     def arn(self) -> str:
         return iam_arn("policy", path=self.path, name=self.name)
+
+
+class OpenIdConnectProvider(models.Model):
+    """An IAM OpenID Connect provider (CreateOpenIDConnectProvider): an outside issuer whose ID
+    tokens identity pools naming it accept, for the audiences of `client_id_list`.
+
+    `url` is the issuer without its scheme, as IAM keeps it (`accounts.example.com`,
+    `127.0.0.1:8765/realms/app`); it is the provider's name in Logins maps. Thumbprints are kept
+    as IAM keeps them; tokens are checked against the issuer's published keys.
+    """
+
+    url = models.CharField(max_length=255, unique=True)
+    client_id_list = models.JSONField(default=list, blank=True)
+    thumbprint_list = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        ordering = ["url"]
+        verbose_name = "OpenID Connect provider"
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def arn(self) -> str:
+        return iam_oidc_provider_arn(self.url)
 
 
 class IdentityPool(models.Model):

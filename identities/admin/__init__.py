@@ -205,5 +205,6 @@ class AccessKeyAdmin(ServiceModelAdmin[AccessKey]):
 # Imported last: these modules register their admins, and may import this module's.
 from identities.admin import (  # noqa: E402
     identity_pools,  # noqa: F401  (registers the identity pools admin)
+    oidc_providers,  # noqa: F401  (registers the OpenID Connect providers admin)
     roles,  # noqa: F401  (registers the roles and policies admins)
 )

@@ -1,8 +1,10 @@
-"""IAM's roles and customer-managed policies, over the AWS Query protocol (`cognitoadmin.awsquery`).
+"""IAM's roles, customer-managed policies and OpenID Connect providers, over the AWS Query
+protocol (`cognitoadmin.awsquery`).
 
 Each operation needs the Django permission of the model it reads or changes: a role's inline
 and attached policies are changes of the role's permissions (`change_role`, except the inline
-policies' own `add_`/`view_`/`delete_rolepolicy`).
+policies' own `add_`/`view_`/`delete_rolepolicy`); OpenID Connect providers' operations need
+`identities.<add|view|change|delete>_openidconnectprovider`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ from typing import Any
 
 from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsjson import AwsCall, operation
-from identities.aws.resources import policy_arn, role_arn
-from identities.models import RolePolicy
+from identities.aws.resources import oidc_provider_arn, policy_arn, role_arn
+from identities.models import OpenIdConnectProvider, RolePolicy
+from identities.selectors.oidc_providers import (
+    oidc_provider_get_by_arn,
+    oidc_provider_tags_page,
+    oidc_providers_list,
+)
 from identities.selectors.roles import (
     managed_policies_page,
     managed_policy_get_by_arn,
@@ -23,6 +30,15 @@ from identities.selectors.roles import (
     role_policy_get,
     role_tags_page,
     roles_page,
+)
+from identities.services.oidc_providers import (
+    oidc_provider_client_id_add,
+    oidc_provider_client_id_remove,
+    oidc_provider_create,
+    oidc_provider_delete,
+    oidc_provider_tag,
+    oidc_provider_thumbprints_update,
+    oidc_provider_untag,
 )
 from identities.services.roles import (
     managed_policy_create,
@@ -38,6 +54,7 @@ from identities.services.roles import (
     role_update,
     role_update_assume_role_policy,
 )
+from identities.shapes.oidc_providers import oidc_provider_shape
 from identities.shapes.roles import (
     attached_policy_shape,
     policy_shape,
@@ -277,3 +294,115 @@ def list_attached_role_policies(call: AwsCall, params: dict[str, Any]) -> dict[s
         **_paging(params),
     )
     return _page("AttachedPolicies", [attached_policy_shape(p) for p in policies], marker)
+
+
+# --- OpenID Connect providers --------------------------------------------------------------------
+
+_OIDC: dict[str, Any] = {"service": "iam", "resource": oidc_provider_arn}
+
+
+def _provider(params: dict[str, Any]) -> OpenIdConnectProvider:
+    return oidc_provider_get_by_arn(arn=params["OpenIDConnectProviderArn"])
+
+
+@operation(
+    "CreateOpenIDConnectProvider", permission="identities.add_openidconnectprovider", **_OIDC
+)
+def create_open_id_connect_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    provider = oidc_provider_create(
+        url=params["Url"],
+        client_ids=params.get("ClientIDList", ()),
+        thumbprints=params.get("ThumbprintList", ()),
+        tags=params.get("Tags", ()),
+        context_provider=params.get("ContextProvider"),
+        identity_center_instance_arn=params.get("IdentityCenterInstanceArn"),
+    )
+    result: dict[str, Any] = {"OpenIDConnectProviderArn": provider.arn}
+    if provider.tags:
+        result["Tags"] = tags_shape(provider.tags)
+    return result
+
+
+@operation("GetOpenIDConnectProvider", permission="identities.view_openidconnectprovider", **_OIDC)
+def get_open_id_connect_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return oidc_provider_shape(_provider(params))
+
+
+@operation(
+    "ListOpenIDConnectProviders",
+    service="iam",
+    permission="identities.view_openidconnectprovider",
+    resource=ACCOUNT,
+)
+def list_open_id_connect_providers(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return {"OpenIDConnectProviderList": [{"Arn": p.arn} for p in oidc_providers_list()]}
+
+
+@operation(
+    "DeleteOpenIDConnectProvider", permission="identities.delete_openidconnectprovider", **_OIDC
+)
+def delete_open_id_connect_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    oidc_provider_delete(provider=_provider(params))
+    return {}
+
+
+@operation(
+    "AddClientIDToOpenIDConnectProvider",
+    permission="identities.change_openidconnectprovider",
+    **_OIDC,
+)
+def add_client_id_to_open_id_connect_provider(
+    call: AwsCall, params: dict[str, Any]
+) -> dict[str, Any]:
+    oidc_provider_client_id_add(provider=_provider(params), client_id=params["ClientID"])
+    return {}
+
+
+@operation(
+    "RemoveClientIDFromOpenIDConnectProvider",
+    permission="identities.change_openidconnectprovider",
+    **_OIDC,
+)
+def remove_client_id_from_open_id_connect_provider(
+    call: AwsCall, params: dict[str, Any]
+) -> dict[str, Any]:
+    oidc_provider_client_id_remove(provider=_provider(params), client_id=params["ClientID"])
+    return {}
+
+
+@operation(
+    "UpdateOpenIDConnectProviderThumbprint",
+    permission="identities.change_openidconnectprovider",
+    **_OIDC,
+)
+def update_open_id_connect_provider_thumbprint(
+    call: AwsCall, params: dict[str, Any]
+) -> dict[str, Any]:
+    oidc_provider_thumbprints_update(
+        provider=_provider(params), thumbprints=params["ThumbprintList"]
+    )
+    return {}
+
+
+@operation(
+    "TagOpenIDConnectProvider", permission="identities.change_openidconnectprovider", **_OIDC
+)
+def tag_open_id_connect_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    oidc_provider_tag(provider=_provider(params), tags=params["Tags"])
+    return {}
+
+
+@operation(
+    "UntagOpenIDConnectProvider", permission="identities.change_openidconnectprovider", **_OIDC
+)
+def untag_open_id_connect_provider(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    oidc_provider_untag(provider=_provider(params), keys=params["TagKeys"])
+    return {}
+
+
+@operation(
+    "ListOpenIDConnectProviderTags", permission="identities.view_openidconnectprovider", **_OIDC
+)
+def list_open_id_connect_provider_tags(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    tags, marker = oidc_provider_tags_page(provider=_provider(params), **_paging(params))
+    return _page("Tags", tags_shape(dict(tags)), marker)

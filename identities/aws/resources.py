@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cognitoadmin.ids import iam_arn
+from cognitoadmin.ids import iam_arn, iam_oidc_provider_arn
 from cognitoadmin.ids import identity_pool_arn as _identity_pool_arn
 
 
@@ -33,3 +33,11 @@ def policy_arn(params: Mapping[str, Any]) -> str:
     if "PolicyArn" in params:
         return str(params["PolicyArn"])
     return policy_arn_of(path=str(params.get("Path", "/")), name=str(params.get("PolicyName", "")))
+
+
+def oidc_provider_arn(params: Mapping[str, Any]) -> str:
+    """The OpenID Connect provider a call names by ARN, or creates by `Url`."""
+    if "OpenIDConnectProviderArn" in params:
+        return str(params["OpenIDConnectProviderArn"])
+    url = str(params.get("Url", ""))
+    return iam_oidc_provider_arn(url.split("://", 1)[-1])

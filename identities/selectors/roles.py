@@ -99,16 +99,25 @@ def role_tags_page(
         {"RoleName": role.name, "Marker": marker, "MaxItems": max_items},
         service="iam",
     )
-    tags = sorted(role.tags.items())
-    scope = f"iam-role-tags:{role.pk}"
+    return tags_page(
+        role.tags, scope=f"iam-role-tags:{role.pk}", marker=marker, max_items=max_items
+    )
+
+
+def tags_page(
+    tags: dict[str, str], *, scope: str, marker: str | None, max_items: int | None
+) -> tuple[list[tuple[str, str]], str | None]:
+    """A page of an IAM entity's `tags` as `(key, value)` pairs sorted by key, as IAM sorts
+    them; `scope` binds the marker to the entity's list."""
+    ordered = sorted(tags.items())
     start = 0
     if marker is not None:
         start = decode_token(marker, scope=scope).get("offset", -1)
         if not isinstance(start, int) or start < 0:
             raise InvalidParameterException("Invalid pagination token.")
     end = start + (max_items or DEFAULT_MAX_ITEMS)
-    next_marker = encode_token({"offset": end}, scope=scope) if end < len(tags) else None
-    return tags[start:end], next_marker
+    next_marker = encode_token({"offset": end}, scope=scope) if end < len(ordered) else None
+    return ordered[start:end], next_marker
 
 
 # --- Inline policies -----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from identities.selectors.identity_pools import (
     identity_pool_provider_names,
     identity_pool_role_mapping_keys,
 )
+from identities.selectors.oidc_providers import oidc_provider_get_by_url, oidc_provider_url_of
 
 SERVICE = "cognito-identity"
 MAX_TAGS = 50
@@ -125,6 +126,18 @@ def _iam_provider_arns(arns: Sequence[str], *, pattern: re.Pattern[str], member:
     return list(arns)
 
 
+def _oidc_providers(arns: list[str]) -> list[str]:
+    """ARNs of IAM OpenID Connect providers that exist, as Cognito wants them."""
+    for arn in arns:
+        url = oidc_provider_url_of(arn)
+        if url is None or oidc_provider_get_by_url(url=url) is None:
+            raise InvalidParameterException(
+                f"OpenIdConnectProviderARNs: {arn} is not an OpenID Connect provider of IAM "
+                "(CreateOpenIDConnectProvider)."
+            )
+    return arns
+
+
 def _check_tag_text(key: str, value: str, *, what: str) -> None:
     if key.lower().startswith("aws:"):
         raise InvalidParameterException(
@@ -155,10 +168,12 @@ def _settings_fields(checked: Mapping[str, Any]) -> dict[str, Any]:
         "cognito_identity_providers": _user_pool_providers(
             checked.get("CognitoIdentityProviders", [])
         ),
-        "open_id_connect_provider_arns": _iam_provider_arns(
-            checked.get("OpenIdConnectProviderARNs", []),
-            pattern=_OIDC_PROVIDER_ARN,
-            member="OpenIdConnectProviderARNs",
+        "open_id_connect_provider_arns": _oidc_providers(
+            _iam_provider_arns(
+                checked.get("OpenIdConnectProviderARNs", []),
+                pattern=_OIDC_PROVIDER_ARN,
+                member="OpenIdConnectProviderARNs",
+            )
         ),
         "saml_provider_arns": _iam_provider_arns(
             checked.get("SamlProviderARNs", []),

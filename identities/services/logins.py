@@ -2,10 +2,15 @@
 
 Served here: user pools of this server (`cognito-idp.<region>.amazonaws.com/<pool id>`, their ID
 tokens checked by signature, issuer, audience and expiry, and against the user and revocation
-when the provider has ServerSideTokenCheck), and this server's own OpenID tokens
-(`cognito-identity.amazonaws.com`, from GetOpenIdTokenForDeveloperIdentity). Other providers
-(Google, Facebook, OIDC and SAML providers) would need their keys from outside; a Logins map
-naming one is refused, never taken on trust.
+when the provider has ServerSideTokenCheck), this server's own OpenID tokens
+(`cognito-identity.amazonaws.com`, from GetOpenIdTokenForDeveloperIdentity), and outside OpenID
+Connect providers registered as IAM OIDC providers and named in the pool's
+OpenIdConnectProviderARNs: the Logins key is the provider's URL as IAM keeps it
+(`accounts.example.com`), and its ID tokens are checked against the issuer's published keys, its
+issuer, the provider's client IDs and their lifetime (`oidc_tokens`); the subject is the token's
+`sub`. Other providers (Google, Facebook, Apple, Amazon as SupportedLoginProviders, and SAML
+providers) would need their keys from outside; a Logins map naming one is refused, never taken on
+trust.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any
 
 from cognitoadmin.errors import NotAuthorizedException
 from identities.models import IdentityPool
+from identities.selectors.oidc_providers import oidc_provider_get_by_url, oidc_provider_url_of
+from identities.services.oidc_tokens import oidc_id_token_verify
 from identities.services.openid import PROVIDER as OPENID_PROVIDER
 from identities.services.openid import OpenIdTokenError, openid_token_verify
 from pools.services.verification import id_token_verify
@@ -72,6 +79,20 @@ def _openid_login(pool: IdentityPool, token: str) -> VerifiedLogin:
     )
 
 
+def _oidc_login(provider: str, token: str) -> VerifiedLogin:
+    found = oidc_provider_get_by_url(url=provider)
+    if found is None:
+        # Named by the pool, but deleted from IAM since.
+        raise NotAuthorizedException(_NOT_CONFIGURED)
+    claims = oidc_id_token_verify(provider=found, token=token)
+    return VerifiedLogin(provider=provider, subject=claims["sub"], claims=claims)
+
+
+def _oidc_provider_names(pool: IdentityPool) -> set[str]:
+    urls = (oidc_provider_url_of(arn) for arn in pool.open_id_connect_provider_arns)
+    return {url for url in urls if url}
+
+
 def logins_verify(*, pool: IdentityPool, logins: Mapping[str, str]) -> list[VerifiedLogin]:
     """Every login of `logins` checked for `pool`; NotAuthorizedException for the first that
     fails, and for providers this server cannot check."""
@@ -81,6 +102,8 @@ def logins_verify(*, pool: IdentityPool, logins: Mapping[str, str]) -> list[Veri
             verified.append(_openid_login(pool, token))
         elif provider.startswith("cognito-idp."):
             verified.append(_user_pool_login(pool, provider, token))
+        elif provider in _oidc_provider_names(pool):
+            verified.append(_oidc_login(provider, token))
         elif provider == pool.developer_provider_name and pool.developer_provider_name:
             # A developer's own users are named by a signed call only (GetOpenIdTokenFor...).
             raise NotAuthorizedException(
@@ -89,7 +112,8 @@ def logins_verify(*, pool: IdentityPool, logins: Mapping[str, str]) -> list[Veri
             )
         else:
             raise NotAuthorizedException(
-                f"Invalid login token. Provider {provider} is not served by this server: it "
-                "checks tokens of its own user pools and its own OpenID tokens."
+                f"Invalid login token. Provider {provider} is not one of the identity pool's: "
+                "this server checks tokens of its own user pools, its own OpenID tokens and the "
+                "OpenID Connect providers the pool names (OpenIdConnectProviderARNs)."
             )
     return verified

@@ -34,10 +34,10 @@ from cognitoadmin.ids import random_string
 from identities.errors import (
     DeleteConflictException,
     EntityAlreadyExistsException,
-    InvalidInputException,
     NoSuchEntityException,
 )
 from identities.models import ManagedPolicy, Role, RolePolicy
+from identities.services.iam import Tags, tags_checked, tags_merged, tags_removed, unsupported
 from identities.services.policies import Policy, TrustPolicy, policy_parse, trust_policy_parse
 
 # IAM's default quotas.
@@ -46,7 +46,6 @@ MAX_MANAGED_POLICIES = 1500  # CustomerManagedPoliciesPerAccount
 MAX_ATTACHED_POLICIES = 10  # PoliciesPerRole
 MAX_INLINE_POLICIES_CHARS = 10_240  # all of a role's inline policies together
 MAX_MANAGED_POLICY_CHARS = 6_144  # PolicySize
-MAX_TAGS = 50  # TagsPerRole
 
 DEFAULT_MAX_SESSION_DURATION = 3600
 
@@ -58,10 +57,8 @@ UPDATE_POLICY = action_declare(
 ).name
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
-_DUPLICATE_TAGS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
 
 Document = str | Mapping[str, Any]
-Tags = Sequence[Mapping[str, str]]
 
 
 def _new_id(prefix: str) -> str:
@@ -80,34 +77,6 @@ def _size(document: Mapping[str, Any]) -> int:
     return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
 
 
-def _tags_checked(tags: Tags) -> dict[str, str]:
-    """IAM's tag rules beyond its model: keys unique without regard to case, `aws:` reserved."""
-    checked: dict[str, str] = {}
-    seen: set[str] = set()
-    for tag in tags:
-        key, value = tag["Key"], tag["Value"]
-        folded = key.lower()
-        if folded.startswith("aws:"):
-            raise InvalidInputException(
-                f"Tag key {key} is invalid: keys that begin with aws: are reserved for AWS use."
-            )
-        if folded in seen:
-            raise InvalidInputException(_DUPLICATE_TAGS)
-        seen.add(folded)
-        checked[key] = value
-    return checked
-
-
-def _tags_merged(current: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
-    # A key given again in another case replaces the old tag, key and all (IAM's rule for roles).
-    replaced = {key.lower() for key in new}
-    merged = {key: value for key, value in current.items() if key.lower() not in replaced}
-    merged.update(new)
-    if len(merged) > MAX_TAGS:
-        raise LimitExceededException(f"Cannot exceed quota for TagsPerRole: {MAX_TAGS}.")
-    return merged
-
-
 def _role_locked(role: Role) -> Role:
     try:
         return Role.objects.select_for_update().get(pk=role.pk)
@@ -121,12 +90,6 @@ def _policy_locked(policy: ManagedPolicy) -> ManagedPolicy:
         return ManagedPolicy.objects.select_for_update().get(pk=policy.pk)
     except ManagedPolicy.DoesNotExist:
         raise NoSuchEntityException(f"Policy {policy.arn} was not found.") from None
-
-
-def _unsupported(**members: object) -> None:
-    for name, value in members.items():
-        if value is not None:
-            raise InvalidInputException(f"{name} is not supported by this server.")
 
 
 # --- Roles ---------------------------------------------------------------------------------------
@@ -160,12 +123,12 @@ def role_create(
         },
         service="iam",
     )
-    _unsupported(
+    unsupported(
         PermissionsBoundary=permissions_boundary,
         MaxSigninSessionDuration=max_signin_session_duration,
     )
     trust = trust_policy_parse(document=assume_role_policy_document)
-    checked_tags = _tags_checked(tags)
+    checked_tags = tags_checked(tags)
     if Role.objects.filter(name__iexact=name).exists():
         raise EntityAlreadyExistsException(f"Role with name {name} already exists.")
     if Role.objects.count() >= MAX_ROLES:
@@ -209,7 +172,7 @@ def role_update(
         },
         service="iam",
     )
-    _unsupported(MaxSigninSessionDuration=max_signin_session_duration)
+    unsupported(MaxSigninSessionDuration=max_signin_session_duration)
     trust = None
     if assume_role_policy_document is not None:
         trust = _trust_checked(role, assume_role_policy_document)
@@ -260,9 +223,9 @@ def role_delete(*, role: Role) -> None:
 def role_tag(*, role: Role, tags: Tags) -> Role:
     """TagRole: a key the role has (in any case) gets the new tag."""
     model_validate("TagRole", {"RoleName": role.name, "Tags": list(tags)}, service="iam")
-    new = _tags_checked(tags)
+    new = tags_checked(tags)
     role = _role_locked(role)
-    role.tags = _tags_merged(role.tags, new)
+    role.tags = tags_merged(role.tags, new, quota="TagsPerRole")
     role.save(update_fields=["tags"])
     return role
 
@@ -271,9 +234,8 @@ def role_tag(*, role: Role, tags: Tags) -> Role:
 def role_untag(*, role: Role, keys: Sequence[str]) -> Role:
     """UntagRole: keys match without regard to case; a key the role lacks is no error."""
     model_validate("UntagRole", {"RoleName": role.name, "TagKeys": list(keys)}, service="iam")
-    removed = {key.lower() for key in keys}
     role = _role_locked(role)
-    role.tags = {key: value for key, value in role.tags.items() if key.lower() not in removed}
+    role.tags = tags_removed(role.tags, keys)
     role.save(update_fields=["tags"])
     return role
 
@@ -349,7 +311,7 @@ def managed_policy_create(
         service="iam",
     )
     canonical = _managed_document(document)
-    checked_tags = _tags_checked(tags)
+    checked_tags = tags_checked(tags)
     exists = f"A policy called {name} already exists. Duplicate names are not allowed."
     if ManagedPolicy.objects.filter(name__iexact=name).exists():
         raise EntityAlreadyExistsException(exists)

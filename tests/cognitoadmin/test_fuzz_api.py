@@ -30,6 +30,8 @@ from hypothesis import strategies as st
 from schemathesis import APIOperation, Case, GenerationMode
 
 from cognitoadmin.wsgi import application
+from identities.api.oidc_providers import oidc_provider_id_of
+from identities.services.oidc_providers import oidc_provider_create
 from identities.services.roles import managed_policy_create, role_create, role_policy_put
 from tests.builders import (
     make_access_key,
@@ -98,6 +100,12 @@ def world(db: None, same_connection: None) -> dict[str, Any]:
     role = role_create(name=group.name, assume_role_policy_document=_TRUST)
     role_policy_put(role=role, name=group.name, document=_ALLOW)
     managed_policy_create(name=group.name, document=_ALLOW)
+    # An OpenID Connect provider whose audience is the app client and whose tag is `name`.
+    provider = oidc_provider_create(
+        url="https://idp.example.com/realms/fuzz",
+        client_ids=[app.client_id],
+        tags=[{"Key": group.name, "Value": "fuzz"}],
+    )
     token = base64.b64encode(f"{key.access_key_id}:{secret}".encode()).decode("ascii")
     return {
         "headers": {"Authorization": f"Basic {token}"},
@@ -111,6 +119,8 @@ def world(db: None, same_connection: None) -> dict[str, Any]:
             "domain": domain.domain,
             "role_name": role.name,
             "policy_name": group.name,
+            "provider_id": oidc_provider_id_of(provider.url),
+            "tag_key": group.name,
         },
     }
 

@@ -25,7 +25,7 @@ from cognitoadmin.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from identities.models import Identity, IdentityLogin, IdentityPool
+from identities.models import Identity, IdentityLogin, IdentityPool, OpenIdConnectProvider
 from identities.selectors.identity_pools import (
     identities_page,
     identity_get,
@@ -46,6 +46,7 @@ from identities.services.identity_pools import (
     identity_pool_untag,
     identity_pool_update,
 )
+from identities.services.oidc_providers import oidc_provider_create
 from identities.shapes.identity_pools import (
     identity_pool_roles_shape,
     identity_pool_shape,
@@ -103,9 +104,15 @@ def refused(error: type[Exception], call: Callable[[], object], match: str | Non
     assert identity_rows() == before
 
 
+def make_oidc_provider() -> OpenIdConnectProvider:
+    """The IAM OpenID Connect provider `OIDC` names (pools may name existing ones only)."""
+    return oidc_provider_create(url="https://login.example.com", client_ids=["login-app"])
+
+
 @pytest.fixture
 def ipool(db: None) -> IdentityPool:
     """A pool with one provider of every kind."""
+    make_oidc_provider()
     return make_identity_pool(
         "shop",
         SupportedLoginProviders={"graph.facebook.com": "7346241598935552"},
@@ -119,6 +126,7 @@ def ipool(db: None) -> IdentityPool:
 
 
 def test_create_stores_every_member(settings: Settings) -> None:
+    make_oidc_provider()
     pool = identity_pool_create(
         settings={
             "IdentityPoolName": "My pool, v2 @home",
