@@ -174,9 +174,10 @@ def operation(
 
 
 def _encode(value: Any) -> Any:
-    # JSON 1.1 timestamps are epoch seconds as numbers (botocore and Amplify both expect that).
+    # JSON 1.1 timestamps are epoch seconds as numbers (botocore and Amplify both expect that),
+    # to the millisecond as AWS sends them.
     if isinstance(value, dt.datetime):
-        return value.timestamp()
+        return round(value.timestamp(), 3)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

@@ -299,9 +299,9 @@ def _body(request: HttpRequest) -> Any:
 
 
 def _encode(value: Any) -> Any:
-    # rest-json bodies carry timestamps as epoch seconds, as JSON 1.1 does.
+    # rest-json bodies carry timestamps as epoch seconds to the millisecond, as JSON 1.1 does.
     if isinstance(value, dt.datetime):
-        return value.timestamp()
+        return round(value.timestamp(), 3)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

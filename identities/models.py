@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from cognitoadmin.fields import ModifiedAtField
 from cognitoadmin.ids import iam_arn, iam_oidc_provider_arn
 
 
@@ -187,7 +188,7 @@ class Identity(models.Model):
     identity_id = models.CharField(max_length=55, unique=True, editable=False)
     pool = models.ForeignKey(IdentityPool, on_delete=models.CASCADE, related_name="identities")
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ModifiedAtField()
 
     class Meta:
         ordering = ["id"]

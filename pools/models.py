@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django_otp.models import ThrottlingMixin
 
+from cognitoadmin.fields import ModifiedAtField
 from cognitoadmin.ids import user_pool_arn
 
 # The OIDC standard attributes a PoolUser keeps as columns (name in Cognito -> column).
@@ -52,7 +53,7 @@ FILTERABLE_COLUMNS = (
 
 class TimestampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ModifiedAtField()
 
     class Meta:
         abstract = True
@@ -510,7 +511,7 @@ class SoftwareToken(ThrottlingMixin, _VerifyAllowed):  # type: ignore[misc]
     friendly_name = models.CharField(max_length=256, blank=True)
     last_t = models.BigIntegerField(default=-1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ModifiedAtField()
 
     class Meta:
         ordering = ["id"]
@@ -707,7 +708,7 @@ class Delivery(models.Model):
     task_id = models.CharField(max_length=64, blank=True)
     message_sealed = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ModifiedAtField()
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -12,7 +12,7 @@ from botocore.credentials import CredentialResolver
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from pools.errors import InvalidParameterException, ResourceNotFoundException
-from pools.models import SchemaAttribute, UserPool
+from pools.models import PoolUser, SchemaAttribute, UserPool
 from pools.selectors.pools import user_pool_get_by_arn
 from tests.builders import make_user_pool
 
@@ -64,6 +64,30 @@ def test_create_user_pool_answers_the_pool_describe_user_pool_gives(idp: Any) ->
         "StringAttributeConstraints": {},
     } in created["SchemaAttributes"]
     assert idp.describe_user_pool(UserPoolId=created["Id"])["UserPool"] == created
+
+
+def test_a_new_resources_dates_are_one_instant_to_the_millisecond(idp: Any) -> None:
+    pool = idp.create_user_pool(PoolName="shop")["UserPool"]
+    client = idp.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web")
+    user = idp.admin_create_user(UserPoolId=pool["Id"], Username="jo")["User"]
+    group = idp.create_group(UserPoolId=pool["Id"], GroupName="staff")["Group"]
+
+    pairs = [
+        (pool["CreationDate"], pool["LastModifiedDate"]),
+        (client["UserPoolClient"]["CreationDate"], client["UserPoolClient"]["LastModifiedDate"]),
+        (user["UserCreateDate"], user["UserLastModifiedDate"]),
+        (group["CreationDate"], group["LastModifiedDate"]),
+    ]
+    for created, modified in pairs:
+        assert created == modified
+        assert created.microsecond % 1000 == 0
+    # Stored as one instant too, not two reads of the clock that the answer's rounding hides.
+    stored = [UserPool.objects.get(pool_id=pool["Id"]), PoolUser.objects.get(username="jo")]
+    assert all(row.created_at == row.updated_at for row in stored)
+    idp.update_user_pool(UserPoolId=pool["Id"], MfaConfiguration="OFF")
+    updated = idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    assert updated["CreationDate"] == pool["CreationDate"]
+    assert updated["LastModifiedDate"] > pool["LastModifiedDate"]
 
 
 def test_create_user_pool_rejects_bad_input_and_creates_nothing(idp: Any) -> None:
