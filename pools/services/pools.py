@@ -106,12 +106,9 @@ def _password_fields(checked: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _message_fields(checked: Mapping[str, Any]) -> dict[str, Any]:
+    # A template may hold both the code and the link messages, as on AWS: DefaultEmailOption
+    # picks the one sign-up sends.
     template = dict(checked.get("VerificationMessageTemplate", {}))
-    if "EmailMessage" in template and "EmailMessageByLink" in template:
-        raise InvalidParameterException(
-            "VerificationMessageTemplate takes EmailMessage (CONFIRM_WITH_CODE) or "
-            "EmailMessageByLink (CONFIRM_WITH_LINK), not both."
-        )
     fields: dict[str, Any] = {}
     for legacy, member, column in _LEGACY_VERIFICATION_MEMBERS:
         if legacy in checked and member in template and checked[legacy] != template[member]:
@@ -119,6 +116,9 @@ def _message_fields(checked: Mapping[str, Any]) -> dict[str, Any]:
                 f"{legacy} and VerificationMessageTemplate.{member} differ; give one of them."
             )
         fields[column] = template.get(member, checked.get(legacy, ""))
+        # The legacy member and the template's mirror each other, as AWS answers them.
+        if fields[column]:
+            template[member] = fields[column]
     template.setdefault("DefaultEmailOption", DEFAULT_EMAIL_OPTION)
     fields["verification_message_template"] = template
     fields["sms_authentication_message"] = checked.get("SmsAuthenticationMessage", "")

@@ -440,15 +440,6 @@ def test_preferred_username_cannot_be_both_required_and_an_alias() -> None:
         ),
         (
             {
-                "VerificationMessageTemplate": {
-                    "EmailMessage": "Code {####}",
-                    "EmailMessageByLink": "Click {##here##}",
-                }
-            },
-            "not both",
-        ),
-        (
-            {
                 "SmsVerificationMessage": "Code {####}",
                 "VerificationMessageTemplate": {"SmsMessage": "Other {####}"},
             },
@@ -479,9 +470,29 @@ def test_legacy_verification_members_fill_the_message_columns() -> None:
     assert pool.email_verification_message == "Mail {####}"
     assert pool.email_verification_subject == "Subject"
     assert pool.verification_message_template == {
+        "SmsMessage": "SMS {####}",
+        "EmailMessage": "Mail {####}",
+        "EmailSubject": "Subject",
         "EmailMessageByLink": "Click {##Verify##}",
         "EmailSubjectByLink": "Verify",
         "DefaultEmailOption": "CONFIRM_WITH_LINK",
+    }
+
+
+def test_a_template_keeps_both_email_messages_and_the_option_picks_one() -> None:
+    pool = make_user_pool(
+        VerificationMessageTemplate={
+            "EmailMessage": "Code {####}",
+            "EmailMessageByLink": "Click {##here##}",
+            "DefaultEmailOption": "CONFIRM_WITH_CODE",
+        }
+    )
+
+    assert pool.email_verification_message == "Code {####}"
+    assert pool.verification_message_template == {
+        "EmailMessage": "Code {####}",
+        "EmailMessageByLink": "Click {##here##}",
+        "DefaultEmailOption": "CONFIRM_WITH_CODE",
     }
 
 
