@@ -21,6 +21,7 @@ __all__ = [
     "ExpiredCodeException",
     "FeatureUnavailableInTierException",
     "GroupExistsException",
+    "InsufficientScopeException",
     "InternalErrorException",
     "InvalidOAuthFlowException",
     "InvalidParameterException",
@@ -37,7 +38,9 @@ __all__ = [
     "ScopeDoesNotExistException",
     "SoftwareTokenMFANotFoundException",
     "TooManyRequestsException",
+    "UnauthorizedClientException",
     "UnauthorizedException",
+    "UnsupportedGrantTypeException",
     "UnsupportedOperationException",
     "UnsupportedTokenTypeException",
     "UnsupportedUserStateException",
@@ -139,6 +142,12 @@ class InvalidOAuthFlowException(ServiceError):
     aws_type = "InvalidOAuthFlowException"
 
 
+class UnauthorizedClientException(InvalidOAuthFlowException):
+    """The token endpoint: the client may not use the grant it asked for (RFC 6749 §5.2)."""
+
+    oauth_error = "unauthorized_client"
+
+
 class FeatureUnavailableInTierException(ServiceError):
     aws_type = "FeatureUnavailableInTierException"
     api_status = 403
@@ -147,6 +156,12 @@ class FeatureUnavailableInTierException(ServiceError):
 class UnsupportedOperationException(ServiceError):
     aws_type = "UnsupportedOperationException"
     oauth_error = "invalid_request"
+
+
+class UnsupportedGrantTypeException(UnsupportedOperationException):
+    """The token endpoint: a grant_type this server does not issue tokens for (RFC 6749 §5.2)."""
+
+    oauth_error = "unsupported_grant_type"
 
 
 class UnsupportedTokenTypeException(ServiceError):
@@ -158,6 +173,12 @@ class UnauthorizedException(ServiceError):
     aws_type = "UnauthorizedException"
     api_status = 401
     oauth_error = "invalid_client"
+
+
+class InsufficientScopeException(NotAuthorizedException):
+    """An access token that is good but lacks the scope the resource needs (RFC 6750 §3.1)."""
+
+    oauth_error = "insufficient_scope"
 
 
 class RefreshTokenReuseException(ServiceError):

@@ -1,12 +1,13 @@
 """`/<pool id>/.well-known/...`: under the issuer, as OIDC discovery and Cognito's clients expect;
-the pool users' pages at the root, where Cognito's domain serves them (`/confirmUser`).
+the pool users' pages and the OAuth 2.0 endpoints at the root, where Cognito's domain serves them
+(`/confirmUser`, `/oauth2/token`, ...), at the URLs the discovery document lists.
 
 The pool-id pattern is botocore's (`[\\w-]+_[0-9a-zA-Z]+`), so these never catch other root paths.
 """
 
 from django.urls import path, re_path
 
-from pools.hosted import pages, views
+from pools.hosted import oauth, pages, views
 
 _POOL = r"(?P<pool_id>[\w-]+_[0-9a-zA-Z]+)"
 
@@ -19,4 +20,7 @@ urlpatterns = [
         name="openid-configuration",
     ),
     path("confirmUser", pages.confirm_user, name="confirm-user"),
+    path("oauth2/token", oauth.token, name="oauth2-token"),
+    path("oauth2/revoke", oauth.revoke, name="oauth2-revoke"),
+    path("oauth2/userInfo", oauth.user_info, name="oauth2-userinfo"),
 ]

@@ -34,3 +34,14 @@ def resource_servers_page(
         next_token=next_token,
         scope=f"resource-servers:{pool.pool_id}",
     )
+
+
+def resource_server_scope_names(*, pool: UserPool) -> set[str]:
+    """Every custom scope of the pool's resource servers, as granted: `<identifier>/<scope>`."""
+    return {
+        f"{identifier}/{scope['ScopeName']}"
+        for identifier, scopes in ResourceServer.objects.filter(pool=pool).values_list(
+            "identifier", "scopes"
+        )
+        for scope in scopes
+    }

@@ -31,13 +31,13 @@ from pools.models import (
     AppClient,
     IdentityProvider,
     PreventUserExistenceErrors,
-    ResourceServer,
     SchemaAttribute,
     TokenUnit,
     UserPool,
     UserPoolTier,
 )
 from pools.selectors.pools import user_pool_locked
+from pools.selectors.resource_servers import resource_server_scope_names
 from pools.services.limits import pool_quota_check
 
 MAX_CLIENTS_PER_POOL = 1_000
@@ -425,11 +425,7 @@ def _oauth_fields(pool: UserPool, given: Mapping[str, Any], *, has_secret: bool)
 
 
 def _check_scopes(pool: UserPool, scopes: Iterable[str]) -> None:
-    custom = {
-        f"{server.identifier}/{scope['ScopeName']}"
-        for server in ResourceServer.objects.filter(pool=pool)
-        for scope in server.scopes
-    }
+    custom = resource_server_scope_names(pool=pool)
     for scope in scopes:
         if scope not in RESERVED_SCOPES and scope not in custom:
             raise ScopeDoesNotExistException(f"Invalid scope requested: {scope}")

@@ -148,6 +148,16 @@ def _signing_in(member: str) -> Callable[[Mapping[str, Any]], str | None]:
     return subject
 
 
+def _oauth_request(params: Mapping[str, Any]) -> str | None:
+    """The OAuth endpoints (`OAuth2Token`, `OAuth2Revoke`): the refresh token that stands for
+    the user, else the app client that authenticates (client_credentials)."""
+    token = params.get("Token")
+    if isinstance(token, str) and token:
+        return _hashed("secret", token)
+    client_id = params.get("ClientId")
+    return _hashed("client", client_id) if isinstance(client_id, str) and client_id else None
+
+
 # The unsigned operations that send a message or check a secret, and whom each is counted for.
 RATE_LIMITED_OPERATIONS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "SignUp": _named("Username"),
@@ -164,6 +174,11 @@ RATE_LIMITED_OPERATIONS: dict[str, Callable[[Mapping[str, Any]], str | None]] = 
     "AssociateSoftwareToken": _signed_in,
     "VerifySoftwareToken": _signed_in,
 }
+# The OAuth endpoints that check client secrets, counted by the same allowances.
+OAUTH_RATE_LIMITED_ENDPOINTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "OAuth2Token": _oauth_request,
+    "OAuth2Revoke": _oauth_request,
+}
 
 
 def request_rate_check(*, operation: str, client_ip: str, params: Mapping[str, Any]) -> None:
@@ -174,7 +189,9 @@ def request_rate_check(*, operation: str, client_ip: str, params: Mapping[str, A
     Counted before the operation runs, refused requests included, so that a caller who keeps
     trying stays refused. The counters live in the cache, shared by every process.
     """
-    subject_of = RATE_LIMITED_OPERATIONS.get(operation)
+    subject_of = RATE_LIMITED_OPERATIONS.get(operation) or OAUTH_RATE_LIMITED_ENDPOINTS.get(
+        operation
+    )
     if subject_of is None:
         return
     window: int = settings.COGNITOADMIN_RATE_LIMIT_WINDOW

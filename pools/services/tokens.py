@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -97,9 +97,18 @@ def _group_claims(user: PoolUser) -> tuple[list[str], dict[str, Any]]:
     return names, role_claims
 
 
-def _attribute_claims(user: PoolUser, client: AppClient) -> dict[str, Any]:
+def user_attribute_claims(
+    *, user: PoolUser, client: AppClient, names: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The user's attributes that `client` may read, as OIDC claims (the ID token's, userInfo's):
+    verified flags as booleans, the address as an object, `updated_at` as a number. `names`
+    narrows them further (userInfo's scopes)."""
+    readable = user_readable_attribute_names(user=user, client=client)
+    if names is not None:
+        wanted = set(names)
+        readable = [name for name in readable if name in wanted]
     claims: dict[str, Any] = {}
-    for name in user_readable_attribute_names(user=user, client=client):
+    for name in readable:
         if name in VERIFIED_FLAGS:
             flag = getattr(user, name)
             if flag is not None:
@@ -189,7 +198,7 @@ def tokens_sign(
     if device_key:
         access_claims["device_key"] = device_key
     id_claims: dict[str, Any] = {
-        **_attribute_claims(user, client),
+        **user_attribute_claims(user=user, client=client),
         **common,
         **group_claim,
         **role_claims,
@@ -205,6 +214,33 @@ def tokens_sign(
         "ExpiresIn": access_lifetime,
         "TokenType": "Bearer",
         "IdToken": _sign(kid, id_claims),
+    }
+
+
+def client_access_token_sign(*, client: AppClient, scopes: Sequence[str]) -> dict[str, Any]:
+    """The access token of a client_credentials grant: the client speaks for itself (`sub` is
+    its id), with the resource-server scopes it was granted, for its access-token validity. It
+    belongs to no sign-in, so it has no `origin_jti`, `username` or ID token, and no user
+    operation accepts it."""
+    pool = client.pool
+    now = epoch_seconds(timezone.now())
+    lifetime = _seconds(client.access_token_validity, client.access_token_unit)
+    claims: dict[str, Any] = {
+        "sub": client.client_id,
+        "token_use": TOKEN_USE_ACCESS,
+        "scope": " ".join(scopes),
+        "auth_time": now,
+        "iss": user_pool_issuer(pool_id=pool.pool_id),
+        "exp": now + lifetime,
+        "iat": now,
+        "version": 2,
+        "jti": str(uuid.uuid4()),
+        "client_id": client.client_id,
+    }
+    return {
+        "AccessToken": _sign(_active_kid(pool), claims),
+        "ExpiresIn": lifetime,
+        "TokenType": "Bearer",
     }
 
 
