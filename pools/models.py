@@ -361,8 +361,8 @@ class AppClient(TimestampedModel):
     pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="clients")
     client_id = models.CharField(max_length=128, unique=True, editable=False)
     name = models.CharField(max_length=128)
-    # Recoverable (DescribeUserPoolClient shows it), so sealed rather than hashed.
-    secret_sealed = models.TextField(blank=True, editable=False)
+    # A confidential client keeps at least one AppClientSecret for life; a public one never has one.
+    has_secret = models.BooleanField(default=False, editable=False)
     explicit_auth_flows = models.JSONField(default=list, blank=True)
     refresh_token_validity = models.PositiveIntegerField(default=30)
     access_token_validity = models.PositiveIntegerField(default=60)
@@ -403,9 +403,23 @@ class AppClient(TimestampedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
 
-    @property
-    def has_secret(self) -> bool:
-        return bool(self.secret_sealed)
+
+class AppClientSecret(models.Model):
+    """One of a confidential client's secrets: one or two at a time, so a secret can be rotated
+    without downtime (AddUserPoolClientSecret, DeleteUserPoolClientSecret). Recoverable
+    (DescribeUserPoolClient shows the newest), so sealed rather than hashed."""
+
+    client = models.ForeignKey(AppClient, on_delete=models.CASCADE, related_name="secrets")
+    # `<client id>--<epoch milliseconds of creation>`, as Cognito forms it.
+    secret_id = models.CharField(max_length=128, unique=True, editable=False)
+    secret_sealed = models.TextField(editable=False)
+    created_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.secret_id
 
 
 class ResourceServer(TimestampedModel):

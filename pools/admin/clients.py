@@ -3,7 +3,10 @@
 Shown read-only: their update operations replace a whole configuration and belong to the API.
 App clients are created here through the service (the new secret is shown once); every row with
 a delete service can be deleted through it. Secrets never appear: an app client shows whether it
-has one, an identity provider masks its secret details, a signing key shows only its public half.
+has one and lists its secrets' ids and dates, an identity provider masks its secret details, a
+signing key shows only its public half. Two actions rotate a client's secret through the services
+of AddUserPoolClientSecret (the new secret shown once) and DeleteUserPoolClientSecret (the older
+secret of a client that has two).
 """
 
 from __future__ import annotations
@@ -13,15 +16,31 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from cognitoadmin.authorization import action_declare
-from cognitoadmin.service_admin import Created
+from cognitoadmin.errors import ServiceError
+from cognitoadmin.service_admin import Created, ReadOnlyInline, report
 from pools.admin.base import PoolFilter, PoolServiceAdmin
+from pools.errors import ResourceNotFoundException
 from pools.forms import AppClientCreateForm
-from pools.models import AppClient, Domain, IdentityProvider, ResourceServer, SigningKey
-from pools.services.clients import app_client_create, app_client_delete
+from pools.models import (
+    AppClient,
+    AppClientSecret,
+    Domain,
+    IdentityProvider,
+    ResourceServer,
+    SigningKey,
+)
+from pools.selectors.clients import app_client_secrets
+from pools.services.clients import (
+    app_client_create,
+    app_client_delete,
+    app_client_secret_add,
+    app_client_secret_delete,
+)
 from pools.services.domains import domain_delete
 from pools.services.federation import SECRET_DETAILS, identity_provider_delete
 from pools.services.resource_servers import resource_server_delete
@@ -50,6 +69,16 @@ def _pretty(value: object) -> str:
     return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
 
 
+class AppClientSecretInline(ReadOnlyInline):
+    """A client's secrets by id and date, never their values."""
+
+    model = AppClientSecret
+    iam_action = "cognito-idp:ListUserPoolClientSecrets"
+    fields = ("secret_id", "created_at")
+    readonly_fields = fields
+    verbose_name = "client secret"
+
+
 @admin.register(AppClient)
 class AppClientAdmin(ReadOnlyServiceAdmin):
     add_form = AppClientCreateForm
@@ -57,7 +86,11 @@ class AppClientAdmin(ReadOnlyServiceAdmin):
         "view": "cognito-idp:DescribeUserPoolClient",
         "add": "cognito-idp:CreateUserPoolClient",
         "delete": "cognito-idp:DeleteUserPoolClient",
+        "add_client_secret": "cognito-idp:AddUserPoolClientSecret",
+        "delete_client_secret": "cognito-idp:DeleteUserPoolClientSecret",
     }
+    inlines = (AppClientSecretInline,)
+    actions = ("add_client_secret", "delete_older_client_secret")
     list_display = ("name", "client_id", "pool", "has_secret", "created_at")
     list_filter = (PoolFilter,)
     search_fields = ("name", "=client_id")
@@ -89,6 +122,64 @@ class AppClientAdmin(ReadOnlyServiceAdmin):
 
     def delete_via_service(self, obj: AppClient) -> None:
         app_client_delete(client=obj)
+
+    def has_add_client_secret_permission(self, request: HttpRequest) -> bool:
+        return self.authorized(request, "add_client_secret")
+
+    def has_delete_client_secret_permission(self, request: HttpRequest) -> bool:
+        return self.authorized(request, "delete_client_secret")
+
+    @admin.action(description="Add a client secret (rotation)", permissions=["add_client_secret"])
+    def add_client_secret(
+        self, request: HttpRequest, queryset: QuerySet[AppClient]
+    ) -> HttpResponse | None:
+        added: list[tuple[AppClient, str]] = []
+        failures: list[tuple[object, ServiceError]] = []
+        for client in queryset.select_related("pool"):
+            try:
+                _row, secret = app_client_secret_add(client=client)
+            except ServiceError as error:
+                failures.append((client, error))
+            else:
+                added.append((client, secret or ""))
+        report(self, request, done="", failures=failures)
+        if not added:
+            return None
+        shown = "; ".join(
+            f"{client.name} ({client.client_id}): {secret}" for client, secret in added
+        )
+        # Shown in this response only, as a new client's secret is.
+        return self._render_once(
+            request,
+            Created(
+                added[0][0],
+                once=f"New client secret of {shown}. Both secrets of each client are valid until "
+                "the older one is deleted. Copy the secret now: this page will not show it again.",
+            ),
+        )
+
+    @admin.action(
+        description="Delete the older client secret (rotation)",
+        permissions=["delete_client_secret"],
+    )
+    def delete_older_client_secret(
+        self, request: HttpRequest, queryset: QuerySet[AppClient]
+    ) -> None:
+        deleted: list[str] = []
+        failures: list[tuple[object, ServiceError]] = []
+        for client in queryset.select_related("pool"):
+            oldest = app_client_secrets(client=client).first()
+            if oldest is None:
+                failures.append((client, ResourceNotFoundException("It has no client secret.")))
+                continue
+            try:
+                app_client_secret_delete(client=client, secret_id=oldest.secret_id)
+            except ServiceError as error:
+                failures.append((client, error))
+            else:
+                deleted.append(f"{client.name} ({oldest.secret_id})")
+        done = f"Deleted the older client secret of {', '.join(deleted)}." if deleted else ""
+        report(self, request, done=done, failures=failures)
 
 
 @admin.register(ResourceServer)

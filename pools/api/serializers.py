@@ -715,6 +715,30 @@ class AppClientCreatedOutputSerializer(AppClientOutputSerializer):
     )
 
 
+class ClientSecretAddInputSerializer(StrictInputSerializer):
+    client_secret = serializers.CharField(
+        source="ClientSecret",
+        required=False,
+        help_text="24 to 64 characters of `[\\w+]`; left out, the server generates one.",
+    )
+
+
+class ClientSecretOutputSerializer(serializers.Serializer[Any]):
+    """Reads ClientSecretDescriptorType (`client_secret_descriptor_shape`)."""
+
+    secret_id = serializers.CharField(source="ClientSecretId")
+    created_at = serializers.DateTimeField(source="ClientSecretCreateDate")
+
+
+class ClientSecretAddedOutputSerializer(ClientSecretOutputSerializer):
+    client_secret = serializers.CharField(
+        source="ClientSecretValue",
+        default=None,
+        allow_null=True,
+        help_text="A generated secret, shown this once; null for a secret the request chose.",
+    )
+
+
 # --- Resource servers -------------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from cognitoadmin.awsmodel import service_model
 from cognitoadmin.ids import user_pool_arn
 from pools.api import serializers as s
 from pools.models import AppClient, Domain, Group, PoolUser, ResourceServer, UserPool
-from pools.selectors.clients import app_client_get, app_clients_page
+from pools.selectors.clients import app_client_get, app_client_secrets, app_clients_page
 from pools.selectors.deliveries import (
     LIST_DELIVERIES,
     MAX_DELIVERIES_PAGE,
@@ -48,7 +48,13 @@ from pools.selectors.resource_servers import (
     resource_servers_page,
 )
 from pools.selectors.users import user_get, users_in_group_page, users_page
-from pools.services.clients import app_client_create, app_client_delete, app_client_update
+from pools.services.clients import (
+    app_client_create,
+    app_client_delete,
+    app_client_secret_add,
+    app_client_secret_delete,
+    app_client_update,
+)
 from pools.services.devices import device_forget
 from pools.services.domains import domain_create, domain_delete, domain_update
 from pools.services.groups import group_create, group_delete, group_update
@@ -76,7 +82,7 @@ from pools.services.users import (
     user_remove_from_group,
     user_update_attributes,
 )
-from pools.shapes.clients import app_client_shape
+from pools.shapes.clients import app_client_shape, client_secret_descriptor_shape
 from pools.shapes.domains import domain_shape
 from pools.shapes.pools import user_pool_mfa_config_shape, user_pool_shape
 
@@ -765,6 +771,11 @@ class AppClientViewSet(PoolScopedViewSet):
         "retrieve": "cognito-idp:DescribeUserPoolClient",
         "partial_update": "cognito-idp:UpdateUserPoolClient",
         "destroy": "cognito-idp:DeleteUserPoolClient",
+        "secrets": {
+            "GET": "cognito-idp:ListUserPoolClientSecrets",
+            "POST": "cognito-idp:AddUserPoolClientSecret",
+        },
+        "delete_secret": "cognito-idp:DeleteUserPoolClientSecret",
     }
     serializer_class = s.AppClientOutputSerializer
     input_serializers = {
@@ -832,6 +843,53 @@ class AppClientViewSet(PoolScopedViewSet):
     @extend_schema(summary="Delete an app client", responses={204: None, **_errors(404)})
     def destroy(self, request: Request, pool_id: str, client_id: str) -> Response:
         app_client_delete(client=self.get_client(client_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="List an app client's secrets",
+        description="Ids and dates only, never the secrets.",
+        request=None,
+        responses={200: s.ClientSecretOutputSerializer(many=True), **_errors(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add a client secret (rotation)",
+        description="A confidential client holds at most two; both are valid until one is "
+        "deleted. A generated secret is in this response and never again.",
+        request=s.ClientSecretAddInputSerializer,
+        responses={201: s.ClientSecretAddedOutputSerializer, **_errors(404)},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def secrets(self, request: Request, pool_id: str, client_id: str) -> Response:
+        client = self.get_client(client_id)
+        if request.method == "POST":
+            given = _valid(s.ClientSecretAddInputSerializer, request).validated_data
+            secret, generated = app_client_secret_add(
+                client=client, secret=given.get("ClientSecret")
+            )
+            shape = client_secret_descriptor_shape(secret, value=generated)
+            return Response(
+                s.ClientSecretAddedOutputSerializer(shape).data, status=status.HTTP_201_CREATED
+            )
+        shapes = [client_secret_descriptor_shape(row) for row in app_client_secrets(client=client)]
+        # One page (a client has at most two), in the shape of every list of this API.
+        return self.page_response(
+            request, s.ClientSecretOutputSerializer(shapes, many=True).data, None
+        )
+
+    @extend_schema(
+        summary="Delete a client secret",
+        description="Never the client's last one.",
+        parameters=[OpenApiParameter("secret_id", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        request=None,
+        responses={204: None, **_errors(404)},
+    )
+    @action(detail=True, methods=["delete"], url_path="secrets/(?P<secret_id>[^/]+)")
+    def delete_secret(
+        self, request: Request, pool_id: str, client_id: str, secret_id: str
+    ) -> Response:
+        app_client_secret_delete(client=self.get_client(client_id), secret_id=secret_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

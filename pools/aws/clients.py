@@ -7,10 +7,20 @@ from typing import Any
 from cognitoadmin.awsjson import AwsCall, operation
 from pools.aws.resources import pool_arn
 from pools.models import AppClient
-from pools.selectors.clients import app_client_get, app_clients_page
+from pools.selectors.clients import app_client_get, app_client_secrets, app_clients_page
 from pools.selectors.pools import user_pool_get
-from pools.services.clients import app_client_create, app_client_delete, app_client_update
-from pools.shapes.clients import app_client_description_shape, app_client_shape
+from pools.services.clients import (
+    app_client_create,
+    app_client_delete,
+    app_client_secret_add,
+    app_client_secret_delete,
+    app_client_update,
+)
+from pools.shapes.clients import (
+    app_client_description_shape,
+    app_client_shape,
+    client_secret_descriptor_shape,
+)
 
 
 def _client(params: dict[str, Any]) -> AppClient:
@@ -62,3 +72,24 @@ def list_user_pool_clients(call: AwsCall, params: dict[str, Any]) -> dict[str, A
     if next_token is not None:
         result["NextToken"] = next_token
     return result
+
+
+@operation("AddUserPoolClientSecret", permission="pools.change_appclient", resource=pool_arn)
+def add_user_pool_client_secret(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    secret, generated = app_client_secret_add(
+        client=_client(params), secret=params.get("ClientSecret")
+    )
+    return {"ClientSecretDescriptor": client_secret_descriptor_shape(secret, value=generated)}
+
+
+@operation("DeleteUserPoolClientSecret", permission="pools.change_appclient", resource=pool_arn)
+def delete_user_pool_client_secret(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    app_client_secret_delete(client=_client(params), secret_id=params["ClientSecretId"])
+    return {}
+
+
+@operation("ListUserPoolClientSecrets", permission="pools.view_appclient", resource=pool_arn)
+def list_user_pool_client_secrets(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    # At most two secrets: one page, no NextToken, as Cognito documents.
+    secrets = app_client_secrets(client=_client(params))
+    return {"ClientSecrets": [client_secret_descriptor_shape(secret) for secret in secrets]}

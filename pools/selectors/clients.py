@@ -1,11 +1,15 @@
-"""App clients: one of a pool's by id, one by id alone (sign-in names no pool), and pages."""
+"""App clients: one of a pool's by id, one by id alone (sign-in names no pool), pages, and a
+client's secrets."""
 
 from __future__ import annotations
+
+from django.db.models import QuerySet
 
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import ResourceNotFoundException
 from pools.models import (
     AppClient,
+    AppClientSecret,
     UserPool,
 )
 from pools.selectors.pages import MAX_PAGE_SIZE, keyset_page
@@ -16,6 +20,17 @@ def app_client_get(*, pool: UserPool, client_id: str) -> AppClient:
         return AppClient.objects.get(pool=pool, client_id=client_id)
     except AppClient.DoesNotExist:
         raise ResourceNotFoundException(f"User pool client {client_id} does not exist.") from None
+
+
+def app_client_locked(*, client: AppClient) -> AppClient:
+    """`client` re-read under a row lock (inside a transaction): serialises changes to its
+    secrets, so two concurrent adds cannot both pass the two-secret limit."""
+    return AppClient.objects.select_for_update().select_related("pool").get(pk=client.pk)
+
+
+def app_client_secrets(*, client: AppClient) -> QuerySet[AppClientSecret]:
+    """The client's secrets, oldest first (none for a public client)."""
+    return AppClientSecret.objects.filter(client=client).order_by("created_at", "id")
 
 
 def app_client_get_by_id(*, client_id: str) -> AppClient:

@@ -1,14 +1,19 @@
 """App clients of a user pool: CreateUserPoolClient, UpdateUserPoolClient, DeleteUserPoolClient,
-and the client secret.
+and the client secrets (AddUserPoolClientSecret, DeleteUserPoolClientSecret).
 
 Settings arrive as the AWS members of the request (PascalCase). Create and Update share one
 translation into columns, because UpdateUserPoolClient is a full replacement: a member left out of
 the request goes back to its default, exactly as on create.
+
+A confidential client has one or two secrets, each sealed at rest: rotation adds a second, moves
+the apps to it, then deletes the first. Every secret check accepts any of them; the last one can't
+be deleted, so a confidential client never becomes a public one.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
@@ -16,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.utils import timezone
 
 from cognitoadmin.awsmodel import model_validate, service_model
 from cognitoadmin.crypto import seal, unseal_str
@@ -24,11 +30,14 @@ from pools.errors import (
     FeatureUnavailableInTierException,
     InvalidOAuthFlowException,
     InvalidParameterException,
+    LimitExceededException,
     NotAuthorizedException,
+    ResourceNotFoundException,
     ScopeDoesNotExistException,
 )
 from pools.models import (
     AppClient,
+    AppClientSecret,
     IdentityProvider,
     PreventUserExistenceErrors,
     SchemaAttribute,
@@ -36,11 +45,14 @@ from pools.models import (
     UserPool,
     UserPoolTier,
 )
+from pools.selectors.clients import app_client_locked, app_client_secrets
 from pools.selectors.pools import user_pool_locked
 from pools.selectors.resource_servers import resource_server_scope_names
 from pools.services.limits import pool_quota_check
 
 MAX_CLIENTS_PER_POOL = 1_000
+# Cognito keeps up to two secrets per app client, for rotation without downtime.
+MAX_SECRETS_PER_CLIENT = 2
 
 SEAL_PURPOSE = "app_client_secret"
 
@@ -151,9 +163,11 @@ def app_client_create(
         pool=pool,
         client_id=new_app_client_id(),
         name=name,
-        secret_sealed=seal(secret, purpose=SEAL_PURPOSE) if secret is not None else "",
+        has_secret=secret is not None,
         **fields,
     )
+    if secret is not None:
+        _secret_store(client=client, secret=secret, now=client.created_at)
     return client, secret
 
 
@@ -184,10 +198,106 @@ def app_client_delete(*, client: AppClient) -> None:
     client.delete()
 
 
+def _secret_store(*, client: AppClient, secret: str, now: dt.datetime) -> AppClientSecret:
+    """A new sealed secret row. Its id is `<client id>--<epoch milliseconds>` as Cognito forms it
+    (a later millisecond if two secrets of the client share one), its date to the millisecond."""
+    created = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    millis = int(created.timestamp() * 1000)
+    taken = {row.secret_id for row in app_client_secrets(client=client)}
+    while f"{client.client_id}--{millis}" in taken:
+        millis += 1
+    return AppClientSecret.objects.create(
+        client=client,
+        secret_id=f"{client.client_id}--{millis}",
+        secret_sealed=seal(secret, purpose=SEAL_PURPOSE),
+        created_at=created,
+    )
+
+
+@transaction.atomic
+def app_client_secret_add(
+    *, client: AppClient, secret: str | None = None
+) -> tuple[AppClientSecret, str | None]:
+    """AddUserPoolClientSecret: a second secret for a confidential client, `secret` if given
+    (24 to 64 characters of `[\\w+]`) or a generated one. Returns the new row and the plain
+    secret when it was generated here: Cognito returns ClientSecretValue only for a secret it
+    generated, never for one the caller chose."""
+    model_validate(
+        "AddUserPoolClientSecret",
+        {"UserPoolId": client.pool.pool_id, "ClientId": client.client_id, "ClientSecret": secret},
+    )
+    # The client row's lock makes "at most two" hold against concurrent adds.
+    client = app_client_locked(client=client)
+    if not client.has_secret:
+        raise InvalidParameterException(
+            f"App client {client.client_id} is not configured for secret: client secrets can "
+            "only be added to a confidential app client."
+        )
+    existing = _secrets_plain(client)
+    if len(existing) >= MAX_SECRETS_PER_CLIENT:
+        raise LimitExceededException(
+            f"App client {client.client_id} already has the maximum of "
+            f"{MAX_SECRETS_PER_CLIENT} client secrets; delete one before adding another."
+        )
+    if secret is not None and any(
+        hmac.compare_digest(secret.encode("utf-8"), known.encode("utf-8")) for known in existing
+    ):
+        raise InvalidParameterException(
+            f"App client {client.client_id} already has this client secret."
+        )
+    generated = new_app_client_secret() if secret is None else None
+    row = _secret_store(client=client, secret=secret or generated or "", now=timezone.now())
+    return row, generated
+
+
+@transaction.atomic
+def app_client_secret_delete(*, client: AppClient, secret_id: str) -> None:
+    """DeleteUserPoolClientSecret: drop one of the client's secrets, never its last one."""
+    model_validate(
+        "DeleteUserPoolClientSecret",
+        {
+            "UserPoolId": client.pool.pool_id,
+            "ClientId": client.client_id,
+            "ClientSecretId": secret_id,
+        },
+    )
+    client = app_client_locked(client=client)
+    rows = list(app_client_secrets(client=client))
+    row = next((r for r in rows if r.secret_id == secret_id), None)
+    if row is None:
+        raise ResourceNotFoundException(
+            f"Client secret {secret_id} does not exist for app client {client.client_id}."
+        )
+    if len(rows) == 1:
+        raise InvalidParameterException(
+            f"Client secret {secret_id} is the last secret of app client {client.client_id} and "
+            "can't be deleted."
+        )
+    row.delete()
+
+
+def _secrets_plain(client: AppClient) -> list[str]:
+    """The client's secrets, oldest first."""
+    return [
+        unseal_str(row.secret_sealed, purpose=SEAL_PURPOSE)
+        for row in app_client_secrets(client=client)
+    ]
+
+
 def app_client_secret(*, client: AppClient) -> str | None:
-    if not client.secret_sealed:
+    """The newest secret (DescribeUserPoolClient's ClientSecret), None for a public client."""
+    if not client.has_secret:
         return None
-    return unseal_str(client.secret_sealed, purpose=SEAL_PURPOSE)
+    secrets = _secrets_plain(client)
+    return secrets[-1] if secrets else None
+
+
+def _any_matches(expected: Iterable[bytes], given: bytes) -> bool:
+    """Constant time per secret, and every secret compared: the time says nothing of which."""
+    matched = False
+    for candidate in expected:
+        matched |= hmac.compare_digest(candidate, given)
+    return matched
 
 
 def app_client_verify_secret_hash(
@@ -195,9 +305,9 @@ def app_client_verify_secret_hash(
 ) -> None:
     """A client with a secret proves it on every unsigned user operation with
     `Base64(HMAC_SHA256(secret, username + client_id))`, `username` being the name the request
-    sent. Compared in constant time. A client without a secret must not send one."""
-    secret = app_client_secret(client=client)
-    if secret is None:
+    sent, and any of the client's secrets may be the one. Compared in constant time. A client
+    without a secret must not send one."""
+    if not client.has_secret:
         if secret_hash is not None:
             raise InvalidParameterException(
                 f"App client {client.client_id} is not configured for secret but secret hash was "
@@ -208,20 +318,20 @@ def app_client_verify_secret_hash(
         raise NotAuthorizedException(
             f"Client {client.client_id} is configured for secret but secret was not received"
         )
-    mac = hmac.new(
-        secret.encode("utf-8"), (username + client.client_id).encode("utf-8"), hashlib.sha256
-    )
-    expected = base64.b64encode(mac.digest())
-    if not hmac.compare_digest(expected, secret_hash.encode("utf-8")):
+    message = (username + client.client_id).encode("utf-8")
+    expected = [
+        base64.b64encode(hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest())
+        for secret in _secrets_plain(client)
+    ]
+    if not _any_matches(expected, secret_hash.encode("utf-8")):
         raise NotAuthorizedException(f"Unable to verify secret hash for client {client.client_id}")
 
 
 def app_client_verify_secret(*, client: AppClient, secret: str | None) -> None:
-    """GetTokensFromRefreshToken and RevokeToken carry the client secret itself, not a hash of
-    it: required when the client has one, compared in constant time. A client without a secret
-    must not send one."""
-    expected = app_client_secret(client=client)
-    if expected is None:
+    """GetTokensFromRefreshToken, RevokeToken and the token endpoint carry the client secret
+    itself, not a hash of it: required when the client has one, any of its secrets, compared in
+    constant time. A client without a secret must not send one."""
+    if not client.has_secret:
         if secret is not None:
             raise InvalidParameterException(
                 f"App client {client.client_id} is not configured for secret but secret was "
@@ -232,7 +342,8 @@ def app_client_verify_secret(*, client: AppClient, secret: str | None) -> None:
         raise NotAuthorizedException(
             f"Client {client.client_id} is configured for secret but secret was not received"
         )
-    if not hmac.compare_digest(expected.encode("utf-8"), secret.encode("utf-8")):
+    expected = [known.encode("utf-8") for known in _secrets_plain(client)]
+    if not _any_matches(expected, secret.encode("utf-8")):
         raise NotAuthorizedException(f"Unable to verify secret for client {client.client_id}")
 
 

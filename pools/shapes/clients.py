@@ -1,10 +1,11 @@
-"""UserPoolClientType and UserPoolClientDescription, as the client operations return them."""
+"""UserPoolClientType, UserPoolClientDescription and the client secret descriptors, as the client
+operations return them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pools.models import AppClient
+from pools.models import AppClient, AppClientSecret
 from pools.services.clients import app_client_secret
 
 
@@ -67,3 +68,15 @@ def app_client_description_shape(client: AppClient) -> dict[str, Any]:
         "UserPoolId": client.pool.pool_id,
         "ClientName": client.name,
     }
+
+
+def client_secret_descriptor_shape(
+    secret: AppClientSecret, *, value: str | None = None
+) -> dict[str, Any]:
+    """ClientSecretDescriptorType; `value` only where Cognito returns one (AddUserPoolClientSecret
+    for a secret it generated): ListUserPoolClientSecrets never shows a secret."""
+    shape: dict[str, Any] = {"ClientSecretId": secret.secret_id}
+    if value is not None:
+        shape["ClientSecretValue"] = value
+    shape["ClientSecretCreateDate"] = secret.created_at
+    return shape

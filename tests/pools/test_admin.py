@@ -192,7 +192,9 @@ def test_app_client_pages_show_whether_there_is_a_secret_never_the_secret(
     assert "icon-yes" in listing
     assert secret not in listing
     assert secret not in page
-    assert client.secret_sealed not in page
+    (row,) = client.secrets.all()
+    assert row.secret_sealed not in page
+    assert row.secret_id in page
 
 
 def test_identity_provider_page_masks_secret_details(
@@ -708,3 +710,31 @@ def test_pools_are_chosen_by_autocomplete(staff: Client, pool: UserPool) -> None
 
     assert response.status_code == 200
     assert [result["id"] for result in response.json()["results"]] == [str(pool.pk)]
+
+
+def test_client_secret_rotation_actions(staff: Client, pool: UserPool) -> None:
+    client = make_app_client(pool=pool, name="web", GenerateSecret=True)
+    (old,) = client.secrets.all()
+    action = {"_selected_action": [client.pk], "index": 0}
+
+    added = staff.post(_url("appclient", "changelist"), {"action": "add_client_secret", **action})
+
+    assert added.status_code == 200
+    (_, new) = client.secrets.all()
+    new_secret = app_client_secret(client=client)
+    assert new_secret and new_secret in added.content.decode()
+    page = staff.get(_url("appclient", "change", client.pk)).content.decode()
+    assert old.secret_id in page and new.secret_id in page
+    assert new_secret not in page
+
+    deleted = staff.post(
+        _url("appclient", "changelist"), {"action": "delete_older_client_secret", **action}
+    )
+    assert deleted.status_code == 302
+    assert [row.secret_id for row in client.secrets.all()] == [new.secret_id]
+    # The last one stays: refused, with the service's message.
+    refused = staff.post(
+        _url("appclient", "changelist"), {"action": "delete_older_client_secret", **action}
+    )
+    assert "can't be deleted" in " ".join(_messages(refused))
+    assert [row.secret_id for row in client.secrets.all()] == [new.secret_id]

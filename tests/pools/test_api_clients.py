@@ -195,3 +195,26 @@ def test_delete_removes_the_client(api: APIClient, pool: UserPool) -> None:
 
     assert response.status_code == 204
     assert not AppClient.objects.filter(pk=client.pk).exists()
+
+
+def test_client_secrets_are_listed_added_and_deleted(api: APIClient, pool: UserPool) -> None:
+    client = make_app_client(pool=pool, GenerateSecret=True)
+    url = f"{client_url(client)}secrets/"
+    (first,) = api.get(url).json()["results"]
+
+    added = api.post(url, {}, format="json")
+
+    assert added.status_code == 201, added.json()
+    body = added.json()
+    assert body["client_secret"] == app_client_secret(client=client)
+    listed = api.get(url).json()["results"]
+    assert [row["secret_id"] for row in listed] == [first["secret_id"], body["secret_id"]]
+    assert all(set(row) == {"secret_id", "created_at"} for row in listed)
+    chosen = api.post(url, {"client_secret": "chosen_secret_0123456789abc"}, format="json")
+    assert chosen.status_code == 400
+    assert chosen.json()["code"] == "LimitExceededException"
+
+    assert api.delete(f"{url}{first['secret_id']}/").status_code == 204
+    last = api.delete(f"{url}{body['secret_id']}/")
+    assert (last.status_code, last.json()["code"]) == (400, "InvalidParameterException")
+    assert [row["secret_id"] for row in api.get(url).json()["results"]] == [body["secret_id"]]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from pools.models import AppClient, UserPool
+from identities.models import AccessKey
+from pools.models import AppClient, AppClientSecret, PoolUser, UserPool
 from pools.services.clients import app_client_secret
 from tests.builders import make_app_client, make_user_pool
 
@@ -143,3 +149,171 @@ def test_list_clients_pages_through_the_pools_clients(idp: Any, pool: UserPool) 
     ]
     dcr = idp.list_user_pool_clients(UserPoolId=pool.pool_id, ClientType="DCR")
     assert dcr["UserPoolClients"] == []
+
+
+# --- client secret rotation ------------------------------------------------------------------
+
+
+def _secret_rows() -> list[dict[str, Any]]:
+    return [dict(row) for row in AppClientSecret.objects.order_by("pk").values()]
+
+
+def _hash(secret: str, username: str, client: AppClient) -> str:
+    mac = hmac.new(secret.encode(), (username + client.client_id).encode(), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
+
+
+def _password_sign_in(idp_public: Any, client: AppClient, secret_hash: str) -> Any:
+    return idp_public.initiate_auth(
+        ClientId=client.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!", "SECRET_HASH": secret_hash},
+    )
+
+
+def test_rotation_keeps_both_secrets_valid_until_the_old_one_is_deleted(
+    idp: Any, idp_public: Any, pool: UserPool, user: PoolUser
+) -> None:
+    client = make_app_client(
+        pool=pool, GenerateSecret=True, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )
+    ids = {"UserPoolId": pool.pool_id, "ClientId": client.client_id}
+    old = app_client_secret(client=client)
+    assert old is not None
+    (first,) = idp.list_user_pool_client_secrets(**ids)["ClientSecrets"]
+
+    added = idp.add_user_pool_client_secret(**ids)["ClientSecretDescriptor"]
+
+    new = added["ClientSecretValue"]
+    assert new != old
+    assert 24 <= len(new) <= 64
+    assert added["ClientSecretId"].startswith(f"{client.client_id}--")
+    assert isinstance(added["ClientSecretCreateDate"], dt.datetime)
+    listed = idp.list_user_pool_client_secrets(**ids)
+    assert "NextToken" not in listed
+    # Ids and dates, never a value.
+    assert listed["ClientSecrets"] == [
+        first,
+        {k: v for k, v in added.items() if k != "ClientSecretValue"},
+    ]
+    assert set(first) == {"ClientSecretId", "ClientSecretCreateDate"}
+    for secret in (old, new):
+        result = _password_sign_in(idp_public, client, _hash(secret, "alice", client))
+        assert "AccessToken" in result["AuthenticationResult"]
+    # DescribeUserPoolClient shows the newest secret.
+    described = idp.describe_user_pool_client(**ids)["UserPoolClient"]
+    assert described["ClientSecret"] == new
+
+    idp.delete_user_pool_client_secret(**ids, ClientSecretId=first["ClientSecretId"])
+
+    assert [
+        s["ClientSecretId"] for s in idp.list_user_pool_client_secrets(**ids)["ClientSecrets"]
+    ] == [added["ClientSecretId"]]
+    with pytest.raises(idp_public.exceptions.NotAuthorizedException):
+        _password_sign_in(idp_public, client, _hash(old, "alice", client))
+    assert _password_sign_in(idp_public, client, _hash(new, "alice", client))[
+        "AuthenticationResult"
+    ]
+
+
+def test_a_chosen_secret_is_accepted_and_never_echoed(idp: Any, pool: UserPool) -> None:
+    client = make_app_client(pool=pool, GenerateSecret=True)
+    ids = {"UserPoolId": pool.pool_id, "ClientId": client.client_id}
+    chosen = "my+chosen_secret_0123456789"
+
+    added = idp.add_user_pool_client_secret(**ids, ClientSecret=chosen)["ClientSecretDescriptor"]
+
+    # Cognito returns ClientSecretValue only for a secret it generated.
+    assert "ClientSecretValue" not in added
+    row = AppClientSecret.objects.get(secret_id=added["ClientSecretId"])
+    assert chosen not in row.secret_sealed
+    assert app_client_secret(client=client) == chosen
+
+
+@pytest.fixture
+def unchecked(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
+    """A signed client that does not check input itself (as other SDKs don't): it hears the
+    service's own answer to bad input."""
+    key, secret = operator_key
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=aws_url,
+        region_name="us-east-1",
+        aws_access_key_id=key.access_key_id,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
+    )
+
+
+def test_secret_rotation_errors_change_nothing(idp: Any, unchecked: Any, pool: UserPool) -> None:
+    client = make_app_client(pool=pool, GenerateSecret=True)
+    public = make_app_client(pool=pool)
+    stranger = make_app_client(pool=make_user_pool(name="other"), GenerateSecret=True)
+    ids = {"UserPoolId": pool.pool_id, "ClientId": client.client_id}
+    (only,) = idp.list_user_pool_client_secrets(**ids)["ClientSecrets"]
+    clients_before, secrets_before = _clients(), _secret_rows()
+
+    # The last secret can't be deleted.
+    with pytest.raises(idp.exceptions.InvalidParameterException):
+        idp.delete_user_pool_client_secret(**ids, ClientSecretId=only["ClientSecretId"])
+    # A public client has no secret to rotate.
+    with pytest.raises(idp.exceptions.InvalidParameterException):
+        idp.add_user_pool_client_secret(UserPoolId=pool.pool_id, ClientId=public.client_id)
+    assert (
+        idp.list_user_pool_client_secrets(UserPoolId=pool.pool_id, ClientId=public.client_id)[
+            "ClientSecrets"
+        ]
+        == []
+    )
+    # Bad input, by the model: too short, too long, outside [\w+].
+    for bad in (
+        "short_secret",
+        "x" * 65,
+        "has-a-dash-0123456789abcdef",
+        "spaces in it 0123456789ab",
+    ):
+        with pytest.raises(idp.exceptions.InvalidParameterException):
+            unchecked.add_user_pool_client_secret(**ids, ClientSecret=bad)
+    # The same secret twice is no rotation.
+    with pytest.raises(idp.exceptions.InvalidParameterException):
+        idp.add_user_pool_client_secret(**ids, ClientSecret=app_client_secret(client=client))
+    for secret_id in ("nothere", f"{client.client_id}--1", "x" * 129, ""):
+        error = (
+            idp.exceptions.ResourceNotFoundException
+            if secret_id and len(secret_id) <= 128
+            else idp.exceptions.InvalidParameterException
+        )
+        with pytest.raises(error):
+            unchecked.delete_user_pool_client_secret(**ids, ClientSecretId=secret_id)
+    # Another pool's client, an unknown client, an unknown pool: not found.
+    for where in (
+        {"UserPoolId": pool.pool_id, "ClientId": stranger.client_id},
+        {"UserPoolId": pool.pool_id, "ClientId": "nosuchclient0000000000000"},
+        {"UserPoolId": NOWHERE, "ClientId": client.client_id},
+    ):
+        with pytest.raises(idp.exceptions.ResourceNotFoundException):
+            idp.add_user_pool_client_secret(**where)
+        with pytest.raises(idp.exceptions.ResourceNotFoundException):
+            idp.list_user_pool_client_secrets(**where)
+        with pytest.raises(idp.exceptions.ResourceNotFoundException):
+            idp.delete_user_pool_client_secret(**where, ClientSecretId=only["ClientSecretId"])
+    # Another client's secret is not this client's.
+    theirs = AppClientSecret.objects.get(client=stranger).secret_id
+    with pytest.raises(idp.exceptions.ResourceNotFoundException):
+        idp.delete_user_pool_client_secret(**ids, ClientSecretId=theirs)
+
+    assert (_clients(), _secret_rows()) == (clients_before, secrets_before)
+
+
+def test_a_third_secret_is_refused(idp: Any, pool: UserPool) -> None:
+    client = make_app_client(pool=pool, GenerateSecret=True)
+    ids = {"UserPoolId": pool.pool_id, "ClientId": client.client_id}
+    idp.add_user_pool_client_secret(**ids)
+    before = _secret_rows()
+
+    with pytest.raises(idp.exceptions.LimitExceededException):
+        idp.add_user_pool_client_secret(**ids)
+    with pytest.raises(idp.exceptions.LimitExceededException):
+        idp.add_user_pool_client_secret(**ids, ClientSecret="a_third_secret_0123456789")
+
+    assert _secret_rows() == before

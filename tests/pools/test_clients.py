@@ -14,7 +14,7 @@ from pools.errors import (
     NotAuthorizedException,
     ScopeDoesNotExistException,
 )
-from pools.models import AppClient, UserPool
+from pools.models import AppClient, AppClientSecret, UserPool
 from pools.selectors.clients import app_clients_page
 from pools.services.clients import (
     MAX_CLIENTS_PER_POOL,
@@ -104,7 +104,8 @@ def test_generated_secret_is_returned_once_and_sealed_at_rest(pool: UserPool) ->
     assert re.fullmatch(r"[a-z0-9]+", secret)
     assert 24 <= len(secret) <= 64
     stored = AppClient.objects.get(pk=client.pk)
-    assert secret not in stored.secret_sealed
+    (row,) = AppClientSecret.objects.filter(client=stored)
+    assert secret not in row.secret_sealed
     assert app_client_secret(client=stored) == secret
     assert app_client_shape(stored, include_secret=True)["ClientSecret"] == secret
     assert "ClientSecret" not in app_client_shape(stored, include_secret=False)
