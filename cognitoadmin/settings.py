@@ -339,6 +339,10 @@ COGNITOADMIN_RATE_LIMIT_PER_USER = env_int("COGNITOADMIN_RATE_LIMIT_PER_USER", 2
 # reach the server but through those proxies, or they could choose the address they are counted as.
 COGNITOADMIN_TRUSTED_PROXY_COUNT = env_int("COGNITOADMIN_TRUSTED_PROXY_COUNT", 0)
 
+# The hosted pages' sign-in session (the cookie that lets `/oauth2/authorize` skip the password
+# for any app client of the pool): Cognito's lasts one hour.
+COGNITOADMIN_HOSTED_SESSION_SECONDS = env_int("COGNITOADMIN_HOSTED_SESSION_SECONDS", 3600)
+
 # Security headers on every response (SecurityMiddleware, XFrameOptionsMiddleware and
 # cognitoadmin.security): no framing, no MIME sniffing, the Referer only to this origin, and a
 # Content-Security-Policy that lets pages load nothing but this server's own scripts, styles,

@@ -41,7 +41,9 @@ __all__ = [
     "UnauthorizedClientException",
     "UnauthorizedException",
     "UnsupportedGrantTypeException",
+    "UnsupportedIdentityProviderException",
     "UnsupportedOperationException",
+    "UnsupportedResponseTypeException",
     "UnsupportedTokenTypeException",
     "UnsupportedUserStateException",
     "UserNotConfirmedException",
@@ -162,6 +164,20 @@ class UnsupportedGrantTypeException(UnsupportedOperationException):
     """The token endpoint: a grant_type this server does not issue tokens for (RFC 6749 §5.2)."""
 
     oauth_error = "unsupported_grant_type"
+
+
+class UnsupportedResponseTypeException(UnsupportedOperationException):
+    """The authorization endpoint: a response_type other than code and token (RFC 6749 §4.1.2.1)."""
+
+    oauth_error = "unsupported_response_type"
+
+
+class UnsupportedIdentityProviderException(ServiceError):
+    """The authorization endpoint: an identity provider the client does not support, or one this
+    server does not sign in through yet (federation)."""
+
+    aws_type = "UnsupportedIdentityProviderException"
+    oauth_error = "invalid_request"
 
 
 class UnsupportedTokenTypeException(ServiceError):

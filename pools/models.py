@@ -650,6 +650,58 @@ class AuthSession(models.Model):
         return f"{self.challenge_name} session"
 
 
+class HostedSession(models.Model):
+    """A pool user's sign-in through the hosted pages (`/login`): while it lasts,
+    `/oauth2/authorize` for any app client of the pool skips the password. The browser's cookie
+    holds a random token (signed); the row holds only its digest, so `/logout` ends it for every
+    copy of the cookie."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="hosted_sessions")
+    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="hosted_sessions")
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    auth_time = models.DateTimeField()
+    amr = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"hosted sign-in of {self.user_id}"
+
+
+class AuthorizationCode(models.Model):
+    """An OAuth 2.0 authorization code (RFC 6749 §4.1): stored as its SHA-256 only, bound to the
+    client, the redirect URI and the PKCE challenge it was issued with, single use, short-lived.
+    `origin_jti` names the sign-in its exchange issued, so that a second use revokes it."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="authorization_codes")
+    client = models.ForeignKey(
+        AppClient, on_delete=models.CASCADE, related_name="authorization_codes"
+    )
+    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="authorization_codes")
+    code_digest = models.CharField(max_length=64, unique=True, editable=False)
+    redirect_uri = models.TextField()
+    scopes = models.JSONField(default=list, blank=True)
+    nonce = models.TextField(blank=True)
+    code_challenge = models.CharField(max_length=128, blank=True)
+    code_challenge_method = models.CharField(max_length=8, blank=True)
+    auth_time = models.DateTimeField()
+    amr = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    origin_jti = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"authorization code for {self.client_id}"
+
+
 class CodePurpose(models.TextChoices):
     SIGN_UP = "SIGN_UP"
     FORGOT_PASSWORD = "FORGOT_PASSWORD"  # noqa: S105

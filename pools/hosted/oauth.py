@@ -1,10 +1,11 @@
-"""The OAuth 2.0 endpoints that need no sign-in page: `/oauth2/token` (refresh_token and
-client_credentials grants), `/oauth2/revoke` (RFC 7009) and `/oauth2/userInfo` (OIDC).
+"""The OAuth 2.0 endpoints that need no sign-in page: `/oauth2/token` (authorization_code,
+refresh_token and client_credentials grants), `/oauth2/revoke` (RFC 7009) and `/oauth2/userInfo`
+(OIDC). The authorization endpoint and the sign-in pages are `pools/hosted/login.py`.
 
 These views parse HTTP (the form, HTTP Basic, the bearer token) and render RFC 6749 §5.2 and
 RFC 6750 errors; every rule is a service's, the same one the AWS operations call: the refresh
 grant is GetTokensFromRefreshToken's, revocation RevokeToken's, userInfo checks the access token
-as GetUser does. The authorization-code grant waits for the authorization endpoint.
+as GetUser does; the authorization-code grant is `hosted.authorization_code_redeem`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pools.errors import (
 )
 from pools.models import AppClient
 from pools.selectors.tokens import refresh_token_find
+from pools.services.hosted import authorization_code_redeem
 from pools.services.limits import request_rate_check
 from pools.services.oauth import (
     CLIENT_CREDENTIALS,
@@ -225,16 +227,21 @@ def _token_response(result: Mapping[str, Any]) -> JsonResponse:
 def _token(request: HttpRequest, form: dict[str, str]) -> HttpResponse:
     """`POST /oauth2/token`."""
     grant_type = _required(form, "grant_type")
+    if grant_type not in {AUTHORIZATION_CODE_GRANT, REFRESH_TOKEN_GRANT, CLIENT_CREDENTIALS}:
+        raise UnsupportedGrantTypeException(
+            "grant_type must be authorization_code, refresh_token or client_credentials."
+        )
     if grant_type == AUTHORIZATION_CODE_GRANT:
-        raise UnsupportedGrantTypeException(
-            "The authorization_code grant needs the authorization endpoint (/oauth2/authorize), "
-            "which this server does not serve yet."
+        code = _required(form, "code")
+        redirect_uri = _required(form, "redirect_uri")
+        client = _authenticated(request, form, endpoint="OAuth2Token")
+        result = authorization_code_redeem(
+            client=client,
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=form.get("code_verifier"),
         )
-    if grant_type not in {REFRESH_TOKEN_GRANT, CLIENT_CREDENTIALS}:
-        raise UnsupportedGrantTypeException(
-            "grant_type must be refresh_token or client_credentials."
-        )
-    if grant_type == REFRESH_TOKEN_GRANT:
+    elif grant_type == REFRESH_TOKEN_GRANT:
         refresh_token = _required(form, "refresh_token")
         client = _authenticated(request, form, endpoint="OAuth2Token")
         # GetTokensFromRefreshToken's service: rotation and its grace period are the client's.

@@ -7,7 +7,7 @@ The pool-id pattern is botocore's (`[\\w-]+_[0-9a-zA-Z]+`), so these never catch
 
 from django.urls import path, re_path
 
-from pools.hosted import oauth, pages, views
+from pools.hosted import login, oauth, pages, views
 
 _POOL = r"(?P<pool_id>[\w-]+_[0-9a-zA-Z]+)"
 
@@ -20,6 +20,11 @@ urlpatterns = [
         name="openid-configuration",
     ),
     path("confirmUser", pages.confirm_user, name="confirm-user"),
+    path("oauth2/authorize", login.authorize, name="oauth2-authorize"),
+    path("login", login.login, name="login"),
+    path("mfa", login.mfa, name="mfa"),
+    path("forceChangePassword", login.new_password, name="force-change-password"),
+    path("logout", login.logout, name="logout"),
     path("oauth2/token", oauth.token, name="oauth2-token"),
     path("oauth2/revoke", oauth.revoke, name="oauth2-revoke"),
     path("oauth2/userInfo", oauth.user_info, name="oauth2-userinfo"),

@@ -141,12 +141,16 @@ USER_ATTRIBUTE_PREFIX = "userAttributes."
 
 @dataclass(frozen=True)
 class AuthOutcome:
-    """What a sign-in step answers: tokens, or the next challenge and the session to answer it."""
+    """What a sign-in step answers: tokens, or the next challenge and the session to answer it.
+    A hosted sign-in (the `/login` pages) ends with the user and how they proved it instead of
+    tokens: the authorization code's exchange issues those, with the scopes it was granted."""
 
     authentication_result: dict[str, Any] | None = None
     challenge_name: str | None = None
     session: str | None = None
     challenge_parameters: dict[str, str] = field(default_factory=dict)
+    signed_in_user: PoolUser | None = None
+    amr: tuple[str, ...] = ()
 
     def as_aws(self) -> dict[str, Any]:
         """The output members of InitiateAuth and RespondToAuthChallenge (and the Admin ones)."""
@@ -267,9 +271,12 @@ def _session_open(
     return token
 
 
-def _session_find(*, client: AppClient, token: str, challenge_name: str, admin: bool) -> _Pending:
+def _session_find(
+    *, client: AppClient, token: str, challenge_name: str, admin: bool, hosted: bool = False
+) -> _Pending:
     """The open session `token` names, for this client and this kind of call (a session begun by
-    an Admin operation is answered by one, and only by one)."""
+    an Admin operation is answered by one, and only by one; one begun on the hosted pages, only
+    there)."""
     row = (
         AuthSession.objects.select_related("user__pool")
         .filter(session_digest=digest(token, purpose=SESSION_DIGEST_PURPOSE))
@@ -278,7 +285,7 @@ def _session_find(*, client: AppClient, token: str, challenge_name: str, admin: 
     if row is None or row.client_id != client.pk:
         raise NotAuthorizedException(SESSION_INVALID)
     pending = _session_open_row(row)
-    if pending.state.get("admin") != admin:
+    if pending.state.get("admin") != admin or pending.state.get("hosted", False) != hosted:
         raise NotAuthorizedException(SESSION_INVALID)
     if row.challenge_name != challenge_name:
         raise InvalidParameterException(
@@ -340,10 +347,13 @@ class _SignIn:
     device_proved: bool = False
     # The Session the step just answered came with, for a device challenge that keeps it.
     session_token: str = ""
+    # On the hosted pages: ends with the user, not tokens (see AuthOutcome).
+    hosted: bool = False
 
     def carried(self) -> dict[str, Any]:
         """What a session keeps of the sign-in, for `_resumed`."""
         return {
+            "hosted": self.hosted,
             "amr": list(self.amr),
             "device_key": self.device_key,
             "device_proved": self.device_proved,
@@ -372,6 +382,7 @@ def _resumed(
         device_key=state.get("device_key", ""),
         device_proved=state.get("device_proved", False) if device_proved is None else device_proved,
         session_token=session_token,
+        hosted=state.get("hosted", False),
     )
 
 
@@ -516,6 +527,9 @@ def _signed_in(sign_in: _SignIn) -> AuthOutcome:
         outcome = step(sign_in)
         if outcome is not None:
             return outcome
+    if sign_in.hosted:
+        # A browser is no tracked device; the code's exchange issues the tokens.
+        return AuthOutcome(signed_in_user=sign_in.user, amr=sign_in.amr)
     device_key = sign_in.device_key
     new_device = None if device_key else device_track(user=sign_in.user)
     if new_device is not None:
@@ -546,6 +560,7 @@ class _Start:
     flow: str
     parameters: Mapping[str, str]
     admin: bool
+    hosted: bool = False
 
 
 def _start_password(start: _Start) -> AuthOutcome:
@@ -553,9 +568,12 @@ def _start_password(start: _Start) -> AuthOutcome:
     stored hash."""
     username = _required(start.parameters, "USERNAME")
     password = _required(start.parameters, "PASSWORD")
-    _secret_hash_check(
-        client=start.client, secret_hash=start.parameters.get("SECRET_HASH"), usernames=[username]
-    )
+    if not start.hosted:  # the hosted pages are this server: the client proves itself at /token
+        _secret_hash_check(
+            client=start.client,
+            secret_hash=start.parameters.get("SECRET_HASH"),
+            usernames=[username],
+        )
     user = _user_resolve(client=start.client, username=username)
     if user is None:
         # A wrong password for a user of that name: locked out alike, hashed alike, counted alike.
@@ -574,6 +592,7 @@ def _start_password(start: _Start) -> AuthOutcome:
             user=user,
             admin=start.admin,
             device_key=start.parameters.get("DEVICE_KEY", ""),
+            hosted=start.hosted,
         )
     )
 
@@ -793,6 +812,24 @@ def auth_initiate(
     return spec.start(_Start(client=client, flow=flow, parameters=parameters, admin=admin))
 
 
+def auth_hosted_sign_in(*, client: AppClient, username: str, password: str) -> AuthOutcome:
+    """The hosted `/login` page's sign-in: USER_PASSWORD_AUTH's own start (lockout, disabled and
+    unconfirmed users, PreventUserExistenceErrors, the same hash work), then the same challenges,
+    answered through `auth_respond(hosted=True)`. ExplicitAuthFlows govern the API, not the hosted
+    pages (as in Cognito), and no SECRET_HASH is asked: the client authenticates at /oauth2/token.
+    """
+    parameters = {"USERNAME": username, "PASSWORD": password}
+    return _start_password(
+        _Start(
+            client=client,
+            flow="USER_PASSWORD_AUTH",
+            parameters=parameters,
+            admin=False,
+            hosted=True,
+        )
+    )
+
+
 # --- challenges -----------------------------------------------------------------------------
 
 
@@ -802,6 +839,7 @@ class _Answer:
     session: str | None
     responses: Mapping[str, str]
     admin: bool
+    hosted: bool = False
 
 
 def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
@@ -884,14 +922,18 @@ def _answer_new_password(answer: _Answer) -> AuthOutcome:
         token=answer.session,
         challenge_name=NEW_PASSWORD_REQUIRED,
         admin=answer.admin,
+        hosted=answer.hosted,
     )
     user = pending.row.user
     if user is None:
         raise NotAuthorizedException(SESSION_INVALID)
     names = _user_names(user)
-    _secret_hash_check(
-        client=answer.client, secret_hash=responses.get("SECRET_HASH"), usernames=[username, *names]
-    )
+    if not answer.hosted:
+        _secret_hash_check(
+            client=answer.client,
+            secret_hash=responses.get("SECRET_HASH"),
+            usernames=[username, *names],
+        )
     if user.pool.normalize_username(username) not in {
         user.pool.normalize_username(name) for name in names if name
     }:
@@ -937,17 +979,22 @@ def _continued(
         raise InvalidParameterException("Missing required parameter Session")
     username = _required(answer.responses, "USERNAME")
     pending = _session_find(
-        client=answer.client, token=token, challenge_name=challenge_name, admin=answer.admin
+        client=answer.client,
+        token=token,
+        challenge_name=challenge_name,
+        admin=answer.admin,
+        hosted=answer.hosted,
     )
     user = pending.row.user
     if user is None:
         raise NotAuthorizedException(SESSION_INVALID)
     names = _user_names(user)
-    _secret_hash_check(
-        client=answer.client,
-        secret_hash=answer.responses.get("SECRET_HASH"),
-        usernames=[username, *names],
-    )
+    if not answer.hosted:
+        _secret_hash_check(
+            client=answer.client,
+            secret_hash=answer.responses.get("SECRET_HASH"),
+            usernames=[username, *names],
+        )
     if user.pool.normalize_username(username) not in {
         user.pool.normalize_username(name) for name in names if name
     }:
@@ -1184,12 +1231,16 @@ def auth_respond(
     session: str | None,
     responses: Mapping[str, str],
     admin: bool,
+    hosted: bool = False,
 ) -> AuthOutcome:
-    """RespondToAuthChallenge (`admin` False) or AdminRespondToAuthChallenge (`admin` True)."""
+    """RespondToAuthChallenge (`admin` False) or AdminRespondToAuthChallenge (`admin` True), or
+    the hosted pages' answer to a challenge of `auth_hosted_sign_in` (`hosted` True)."""
     handler = _CHALLENGES.get(challenge_name)
     if handler is None:
         # RespondToAuthChallenge has no UnsupportedOperationException: its error for this.
         raise InvalidParameterException(
             f"The {challenge_name} challenge is not available on this server yet."
         )
-    return handler(_Answer(client=client, session=session, responses=responses, admin=admin))
+    return handler(
+        _Answer(client=client, session=session, responses=responses, admin=admin, hosted=hosted)
+    )

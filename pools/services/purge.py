@@ -17,10 +17,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pools.models import (
+    AuthorizationCode,
     AuthSession,
     Delivery,
     DeliveryStatus,
     Device,
+    HostedSession,
     RefreshToken,
     VerificationCode,
 )
@@ -43,13 +45,17 @@ class Purged:
     refresh_tokens: int
     deliveries: int
     devices: int
+    authorization_codes: int = 0
+    hosted_sessions: int = 0
 
 
 def expired_purge(*, now: dt.datetime | None = None) -> Purged:
     """Delete every auth session past its validity, every code that is used or expired, every
     refresh-token row past its expiry by more than the longest token lifetime, and the records of
     messages done with for DELIVERY_RETENTION (a queued one stays, whatever its age), and devices
-    left unconfirmed for UNCONFIRMED_DEVICE_RETENTION."""
+    left unconfirmed for UNCONFIRMED_DEVICE_RETENTION; authorization codes past their five
+    minutes (a used one is kept until then, to recognise its reuse), and hosted sign-in sessions
+    expired or ended."""
     now = now or timezone.now()
     sessions, _ = AuthSession.objects.filter(expires_at__lte=now).delete()
     codes, _ = VerificationCode.objects.filter(
@@ -63,7 +69,13 @@ def expired_purge(*, now: dt.datetime | None = None) -> Purged:
     devices, _ = Device.objects.filter(
         confirmed=False, created_at__lte=now - UNCONFIRMED_DEVICE_RETENTION
     ).delete()
+    authorization_codes, _ = AuthorizationCode.objects.filter(expires_at__lte=now).delete()
+    hosted_sessions, _ = HostedSession.objects.filter(
+        Q(expires_at__lte=now) | Q(ended_at__isnull=False)
+    ).delete()
     return Purged(
+        authorization_codes=authorization_codes,
+        hosted_sessions=hosted_sessions,
         auth_sessions=sessions,
         verification_codes=codes,
         refresh_tokens=tokens,

@@ -58,3 +58,15 @@ def user_tokens_revoke(*, user: PoolUser) -> None:
     PoolUser.objects.filter(pk=user.pk).update(tokens_valid_after=now)
     user.tokens_valid_after = now
     RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+
+
+def sign_in_revoke(*, user_id: int, origin_jti: str) -> None:
+    """Every token of one sign-in (its `origin_jti`) stops working, as RevokeToken ends it; for
+    a reused authorization code, whose first exchange issued that sign-in (RFC 6749 §4.1.2)."""
+    if not origin_jti:
+        return
+    with transaction.atomic():
+        user_locked(user_id=user_id)
+        RefreshToken.objects.filter(
+            user_id=user_id, origin_jti=origin_jti, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())

@@ -10,10 +10,12 @@ the origin. Redeeming a refresh token is `refresh.py`'s.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -163,9 +165,13 @@ def tokens_sign(
     scopes: Sequence[str],
     device_key: str,
     amr: Sequence[str] = (),
+    nonce: str = "",
+    with_at_hash: bool = False,
 ) -> dict[str, Any]:
     """A fresh ID and access token of one sign-in (its `origin_jti` and `auth_time`). `amr`
-    names the methods of an MFA sign-in; a password alone gets no claim, as from Cognito."""
+    names the methods of an MFA sign-in; a password alone gets no claim, as from Cognito.
+    The hosted flow's ID token also carries the authorize request's `nonce` and `at_hash`
+    (OIDC Core §3.1.3.6: the left half of the access token's SHA-256, base64url)."""
     # User and client share the pool; callers usually hold it through the client.
     pool = user.pool if PoolUser.pool.is_cached(user) else client.pool
     kid = _active_kid(pool)
@@ -209,12 +215,23 @@ def tokens_sign(
         "exp": now + id_lifetime,
         "jti": str(uuid.uuid4()),
     }
+    access_token = _sign(kid, access_claims)
+    if nonce:
+        id_claims["nonce"] = nonce
+    if with_at_hash:
+        id_claims["at_hash"] = access_token_hash(access_token)
     return {
-        "AccessToken": _sign(kid, access_claims),
+        "AccessToken": access_token,
         "ExpiresIn": access_lifetime,
         "TokenType": "Bearer",
         "IdToken": _sign(kid, id_claims),
     }
+
+
+def access_token_hash(access_token: str) -> str:
+    """`at_hash` for RS256: base64url (unpadded) of the left half of SHA-256 of the token."""
+    half = hashlib.sha256(access_token.encode("ascii")).digest()[:16]
+    return base64.urlsafe_b64encode(half).rstrip(b"=").decode("ascii")
 
 
 def client_access_token_sign(*, client: AppClient, scopes: Sequence[str]) -> dict[str, Any]:
@@ -290,8 +307,12 @@ def tokens_issue(
     scopes: Sequence[str] | None = None,
     device_key: str = "",
     amr: Sequence[str] = (),
+    nonce: str = "",
+    with_at_hash: bool = False,
+    issued: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """The `AuthenticationResult` of a successful authentication.
+    """The `AuthenticationResult` of a successful authentication. `nonce` and `with_at_hash` are
+    for the hosted flow's ID token (`tokens_sign`); `issued` is told the new sign-in's origin.
 
     Without `origin_jti` this is a new sign-in: it gets a new origin and its refresh-token row
     (also when `with_refresh_token` is False, so that its tokens can still be revoked). With one,
@@ -329,7 +350,11 @@ def tokens_issue(
         scopes=scopes,
         device_key=device_key,
         amr=amr,
+        nonce=nonce,
+        with_at_hash=with_at_hash,
     )
+    if issued is not None:
+        issued(origin_jti)
     if with_refresh_token and refresh_token is not None:
         result["RefreshToken"] = refresh_token
     return result

@@ -296,7 +296,7 @@ def test_basic_credentials_may_be_form_urlencoded(m2m: AppClient, token_url: str
 # --- grant types and request shape -----------------------------------------------------------
 
 
-def test_the_authorization_code_grant_is_refused_honestly_until_authorize_is_served(
+def test_an_unknown_authorization_code_is_invalid_grant(
     confidential: AppClient, token_url: str
 ) -> None:
     response = post(
@@ -309,8 +309,7 @@ def test_the_authorization_code_grant_is_refused_honestly_until_authorize_is_ser
         Authorization=basic(confidential.client_id, secret_of(confidential)),
     )
 
-    assert error_of(response) == (400, "unsupported_grant_type")
-    assert "authorization endpoint" in response.json()["error_description"]
+    assert error_of(response) == (400, "invalid_grant")
     assert "access_token" not in response.text
 
 

@@ -11,12 +11,14 @@ from pycognito.aws_srp import generate_hash_device
 from pools.errors import ExpiredCodeException
 from pools.models import (
     AppClient,
+    AuthorizationCode,
     AuthSession,
     CodePurpose,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
     Device,
+    HostedSession,
     PoolUser,
     RefreshToken,
 )
@@ -24,6 +26,12 @@ from pools.models import VerificationCode as Code
 from pools.services.auth import auth_initiate
 from pools.services.codes import code_check, code_issue
 from pools.services.devices import device_confirm, device_track
+from pools.services.hosted import (
+    AuthorizeRequest,
+    authorization_complete,
+    hosted_session_end,
+    hosted_session_start,
+)
 from pools.services.pools import user_pool_update
 from pools.services.purge import expired_purge
 from pools.services.tokens import tokens_issue
@@ -100,7 +108,8 @@ def test_the_command_says_what_it_deleted(app: AppClient, clock: Clock) -> None:
 
     assert out.getvalue().strip() == (
         "Deleted 1 auth session(s), 0 verification code(s), 0 refresh token(s), "
-        "0 unconfirmed device(s) and 0 message record(s)."
+        "0 unconfirmed device(s), 0 authorization code(s), 0 hosted sign-in session(s) and "
+        "0 message record(s)."
     )
 
 
@@ -153,3 +162,23 @@ def test_devices_never_confirmed_go_after_a_day_and_confirmed_ones_stay(
 
     assert expired_purge().devices == 1
     assert list(Device.objects.values_list("device_key", flat=True)) == [kept.device_key]
+
+
+def test_authorization_codes_and_hosted_sessions_go_once_expired_or_ended(
+    app: AppClient, user: PoolUser, clock: Clock
+) -> None:
+    request = AuthorizeRequest(
+        client=app, redirect_uri="https://app.example.com/cb", state=None, response_type="code"
+    )
+    authorization_complete(request=request, user=user, auth_time=clock(), amr=())
+    ended = hosted_session_start(user=user, amr=())
+    hosted_session_end(token=ended)
+    hosted_session_start(user=user, amr=())
+    clock.advance(minutes=5, seconds=1)
+    authorization_complete(request=request, user=user, auth_time=clock(), amr=())
+
+    purged = expired_purge()
+
+    assert (purged.authorization_codes, purged.hosted_sessions) == (1, 1)
+    assert AuthorizationCode.objects.count() == 1
+    assert HostedSession.objects.filter(ended_at__isnull=True).count() == 1

@@ -22,5 +22,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Deleted {purged.auth_sessions} auth session(s), {purged.verification_codes} "
             f"verification code(s), {purged.refresh_tokens} refresh token(s), "
-            f"{purged.devices} unconfirmed device(s) and {purged.deliveries} message record(s)."
+            f"{purged.devices} unconfirmed device(s), {purged.authorization_codes} "
+            f"authorization code(s), {purged.hosted_sessions} hosted sign-in session(s) and "
+            f"{purged.deliveries} message record(s)."
         )
