@@ -214,10 +214,12 @@ def _records_update(
 
     digests = [Record.digest_of(p.key) for p in patches]
     current = {r.key: r for r in dataset.records.filter(key_digest__in=digests)}
-    stale = [p for p in patches if _stale(p, current.get(p.key))]
+    stale = [p for p in patches if p.key in current and p.sync_count < current[p.key].sync_count]
     strategy = ConflictStrategy.REJECT
     if stale:
         strategy = conflict_strategy_get(identity_pool=identity.pool, dataset_name=dataset_name)
+    if strategy == ConflictStrategy.REJECT:
+        stale = [p for p in stale if not _unseen_removal(p, current[p.key])]
     if stale and strategy == ConflictStrategy.REJECT:
         first = stale[0]
         raise ResourceConflictException(
@@ -253,18 +255,12 @@ def _records_update(
     return changed + kept
 
 
-def _stale(patch: RecordPatch, record: Record | None) -> bool:
-    """Whether `patch` is based on an older state of the key than the server's `record`.
-
-    A patch based on nothing (SyncCount 0) over a removal is not: a listing from 0 leaves
-    tombstones out, so a device that first synced after the removal never learns its count, and
-    to it the key does not exist.
-    """
-    if record is None:
-        return False
-    if record.value is None and patch.sync_count == 0:
-        return False
-    return patch.sync_count < record.sync_count
+def _unseen_removal(patch: RecordPatch, record: Record) -> bool:
+    """A patch based on nothing (SyncCount 0) over a removal: a listing from 0 leaves tombstones
+    out, so a device that first synced after the removal never learns its count, and to it the
+    key does not exist. Under Cognito's rule (reject) it writes the key anew; a server-side
+    strategy settles it as any other conflict, the removal logged if it loses."""
+    return record.value is None and patch.sync_count == 0
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,27 @@ def test_a_patch_that_keeps_the_servers_value_takes_no_sync_count_and_is_answere
     assert Record.objects.get(key="other").sync_count == count_before + 1
 
 
+def test_a_strategy_settles_a_new_devices_write_over_a_removal_and_logs_the_loser(
+    identity: Identity, identity_pool: IdentityPool
+) -> None:
+    conflict_rule_set(identity_pool=identity_pool, dataset_pattern="", strategy="server_wins")
+    a = Device(identity, "a")
+    a.edit("k", "A", EARLY)
+    a.sync()
+    a.edit("k", None, EARLY)
+    a.sync()
+    newcomer = Device(identity, "new")
+    newcomer.sync()
+    newcomer.edit("k", "N", LATE)
+
+    answered = newcomer.sync()
+
+    record = Record.objects.get(key="k")
+    assert record.value is None
+    assert [(r.key, r.value) for r in answered] == [("k", None)]
+    assert lost_values(identity) == ["N"]
+
+
 def test_a_patch_that_takes_the_clients_value_is_written_like_any_write(
     identity: Identity, identity_pool: IdentityPool
 ) -> None:
