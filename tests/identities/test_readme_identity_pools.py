@@ -24,7 +24,9 @@ AWS_CLI = Path(sys.executable).parent / "aws"
 def section() -> str:
     text = README.read_text(encoding="utf-8")
     start = text.index("\n## Identity pools, roles and temporary credentials\n")
-    return text[start : text.index("\n## ", start + 1)]
+    # Up to the next heading of any level: subsections hold examples of their own.
+    ends = (text.find(f"\n{level} ", start + 1) for level in ("##", "###"))
+    return text[start : min(end for end in ends if end != -1)]
 
 
 def fenced(language: str) -> str:
