@@ -43,13 +43,13 @@ from pools.errors import (
 from pools.models import AppClient, AuthorizationCode, HostedSession, PoolUser, UserStatus
 from pools.selectors.clients import app_client_get_by_id
 from pools.services.clients import COGNITO_PROVIDER
+from pools.services.oauth import CLIENT_ID, OPENID_SCOPE, SCOPE_TOKEN
 from pools.services.revocation import sign_in_revoke
 from pools.services.tokens import USER_DISABLED, tokens_issue
 
 CODE_FLOW = "code"
 IMPLICIT_FLOW = "implicit"
 RESPONSE_TYPE_FLOWS = {"code": CODE_FLOW, "token": IMPLICIT_FLOW}
-OPENID_SCOPE = "openid"
 # Cognito: email, phone and profile are OpenID Connect scopes, asked for only with openid.
 OPENID_ONLY_SCOPES = frozenset({"email", "phone", "profile"})
 # Cognito's authorization codes last five minutes.
@@ -60,8 +60,6 @@ SESSION_DIGEST_PURPOSE = "hosted_session"
 PKCE_METHODS = frozenset({"S256", "plain"})
 # RFC 7636 §4.1-4.2: 43 to 128 unreserved characters, for the verifier and the challenge.
 _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
-_CLIENT_ID = re.compile(r"[\w+]{1,128}")
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 # Longer than any value a real authorize request carries; longer ones are refused unread.
 MAX_PARAMETER_LENGTH = 4096
 INVALID_CODE = "Invalid authorization code."
@@ -126,7 +124,7 @@ def authorize_client_resolve(
     client_id = _value(parameters, "client_id")
     if not client_id:
         raise InvalidParameterException("The client_id parameter is required.")
-    if not _CLIENT_ID.fullmatch(client_id):
+    if not CLIENT_ID.fullmatch(client_id):
         raise InvalidParameterException("The client_id is not a valid app client id.")
     try:
         client = app_client_get_by_id(client_id=client_id)
@@ -152,7 +150,7 @@ def _scopes(client: AppClient, scope: str) -> list[str]:
     requested = list(dict.fromkeys(part for part in scope.split(" ") if part))
     allowed = list(client.allowed_oauth_scopes)
     for name in requested:
-        if not _SCOPE_TOKEN.fullmatch(name) or name not in allowed:
+        if not SCOPE_TOKEN.fullmatch(name) or name not in allowed:
             raise ScopeDoesNotExistException(f"The client may not ask for the scope {name[:256]}.")
     granted = requested or allowed
     if not granted:

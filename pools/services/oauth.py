@@ -31,10 +31,10 @@ CLIENT_CREDENTIALS = "client_credentials"
 OPENID_SCOPE = "openid"
 
 # botocore's ClientIdType: anything else names no client, and is never looked up (a NUL byte
-# is no text PostgreSQL can compare).
-_CLIENT_ID = re.compile(r"[\w+]{1,128}")
+# is no text PostgreSQL can compare). For every OAuth endpoint and the hosted pages.
+CLIENT_ID = re.compile(r"[\w+]{1,128}")
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 # Cognito's userInfo: `openid` alone returns every attribute the client may read; with
 # `profile`, `email` or `phone` it returns the groups those scopes name (custom attributes
@@ -69,7 +69,7 @@ def oauth_client_authenticate(*, client_id: str, client_secret: str | None) -> A
     (compared in constant time, as GetTokensFromRefreshToken compares it). A public client sends
     its id alone. Every failure is RFC 6749's invalid_client: an unknown client, another shape
     of id, a missing or wrong secret, a secret sent for a client that has none."""
-    if not _CLIENT_ID.fullmatch(client_id):
+    if not CLIENT_ID.fullmatch(client_id):
         raise UnauthorizedException("The client_id is not a valid app client id.")
     try:
         client = app_client_get_by_id(client_id=client_id)
@@ -82,7 +82,7 @@ def oauth_client_authenticate(*, client_id: str, client_secret: str | None) -> A
 def _requested_scopes(scope: str) -> list[str]:
     tokens = list(dict.fromkeys(part for part in scope.split(" ") if part))
     for token in tokens:
-        if not _SCOPE_TOKEN.fullmatch(token):
+        if not SCOPE_TOKEN.fullmatch(token):
             raise ScopeDoesNotExistException("Invalid scope requested.")
     return tokens
 
