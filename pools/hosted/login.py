@@ -18,28 +18,34 @@ sign-in, the challenge's Session is in a signed hidden field, never in the addre
 from __future__ import annotations
 
 import json
-import re
-import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cognitoadmin.errors import ServiceError, as_service_error
-from cognitoadmin.ratelimits import client_ip
-from cognitoadmin.security import HEADER, csp_header
+from cognitoadmin.errors import ServiceError
 from pools.errors import (
     CodeMismatchException,
     InvalidParameterException,
     InvalidPasswordException,
     NotAuthorizedException,
     TooManyRequestsException,
+)
+from pools.hosted.rendering import (
+    PageError,
+    authorize_request_read,
+    error_status,
+    form_field,
+    hosted_view,
+    page,
+    query_parameters,
+    rate_check,
+    redirect,
 )
 from pools.models import AppClient, MfaFactor
 from pools.selectors.clients import app_client_get_by_id
@@ -54,21 +60,22 @@ from pools.services.hosted import (
     AuthorizeRequest,
     authorization_complete,
     authorize_client_resolve,
-    authorize_error_redirect,
     authorize_parameters_check,
-    authorize_request_check,
     hosted_session_end,
     hosted_session_find,
     hosted_session_start,
 )
-from pools.services.limits import request_rate_check
 
 SOFTWARE_TOKEN_MFA = str(MfaFactor.SOFTWARE_TOKEN)
 COOKIE_PREFIX = "cognitoadmin-hosted-"
 COOKIE_SALT = "pools.hosted.session"
 CHALLENGE_SALT = "pools.hosted.challenge"
-MAX_FIELD_LENGTH = 1024
 SESSION_LOST = "Your sign-in session has expired. Please sign in again."
+# What `/login` says to a user back from the self-service pages (`?notice=` is a key, never text).
+NOTICES = {
+    "confirmed": "Your registration is confirmed. Sign in with your username and password.",
+    "password_reset": "Your password has been reset. Sign in with your new password.",
+}
 # The steps the hosted pages do not offer yet, in words for the user.
 _STEP_NAMES = {
     "SMS_MFA": "a code sent by text message",
@@ -76,120 +83,6 @@ _STEP_NAMES = {
     "MFA_SETUP": "setting up multi-factor authentication",
     "SELECT_MFA_TYPE": "choosing a multi-factor authentication method",
 }
-_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[A-Za-z0-9.\-:\[\]]+|[A-Za-z][A-Za-z0-9+.\-]*:")
-
-
-class _Page(Exception):
-    """A request that cannot go back to a redirect URI: an error page."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class _Redirect(Exception):
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self.url = url
-
-
-# --- parsing ---------------------------------------------------------------------------------
-
-
-def _query(request: HttpRequest) -> dict[str, str]:
-    parameters: dict[str, str] = {}
-    for name, values in request.GET.lists():
-        if len(values) > 1:
-            raise _Page(f"The {name[:64]} parameter is repeated.")
-        parameters[name] = values[0]
-    return parameters
-
-
-def _checked(request: HttpRequest) -> AuthorizeRequest:
-    """The authorize request in the query: an error page until the redirect URI is good, then a
-    redirect with the error."""
-    try:
-        base = authorize_client_resolve(parameters=_query(request))
-    except ServiceError as error:
-        raise _Page(error.message) from None
-    try:
-        return authorize_request_check(request=base)
-    except ServiceError as error:
-        raise _Redirect(
-            authorize_error_redirect(
-                request=base,
-                error=error.oauth_error or "invalid_request",
-                description=error.message,
-            )
-        ) from None
-
-
-def _field(request: HttpRequest, name: str) -> str:
-    value = request.POST.get(name, "")
-    return value[:MAX_FIELD_LENGTH]
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-def _redirect(url: str) -> HttpResponse:
-    """A 302 to `url`, a redirect URI the client registered: custom schemes (`myapp://`) too,
-    which Django's HttpResponseRedirect refuses."""
-    response = HttpResponse(status=302)
-    response["Location"] = url
-    return response
-
-
-def _form_targets(authorize: AuthorizeRequest | None) -> list[str]:
-    """`form-action`: this server, and the origin the form's answer redirects to (browsers apply
-    form-action to the redirects that follow a form's submission)."""
-    targets = ["'self'"]
-    if authorize is not None:
-        parts = urlsplit(authorize.redirect_uri)
-        origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
-        if _ORIGIN.fullmatch(origin):
-            targets.append(origin)
-    return targets
-
-
-def _page(
-    request: HttpRequest,
-    template: str,
-    context: Mapping[str, Any],
-    *,
-    status: int = 200,
-    authorize: AuthorizeRequest | None = None,
-) -> HttpResponse:
-    """A hosted page: its styles allowed by a nonce, no script at all, no framing, no caching."""
-    nonce = secrets.token_urlsafe(16)
-    query = urlencode(authorize.parameters) if authorize is not None else ""
-    response = render(
-        request,
-        template,
-        {**context, "csp_nonce": nonce, "query": query, "authorize": authorize},
-        status=status,
-    )
-    policy = {
-        **settings.COGNITOADMIN_CSP,
-        "default-src": ["'none'"],
-        "script-src": ["'none'"],
-        "style-src": [f"'nonce-{nonce}'"],
-        "img-src": ["'self'", "data:"],
-        "connect-src": ["'none'"],
-        "font-src": ["'none'"],
-        "form-action": _form_targets(authorize),
-        "frame-ancestors": ["'none'"],
-    }
-    response[HEADER] = csp_header(policy)
-    response["Cache-Control"] = "no-store"
-    # same-origin, not no-referrer: with no-referrer a browser's form posts say `Origin: null`,
-    # which CSRF protection refuses. Other sites (the app's callback) get no Referer either way.
-    response["Referrer-Policy"] = "same-origin"
-    return response
-
-
-def _error_page(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
-    return _page(request, "hosted/error.html", {"error": message}, status=status)
 
 
 def _cookie_name(client: AppClient) -> str:
@@ -206,30 +99,6 @@ def _session_token(request: HttpRequest, client: AppClient) -> str:
     return token or ""
 
 
-def _hosted(
-    view: Callable[[HttpRequest], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
-    """Renders `_Page` and `_Redirect`, and any other failure as an error page (never a 5xx)."""
-
-    def wrapped(request: HttpRequest) -> HttpResponse:
-        try:
-            return view(request)
-        except _Page as page:
-            return _error_page(request, page.message)
-        except _Redirect as redirect:
-            return _redirect(redirect.url)
-        except Exception as exc:
-            error = as_service_error(exc)
-            status = 429 if error.api_status == 429 else 400
-            if error.http_status >= 500:
-                return _error_page(request, "Something went wrong. Please try again.", status=400)
-            return _error_page(request, error.message, status=status)
-
-    wrapped.__name__ = wrapped.__qualname__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
 # --- after the password ----------------------------------------------------------------------
 
 
@@ -244,7 +113,7 @@ def _signed_in(
     url = authorization_complete(
         request=authorize, user=user, auth_time=timezone.now(), amr=outcome.amr
     )
-    response = _redirect(url)
+    response = redirect(url)
     response.set_signed_cookie(
         _cookie_name(authorize.client),
         token,
@@ -290,17 +159,17 @@ def _next_step(
             "state": state,
             "device": outcome.challenge_parameters.get("FRIENDLY_DEVICE_NAME"),
         }
-        return _page(request, "hosted/mfa.html", context, authorize=authorize)
+        return page(request, "hosted/mfa.html", context, authorize=authorize)
     if challenge == NEW_PASSWORD_REQUIRED:
         required = _required_attributes(signing.loads(state, salt=CHALLENGE_SALT))
-        return _page(
+        return page(
             request,
             "hosted/new_password.html",
             {"state": state, "required": required},
             authorize=authorize,
         )
     step = _STEP_NAMES.get(challenge, challenge.replace("_", " ").lower())
-    return _page(
+    return page(
         request,
         "hosted/unsupported.html",
         {"step": step, "challenge": challenge},
@@ -316,8 +185,13 @@ def _login_form(
     username: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = {"errors": errors or {}, "username": username}
-    return _page(request, "hosted/login.html", context, status=status, authorize=authorize)
+    context = {
+        "errors": errors or {},
+        "username": username,
+        "notice": NOTICES.get(request.GET.get("notice", "")) if request.method != "POST" else "",
+        "can_sign_up": not authorize.client.pool.allow_admin_create_user_only,
+    }
+    return page(request, "hosted/login.html", context, status=status, authorize=authorize)
 
 
 # --- the views -------------------------------------------------------------------------------
@@ -336,35 +210,31 @@ def _continue_session(request: HttpRequest, authorize: AuthorizeRequest) -> Http
         auth_time=session.auth_time,
         amr=tuple(session.amr),
     )
-    return _redirect(url)
+    return redirect(url)
 
 
 @require_safe
-@_hosted
+@hosted_view
 def authorize(request: HttpRequest) -> HttpResponse:
     """`GET /oauth2/authorize`: to the sign-in page with the same parameters, or, within a
     sign-in session, back to the client with a code (or tokens) at once."""
-    checked = _checked(request)
+    checked = authorize_request_read(request)
     response = _continue_session(request, checked)
     if response is not None:
         return response
-    return _redirect(f"/login?{urlencode(checked.parameters)}")
-
-
-def _rate_check(request: HttpRequest, operation: str, params: Mapping[str, Any]) -> None:
-    request_rate_check(operation=operation, client_ip=client_ip(request), params=params)
+    return redirect(f"/login?{urlencode(checked.parameters)}")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@_hosted
+@hosted_view
 def login(request: HttpRequest) -> HttpResponse:
     """`/login`: the sign-in form (GET) and its answer (POST), as InitiateAuth
     USER_PASSWORD_AUTH signs in: lockout, rate limits, disabled and unconfirmed users apply."""
-    authorize = _checked(request)
+    authorize = authorize_request_read(request)
     if request.method != "POST":
         response = _continue_session(request, authorize)
         return response or _login_form(request, authorize)
-    username, password = _field(request, "username").strip(), _field(request, "password")
+    username, password = form_field(request, "username").strip(), form_field(request, "password")
     errors = {}
     if not username:
         errors["username"] = "Enter your username."
@@ -374,16 +244,19 @@ def login(request: HttpRequest) -> HttpResponse:
         return _login_form(request, authorize, errors=errors, username=username, status=400)
     client = authorize.client
     try:
-        _rate_check(
+        rate_check(
             request,
             "InitiateAuth",
             {"ClientId": client.client_id, "AuthParameters": {"USERNAME": username}},
         )
         outcome = auth_hosted_sign_in(client=client, username=username, password=password)
     except ServiceError as error:
-        status = 429 if error.api_status == 429 else 400
         return _login_form(
-            request, authorize, errors={"form": error.message}, username=username, status=status
+            request,
+            authorize,
+            errors={"form": error.message},
+            username=username,
+            status=error_status(error),
         )
     return _next_step(request, authorize, outcome, username)
 
@@ -412,9 +285,9 @@ def _challenge_view(
     answer: Callable[[HttpRequest, AuthorizeRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
     @require_http_methods(["POST"])
-    @_hosted
+    @hosted_view
     def view(request: HttpRequest) -> HttpResponse:
-        authorize = _checked(request)
+        authorize = authorize_request_read(request)
         try:
             return answer(request, authorize)
         except _LoginAgain as again:
@@ -432,7 +305,7 @@ def _respond(
     responses: dict[str, str],
 ) -> AuthOutcome:
     responses = {"USERNAME": state["username"], **responses}
-    _rate_check(
+    rate_check(
         request,
         "RespondToAuthChallenge",
         {"ChallengeResponses": responses, "Session": state["session"]},
@@ -451,21 +324,21 @@ def _mfa(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
     """`POST /mfa`: the authenticator app's code (SOFTWARE_TOKEN_MFA), as RespondToAuthChallenge
     checks it; a wrong code may be tried again within the session's tries."""
     state = _state(request, authorize, SOFTWARE_TOKEN_MFA)
-    code = _field(request, "code").strip()
+    code = form_field(request, "code").strip()
     context: dict[str, Any] = {"state": request.POST["state"]}
     if not code:
         context["errors"] = {"code": "Enter the code from your authenticator app."}
-        return _page(request, "hosted/mfa.html", context, status=400, authorize=authorize)
+        return page(request, "hosted/mfa.html", context, status=400, authorize=authorize)
     try:
         outcome = _respond(request, authorize, state, {"SOFTWARE_TOKEN_MFA_CODE": code})
     except (CodeMismatchException, TooManyRequestsException) as error:
         # The session stays open for its remaining tries: the same page, with the reason.
         context["errors"] = {"code": error.message}
         status = 429 if isinstance(error, TooManyRequestsException) else 400
-        return _page(request, "hosted/mfa.html", context, status=status, authorize=authorize)
+        return page(request, "hosted/mfa.html", context, status=status, authorize=authorize)
     except InvalidParameterException:
         context["errors"] = {"code": "Enter the 6-digit code from your authenticator app."}
-        return _page(request, "hosted/mfa.html", context, status=400, authorize=authorize)
+        return page(request, "hosted/mfa.html", context, status=400, authorize=authorize)
     except ServiceError as error:
         raise _LoginAgain(_login_again_message(error)) from None
     return _next_step(request, authorize, outcome, state["username"])
@@ -482,9 +355,9 @@ def _new_password(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResp
     (NEW_PASSWORD_REQUIRED), with the required attributes the user lacks."""
     state = _state(request, authorize, NEW_PASSWORD_REQUIRED)
     required = _required_attributes(state)
-    password = _field(request, "new_password")
-    confirm = _field(request, "confirm_password")
-    attributes = {name: _field(request, f"attr_{name}").strip() for name in required}
+    password = form_field(request, "new_password")
+    confirm = form_field(request, "confirm_password")
+    attributes = {name: form_field(request, f"attr_{name}").strip() for name in required}
     context: dict[str, Any] = {
         "state": request.POST["state"],
         "required": required,
@@ -510,7 +383,7 @@ def _new_password(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResp
         else:
             return _next_step(request, authorize, outcome, state["username"])
     context["errors"] = errors
-    return _page(request, "hosted/new_password.html", context, status=400, authorize=authorize)
+    return page(request, "hosted/new_password.html", context, status=400, authorize=authorize)
 
 
 mfa = _challenge_view(_mfa)
@@ -518,36 +391,36 @@ new_password = _challenge_view(_new_password)
 
 
 @require_safe
-@_hosted
+@hosted_view
 def logout(request: HttpRequest) -> HttpResponse:
     """`GET /logout`: ends the pool's sign-in session, then goes to the client's `logout_uri`
     (one of its LogoutURLs), or, given `redirect_uri` and `response_type` instead, to `/login`
     with them (signing in again). Anything else is an error page, never a redirect."""
-    parameters = _query(request)
+    parameters = query_parameters(request)
     try:
         authorize_parameters_check(parameters=parameters)
     except ServiceError as error:
-        raise _Page(error.message) from None
+        raise PageError(error.message) from None
     logout_uri = parameters.get("logout_uri", "")
     if logout_uri:
         try:
             client = app_client_get_by_id(client_id=parameters.get("client_id") or "-")
         except ServiceError:
-            raise _Page("The client_id does not name an app client.") from None
+            raise PageError("The client_id does not name an app client.") from None
         if logout_uri not in client.logout_urls:
-            raise _Page("The logout_uri is not one of the app client's sign-out URLs.")
+            raise PageError("The logout_uri is not one of the app client's sign-out URLs.")
         target = logout_uri
     else:
         if not parameters.get("response_type"):
-            raise _Page("Give logout_uri, or redirect_uri and response_type.")
+            raise PageError("Give logout_uri, or redirect_uri and response_type.")
         try:
             again = authorize_client_resolve(parameters=parameters)
         except ServiceError as error:
-            raise _Page(error.message) from None
+            raise PageError(error.message) from None
         client = again.client
         target = f"/login?{urlencode(again.parameters)}"
     hosted_session_end(token=_session_token(request, client))
-    response = _redirect(target)
+    response = redirect(target)
     response.delete_cookie(_cookie_name(client), samesite="Lax")
     response["Cache-Control"] = "no-store"
     return response

@@ -7,7 +7,7 @@ The pool-id pattern is botocore's (`[\\w-]+_[0-9a-zA-Z]+`), so these never catch
 
 from django.urls import path, re_path
 
-from pools.hosted import login, oauth, pages, views
+from pools.hosted import login, oauth, pages, self_service, views
 
 _POOL = r"(?P<pool_id>[\w-]+_[0-9a-zA-Z]+)"
 
@@ -25,6 +25,14 @@ urlpatterns = [
     path("mfa", login.mfa, name="mfa"),
     path("forceChangePassword", login.new_password, name="force-change-password"),
     path("logout", login.logout, name="logout"),
+    path("signup", self_service.signup, name="signup"),
+    path("confirm", self_service.confirm, name="confirm"),
+    path("forgotPassword", self_service.forgot_password, name="forgot-password"),
+    path(
+        "confirmForgotPassword",
+        self_service.confirm_forgot_password,
+        name="confirm-forgot-password",
+    ),
     path("oauth2/token", oauth.token, name="oauth2-token"),
     path("oauth2/revoke", oauth.revoke, name="oauth2-revoke"),
     path("oauth2/userInfo", oauth.user_info, name="oauth2-userinfo"),

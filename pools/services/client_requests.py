@@ -24,16 +24,26 @@ UNKNOWN_USER_MESSAGE = "Username/client id combination not found."
 
 
 def client_request_validate(
-    operation: str, *, client: AppClient, username: str, secret_hash: str | None, **members: Any
+    operation: str,
+    *,
+    client: AppClient,
+    username: str,
+    secret_hash: str | None,
+    hosted: bool = False,
+    **members: Any,
 ) -> None:
     """Check a client-addressed request (ClientId, Username, SecretHash and `members`) against
     botocore's model, then the client's secret hash. Shared by the sign-up and recovery
-    operations, which are all addressed this way."""
+    operations, which are all addressed this way.
+
+    `hosted`: the request comes from the hosted pages, which are this server: no secret hash is
+    asked (the client proves itself at /oauth2/token, as for `auth_hosted_sign_in`)."""
     model_validate(
         operation,
         {"ClientId": client.client_id, "Username": username, "SecretHash": secret_hash, **members},
     )
-    app_client_verify_secret_hash(client=client, username=username, secret_hash=secret_hash)
+    if not hosted:
+        app_client_verify_secret_hash(client=client, username=username, secret_hash=secret_hash)
 
 
 def unknown_user_check(*, client: AppClient, message: str = UNKNOWN_USER_MESSAGE) -> None:

@@ -4,6 +4,9 @@ A reset code (valid one hour) goes to the first verified email or phone number t
 AccountRecoverySetting allows; the code and a new password that meets the policy make the user
 CONFIRMED and end every session signed in with the old password. Users whose password an
 administrator reset (RESET_REQUIRED) finish here too.
+
+The hosted pages (`/forgotPassword`, `/confirmForgotPassword`) call the same services with
+`hosted=True`: no secret hash is asked there, as for the hosted sign-in.
 """
 
 from __future__ import annotations
@@ -33,13 +36,13 @@ from pools.services.passwords import password_replace, password_validate
 
 @transaction.atomic
 def password_forgot(
-    *, client: AppClient, username: str, secret_hash: str | None = None
+    *, client: AppClient, username: str, secret_hash: str | None = None, hosted: bool = False
 ) -> dict[str, Any]:
     """ForgotPassword: a reset code to the user's recovery address; returns its
     CodeDeliveryDetails. Without a verified address the pool's recovery may use,
     InvalidParameterException."""
     client_request_validate(
-        "ForgotPassword", client=client, username=username, secret_hash=secret_hash
+        "ForgotPassword", client=client, username=username, secret_hash=secret_hash, hosted=hosted
     )
     pool = client.pool
     user = user_for_client_request(client=client, username=username)
@@ -67,6 +70,7 @@ def password_forgot_confirm(
     code: str,
     password: str,
     secret_hash: str | None = None,
+    hosted: bool = False,
 ) -> None:
     """ConfirmForgotPassword: the reset code and a new password. The user becomes CONFIRMED and
     their refresh and access tokens are revoked.
@@ -78,6 +82,7 @@ def password_forgot_confirm(
         client=client,
         username=username,
         secret_hash=secret_hash,
+        hosted=hosted,
         ConfirmationCode=code,
         Password=password,
     )

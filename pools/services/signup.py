@@ -8,6 +8,9 @@ automatically sends no code, and its users wait for AdminConfirmSignUp, as in Co
 With PreventUserExistenceErrors ENABLED on the client, a name that names nobody gets the answers a
 real user could get (a plausible delivery, a wrong code), after the same checks and limits
 (`client_requests.py`).
+
+The hosted pages (`/signup`, `/confirm`) call the same services with `hosted=True`: no secret
+hash is asked there, as for the hosted sign-in; every other rule is the same.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ def sign_up(
     attributes: Mapping[str, str],
     validation_data: Mapping[str, str] | None = None,
     secret_hash: str | None = None,
+    hosted: bool = False,
 ) -> dict[str, Any]:
     """SignUp: an UNCONFIRMED user, and a code sent to the attribute the pool verifies
     automatically. Returns SignUp's output (UserConfirmed, CodeDeliveryDetails, UserSub).
@@ -74,7 +78,12 @@ def sign_up(
     if validation_data is not None:
         members["ValidationData"] = _attribute_list(validation_data)
     client_request_validate(
-        "SignUp", client=client, username=username, secret_hash=secret_hash, **members
+        "SignUp",
+        client=client,
+        username=username,
+        secret_hash=secret_hash,
+        hosted=hosted,
+        **members,
     )
     pool = client.pool
     if pool.allow_admin_create_user_only:
@@ -106,6 +115,7 @@ def sign_up_confirm(
     username: str,
     code: str,
     secret_hash: str | None = None,
+    hosted: bool = False,
     force_alias_creation: bool = False,
 ) -> None:
     """ConfirmSignUp: the code from SignUp (or ResendConfirmationCode) makes the user CONFIRMED
@@ -119,6 +129,7 @@ def sign_up_confirm(
         client=client,
         username=username,
         secret_hash=secret_hash,
+        hosted=hosted,
         ConfirmationCode=code,
         ForceAliasCreation=force_alias_creation,
     )
@@ -167,11 +178,15 @@ def _sign_up_code_check(
 
 @transaction.atomic
 def confirmation_code_resend(
-    *, client: AppClient, username: str, secret_hash: str | None = None
+    *, client: AppClient, username: str, secret_hash: str | None = None, hosted: bool = False
 ) -> dict[str, Any]:
     """ResendConfirmationCode: a new sign-up code (the previous one stops working)."""
     client_request_validate(
-        "ResendConfirmationCode", client=client, username=username, secret_hash=secret_hash
+        "ResendConfirmationCode",
+        client=client,
+        username=username,
+        secret_hash=secret_hash,
+        hosted=hosted,
     )
     pool = client.pool
     if not {"email", "phone_number"} & set(pool.auto_verified_attributes):

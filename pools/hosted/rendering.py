@@ -1,0 +1,179 @@
+"""What every hosted page does the same way: read the authorize request in its query, read its
+form, count its request rate, and answer with a page (no script, no framing, no caching), a
+redirect, or an error page, never a 5xx. The sign-in pages (`login.py`) and the self-service
+pages (`self_service.py`) are built on these."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from cognitoadmin.errors import ServiceError, as_service_error
+from cognitoadmin.ratelimits import client_ip
+from cognitoadmin.security import HEADER, csp_header
+from pools.services.hosted import (
+    AuthorizeRequest,
+    authorize_client_resolve,
+    authorize_error_redirect,
+    authorize_request_check,
+)
+from pools.services.limits import request_rate_check
+
+MAX_FIELD_LENGTH = 1024
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[A-Za-z0-9.\-:\[\]]+|[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+class PageError(Exception):
+    """A request that cannot go back to a redirect URI: an error page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RedirectError(Exception):
+    """A request whose error goes back to the client's redirect URI."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def query_parameters(request: HttpRequest) -> dict[str, str]:
+    parameters: dict[str, str] = {}
+    for name, values in request.GET.lists():
+        if len(values) > 1:
+            raise PageError(f"The {name[:64]} parameter is repeated.")
+        parameters[name] = values[0]
+    return parameters
+
+
+def authorize_request_read(request: HttpRequest) -> AuthorizeRequest:
+    """The authorize request in the query: an error page until the redirect URI is good, then a
+    redirect with the error."""
+    try:
+        base = authorize_client_resolve(parameters=query_parameters(request))
+    except ServiceError as error:
+        raise PageError(error.message) from None
+    try:
+        return authorize_request_check(request=base)
+    except ServiceError as error:
+        raise RedirectError(
+            authorize_error_redirect(
+                request=base,
+                error=error.oauth_error or "invalid_request",
+                description=error.message,
+            )
+        ) from None
+
+
+def form_field(request: HttpRequest, name: str) -> str:
+    value = request.POST.get(name, "")
+    return value[:MAX_FIELD_LENGTH]
+
+
+def rate_check(request: HttpRequest, operation: str, params: Mapping[str, Any]) -> None:
+    """The page's request counted under the AWS operation it stands for, as the API counts it."""
+    request_rate_check(operation=operation, client_ip=client_ip(request), params=params)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def error_status(error: ServiceError) -> int:
+    """A refusal's page status: 429 for a rate or tries limit, else 400."""
+    return 429 if error.api_status == 429 else 400
+
+
+def redirect(url: str) -> HttpResponse:
+    """A 302 to `url`, a redirect URI the client registered: custom schemes (`myapp://`) too,
+    which Django's HttpResponseRedirect refuses."""
+    response = HttpResponse(status=302)
+    response["Location"] = url
+    return response
+
+
+def _form_targets(authorize: AuthorizeRequest | None) -> list[str]:
+    """`form-action`: this server, and the origin the form's answer redirects to (browsers apply
+    form-action to the redirects that follow a form's submission)."""
+    targets = ["'self'"]
+    if authorize is not None:
+        parts = urlsplit(authorize.redirect_uri)
+        origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+        if _ORIGIN.fullmatch(origin):
+            targets.append(origin)
+    return targets
+
+
+def page(
+    request: HttpRequest,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+    authorize: AuthorizeRequest | None = None,
+) -> HttpResponse:
+    """A hosted page: its styles allowed by a nonce, no script at all, no framing, no caching."""
+    nonce = secrets.token_urlsafe(16)
+    query = urlencode(authorize.parameters) if authorize is not None else ""
+    response = render(
+        request,
+        template,
+        {**context, "csp_nonce": nonce, "query": query, "authorize": authorize},
+        status=status,
+    )
+    policy = {
+        **settings.COGNITOADMIN_CSP,
+        "default-src": ["'none'"],
+        "script-src": ["'none'"],
+        "style-src": [f"'nonce-{nonce}'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'none'"],
+        "font-src": ["'none'"],
+        "form-action": _form_targets(authorize),
+        "frame-ancestors": ["'none'"],
+    }
+    response[HEADER] = csp_header(policy)
+    response["Cache-Control"] = "no-store"
+    # same-origin, not no-referrer: with no-referrer a browser's form posts say `Origin: null`,
+    # which CSRF protection refuses. Other sites (the app's callback) get no Referer either way.
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def error_page(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
+    return page(request, "hosted/error.html", {"error": message}, status=status)
+
+
+def hosted_view(
+    view: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Renders `PageError` and `RedirectError`, and any other failure as an error page (never a
+    5xx)."""
+
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        try:
+            return view(request)
+        except PageError as failure:
+            return error_page(request, failure.message)
+        except RedirectError as failure:
+            return redirect(failure.url)
+        except Exception as exc:
+            error = as_service_error(exc)
+            if error.http_status >= 500:
+                return error_page(request, "Something went wrong. Please try again.", status=400)
+            return error_page(request, error.message, status=error_status(error))
+
+    wrapped.__name__ = wrapped.__qualname__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
