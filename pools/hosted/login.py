@@ -1,5 +1,6 @@
 """The hosted sign-in pages and the endpoints around them: `/oauth2/authorize`, `/login` with its
-challenge pages (an authenticator's code, a new password) and `/logout`.
+challenge pages (an authenticator's, a text message's or an email's code, the choice of a factor,
+an authenticator's set-up, a new password) and `/logout`.
 
 The views parse the query and the forms and render; the rules are the services': which requests
 are good (`hosted.authorize_client_resolve`, `hosted.authorize_request_check`), signing in
@@ -26,11 +27,13 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cognitoadmin.errors import ServiceError
 from pools.errors import (
     CodeMismatchException,
+    EnableSoftwareTokenMFAException,
     InvalidParameterException,
     InvalidPasswordException,
     NotAuthorizedException,
@@ -50,11 +53,14 @@ from pools.hosted.rendering import (
 from pools.models import AppClient, MfaFactor
 from pools.selectors.clients import app_client_get_by_id
 from pools.services.auth import (
+    CODE_RESPONSES,
     NEW_PASSWORD_REQUIRED,
     USER_ATTRIBUTE_PREFIX,
     AuthOutcome,
     auth_hosted_sign_in,
     auth_respond,
+    auth_software_token_associate,
+    auth_software_token_verify,
 )
 from pools.services.hosted import (
     AuthorizeRequest,
@@ -65,8 +71,8 @@ from pools.services.hosted import (
     hosted_session_find,
     hosted_session_start,
 )
+from pools.services.mfa import MFA_SETUP, SELECT_MFA_TYPE, otpauth_qr_svg
 
-SOFTWARE_TOKEN_MFA = str(MfaFactor.SOFTWARE_TOKEN)
 COOKIE_PREFIX = "cognitoadmin-hosted-"
 COOKIE_SALT = "pools.hosted.session"
 CHALLENGE_SALT = "pools.hosted.challenge"
@@ -77,12 +83,15 @@ NOTICES = {
     "password_reset": "Your password has been reset. Sign in with your new password.",
 }
 # The steps the hosted pages do not offer yet, in words for the user.
-_STEP_NAMES = {
-    "SMS_MFA": "a code sent by text message",
-    "EMAIL_OTP": "a code sent by email",
-    "MFA_SETUP": "setting up multi-factor authentication",
-    "SELECT_MFA_TYPE": "choosing a multi-factor authentication method",
+_STEP_NAMES = {MFA_SETUP: "setting up multi-factor authentication by email"}
+# Each factor in words: the choice of SELECT_MFA_TYPE, and what its code page asks for.
+_FACTORS = {
+    str(MfaFactor.SOFTWARE_TOKEN): ("An authenticator app", "the code from your authenticator app"),
+    str(MfaFactor.SMS): ("A code by text message", "the code we sent by text message"),
+    str(MfaFactor.EMAIL): ("A code by email", "the code we sent by email"),
 }
+_CODE_CHALLENGES = frozenset(str(factor) for factor in CODE_RESPONSES)
+SOFTWARE_TOKEN = str(MfaFactor.SOFTWARE_TOKEN)
 
 
 def _cookie_name(client: AppClient) -> str:
@@ -134,17 +143,44 @@ def _challenge_state(authorize: AuthorizeRequest, outcome: AuthOutcome, username
             "username": outcome.challenge_parameters.get("USER_ID_FOR_SRP", username),
             "client_id": authorize.client.client_id,
             "required": outcome.challenge_parameters.get("requiredAttributes", "[]"),
+            "device": outcome.challenge_parameters.get("FRIENDLY_DEVICE_NAME", ""),
+            "destination": outcome.challenge_parameters.get("CODE_DELIVERY_DESTINATION", ""),
+            "factors": outcome.challenge_parameters.get("MFAS_CAN_CHOOSE", "[]"),
+            "setup": outcome.challenge_parameters.get("MFAS_CAN_SETUP", "[]"),
         },
         salt=CHALLENGE_SALT,
     )
 
 
-def _required_attributes(state: Mapping[str, Any]) -> list[str]:
+def _json_list(state: Mapping[str, Any], name: str) -> list[str]:
     try:
-        names = json.loads(state.get("required", "[]"))
+        values = json.loads(state.get(name, "[]"))
     except ValueError:
         return []
-    return [str(name).removeprefix(USER_ATTRIBUTE_PREFIX) for name in names]
+    return [str(value) for value in values] if isinstance(values, list) else []
+
+
+def _required_attributes(state: Mapping[str, Any]) -> list[str]:
+    return [name.removeprefix(USER_ATTRIBUTE_PREFIX) for name in _json_list(state, "required")]
+
+
+def _code_context(token: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The code page of SOFTWARE_TOKEN_MFA, SMS_MFA or EMAIL_OTP: what it asks for, and where
+    the code went (the masked destination) or which authenticator shows it."""
+    return {
+        "state": token,
+        "asks_for": _FACTORS[state["challenge"]][1],
+        "device": state.get("device", ""),
+        "destination": state.get("destination", ""),
+    }
+
+
+def _factor_choices(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (factor, _FACTORS[factor][0])
+        for factor in _json_list(state, "factors")
+        if factor in _FACTORS
+    ]
 
 
 def _next_step(
@@ -154,14 +190,17 @@ def _next_step(
         return _signed_in(request, authorize, outcome)
     challenge = outcome.challenge_name or ""
     state = _challenge_state(authorize, outcome, username)
-    if challenge == SOFTWARE_TOKEN_MFA:
-        context = {
-            "state": state,
-            "device": outcome.challenge_parameters.get("FRIENDLY_DEVICE_NAME"),
-        }
+    values = signing.loads(state, salt=CHALLENGE_SALT)
+    if challenge in _CODE_CHALLENGES:
+        context = _code_context(state, values)
         return page(request, "hosted/mfa.html", context, authorize=authorize)
+    if challenge == SELECT_MFA_TYPE:
+        context = {"state": state, "choices": _factor_choices(values)}
+        return page(request, "hosted/select_mfa.html", context, authorize=authorize)
+    if challenge == MFA_SETUP and SOFTWARE_TOKEN in _json_list(values, "setup"):
+        return _mfa_setup_page(request, authorize, values)
     if challenge == NEW_PASSWORD_REQUIRED:
-        required = _required_attributes(signing.loads(state, salt=CHALLENGE_SALT))
+        required = _required_attributes(values)
         return page(
             request,
             "hosted/new_password.html",
@@ -175,6 +214,24 @@ def _next_step(
         {"step": step, "challenge": challenge},
         authorize=authorize,
     )
+
+
+def _mfa_setup_page(
+    request: HttpRequest, authorize: AuthorizeRequest, state: dict[str, Any]
+) -> HttpResponse:
+    """MFA_SETUP with an authenticator app: a new secret (AssociateSoftwareToken with the
+    challenge's session), shown once as a QR code and as text, and a form for its first code.
+    The secret is never in the form: after a wrong code the page asks for the code again only."""
+    rate_check(request, "AssociateSoftwareToken", {"Session": state["session"]})
+    association = auth_software_token_associate(session=state["session"])
+    token = signing.dumps({**state, "session": association.session}, salt=CHALLENGE_SALT)
+    context = {
+        "state": token,
+        "secret": association.secret,
+        # qrcode's own drawing of the URI: paths only, no text from the request.
+        "qr_code": mark_safe(otpauth_qr_svg(association.otpauth_uri)),  # noqa: S308
+    }
+    return page(request, "hosted/mfa_setup.html", context, authorize=authorize)
 
 
 def _login_form(
@@ -261,7 +318,9 @@ def login(request: HttpRequest) -> HttpResponse:
     return _next_step(request, authorize, outcome, username)
 
 
-def _state(request: HttpRequest, authorize: AuthorizeRequest, challenge: str) -> dict[str, Any]:
+def _state(
+    request: HttpRequest, authorize: AuthorizeRequest, challenges: frozenset[str]
+) -> dict[str, Any]:
     try:
         state: dict[str, Any] = signing.loads(
             request.POST.get("state", ""),
@@ -270,7 +329,10 @@ def _state(request: HttpRequest, authorize: AuthorizeRequest, challenge: str) ->
         )
     except signing.BadSignature:
         state = {}
-    if state.get("challenge") != challenge or state.get("client_id") != authorize.client.client_id:
+    if (
+        state.get("challenge") not in challenges
+        or state.get("client_id") != authorize.client.client_id
+    ):
         raise _LoginAgain(SESSION_LOST)
     return state
 
@@ -321,24 +383,75 @@ def _respond(
 
 
 def _mfa(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
-    """`POST /mfa`: the authenticator app's code (SOFTWARE_TOKEN_MFA), as RespondToAuthChallenge
-    checks it; a wrong code may be tried again within the session's tries."""
-    state = _state(request, authorize, SOFTWARE_TOKEN_MFA)
+    """`POST /mfa`: the code of SOFTWARE_TOKEN_MFA, SMS_MFA or EMAIL_OTP, as
+    RespondToAuthChallenge checks it; a wrong code may be tried again within the session's tries."""
+    state = _state(request, authorize, _CODE_CHALLENGES)
     code = form_field(request, "code").strip()
-    context: dict[str, Any] = {"state": request.POST["state"]}
+    context = _code_context(request.POST["state"], state)
     if not code:
-        context["errors"] = {"code": "Enter the code from your authenticator app."}
+        context["errors"] = {"code": f"Enter {context['asks_for']}."}
         return page(request, "hosted/mfa.html", context, status=400, authorize=authorize)
+    response = CODE_RESPONSES[MfaFactor(state["challenge"])]
     try:
-        outcome = _respond(request, authorize, state, {"SOFTWARE_TOKEN_MFA_CODE": code})
+        outcome = _respond(request, authorize, state, {response: code})
     except (CodeMismatchException, TooManyRequestsException) as error:
         # The session stays open for its remaining tries: the same page, with the reason.
         context["errors"] = {"code": error.message}
-        status = 429 if isinstance(error, TooManyRequestsException) else 400
-        return page(request, "hosted/mfa.html", context, status=status, authorize=authorize)
+        return page(
+            request, "hosted/mfa.html", context, status=error_status(error), authorize=authorize
+        )
     except InvalidParameterException:
-        context["errors"] = {"code": "Enter the 6-digit code from your authenticator app."}
+        context["errors"] = {"code": f"Enter {context['asks_for']}: 6 digits."}
         return page(request, "hosted/mfa.html", context, status=400, authorize=authorize)
+    except ServiceError as error:
+        raise _LoginAgain(_login_again_message(error)) from None
+    return _next_step(request, authorize, outcome, state["username"])
+
+
+def _select_mfa(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
+    """`POST /selectMfa`: the factor chosen (SELECT_MFA_TYPE's ANSWER); its code page follows."""
+    state = _state(request, authorize, frozenset({SELECT_MFA_TYPE}))
+    choice = form_field(request, "answer")
+    choices = _factor_choices(state)
+    if choice not in dict(choices):
+        context = {
+            "state": request.POST["state"],
+            "choices": choices,
+            "errors": {"form": "Choose one of the methods listed."},
+        }
+        return page(request, "hosted/select_mfa.html", context, status=400, authorize=authorize)
+    try:
+        outcome = _respond(request, authorize, state, {"ANSWER": choice})
+    except ServiceError as error:
+        raise _LoginAgain(_login_again_message(error)) from None
+    return _next_step(request, authorize, outcome, state["username"])
+
+
+def _mfa_setup(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
+    """`POST /mfaSetup`: the authenticator's first code, as VerifySoftwareToken checks it with
+    the challenge's session; then MFA_SETUP is answered and the sign-in ends."""
+    state = _state(request, authorize, frozenset({MFA_SETUP}))
+    code = form_field(request, "code").strip()
+    device = form_field(request, "device").strip()[:128]
+    context: dict[str, Any] = {"state": request.POST["state"], "device": device}
+    if not code:
+        context["errors"] = {"code": "Enter the code from your authenticator app."}
+        return page(request, "hosted/mfa_setup.html", context, status=400, authorize=authorize)
+    try:
+        rate_check(request, "VerifySoftwareToken", {"Session": state["session"], "UserCode": code})
+        session = auth_software_token_verify(
+            session=state["session"], code=code, friendly_name=device
+        )
+    except (EnableSoftwareTokenMFAException, CodeMismatchException, InvalidParameterException):
+        context["errors"] = {"code": "That code is not right. Enter the app's current code."}
+        return page(request, "hosted/mfa_setup.html", context, status=400, authorize=authorize)
+    except TooManyRequestsException as error:
+        context["errors"] = {"code": error.message}
+        return page(request, "hosted/mfa_setup.html", context, status=429, authorize=authorize)
+    except ServiceError as error:
+        raise _LoginAgain(_login_again_message(error)) from None
+    try:
+        outcome = _respond(request, authorize, {**state, "session": session}, {})
     except ServiceError as error:
         raise _LoginAgain(_login_again_message(error)) from None
     return _next_step(request, authorize, outcome, state["username"])
@@ -353,7 +466,7 @@ def _login_again_message(error: ServiceError) -> str:
 def _new_password(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
     """`POST /forceChangePassword`: the user's own password replaces the temporary one
     (NEW_PASSWORD_REQUIRED), with the required attributes the user lacks."""
-    state = _state(request, authorize, NEW_PASSWORD_REQUIRED)
+    state = _state(request, authorize, frozenset({NEW_PASSWORD_REQUIRED}))
     required = _required_attributes(state)
     password = form_field(request, "new_password")
     confirm = form_field(request, "confirm_password")
@@ -387,6 +500,8 @@ def _new_password(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResp
 
 
 mfa = _challenge_view(_mfa)
+select_mfa = _challenge_view(_select_mfa)
+mfa_setup = _challenge_view(_mfa_setup)
 new_password = _challenge_view(_new_password)
 
 

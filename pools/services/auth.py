@@ -92,6 +92,7 @@ from pools.services.mfa import (
     software_token_associate,
     software_token_check,
     software_token_friendly_name,
+    software_token_otpauth_uri,
     software_token_verify,
 )
 from pools.services.passwords import (
@@ -436,7 +437,7 @@ def _new_password_challenge(sign_in: _SignIn) -> AuthOutcome | None:
 
 
 # The responses that carry each factor's code.
-_CODE_RESPONSE: dict[MfaFactor, str] = {
+CODE_RESPONSES: dict[MfaFactor, str] = {
     MfaFactor.SMS: "SMS_MFA_CODE",
     MfaFactor.SOFTWARE_TOKEN: "SOFTWARE_TOKEN_MFA_CODE",
     MfaFactor.EMAIL: "EMAIL_OTP_CODE",
@@ -496,7 +497,7 @@ def _mfa_challenge(sign_in: _SignIn) -> AuthOutcome | None:
     owed = mfa_owed(user=sign_in.user)
     if owed is None:
         return None
-    if owed.challenge in _CODE_RESPONSE:
+    if owed.challenge in CODE_RESPONSES:
         return _factor_challenge(sign_in, MfaFactor(owed.challenge))
     factors = [str(factor) for factor in owed.factors]
     session = _session_open(
@@ -1008,7 +1009,7 @@ def _answer_factor(answer: _Answer, factor: MfaFactor) -> AuthOutcome:
     """SMS_MFA, EMAIL_OTP and SOFTWARE_TOKEN_MFA: the code, within the session's tries. A wrong
     code leaves the session open for another try; the right one ends it with tokens."""
     pending, user = _continued(answer, factor)
-    code = _required(answer.responses, _CODE_RESPONSE[factor])
+    code = _required(answer.responses, CODE_RESPONSES[factor])
     _session_attempt(pending)
     if factor == MfaFactor.SOFTWARE_TOKEN:
         software_token_check(user=user, code=code)
@@ -1187,6 +1188,8 @@ def _setup_session_next(pending: _Pending, **state: Any) -> str:
 class SoftwareTokenAssociation:
     secret: str
     session: str
+    # What the user's authenticator app scans (the hosted MFA set-up page shows it as a QR code).
+    otpauth_uri: str
 
 
 @transaction.atomic
@@ -1195,8 +1198,13 @@ def auth_software_token_associate(*, session: str | None) -> SoftwareTokenAssoci
     authenticator and the session to verify it with."""
     pending = _setup_session(session)
     assert pending.row.user is not None  # noqa: S101 (checked by _setup_session)
-    secret = software_token_associate(user=pending.row.user)
-    return SoftwareTokenAssociation(secret=secret, session=_setup_session_next(pending))
+    user = pending.row.user
+    secret = software_token_associate(user=user)
+    return SoftwareTokenAssociation(
+        secret=secret,
+        session=_setup_session_next(pending),
+        otpauth_uri=software_token_otpauth_uri(user=user, secret=secret),
+    )
 
 
 def auth_software_token_verify(*, session: str | None, code: str, friendly_name: str) -> str:
