@@ -37,8 +37,11 @@ from pools.errors import (
     InvalidParameterException,
     InvalidPasswordException,
     NotAuthorizedException,
+    PasswordResetRequiredException,
     TooManyRequestsException,
+    UserNotConfirmedException,
 )
+from pools.hosted import self_service
 from pools.hosted.rendering import (
     PageError,
     authorize_request_read,
@@ -307,6 +310,18 @@ def login(request: HttpRequest) -> HttpResponse:
             {"ClientId": client.client_id, "AuthParameters": {"USERNAME": username}},
         )
         outcome = auth_hosted_sign_in(client=client, username=username, password=password)
+    except (UserNotConfirmedException, PasswordResetRequiredException) as error:
+        handoff = (
+            self_service.unconfirmed_sign_in
+            if isinstance(error, UserNotConfirmedException)
+            else self_service.reset_required_sign_in
+        )
+        response = handoff(request, authorize, username)
+        if response is not None:
+            return response
+        return _login_form(
+            request, authorize, errors={"form": error.message}, username=username, status=400
+        )
     except ServiceError as error:
         return _login_form(
             request,

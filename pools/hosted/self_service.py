@@ -281,6 +281,23 @@ def confirm(request: HttpRequest) -> HttpResponse:
     return _back_to_login(authorize, "confirmed")
 
 
+def unconfirmed_sign_in(
+    request: HttpRequest, authorize: AuthorizeRequest, username: str
+) -> HttpResponse | None:
+    """`/login` with the right password of an UNCONFIRMED user: as Cognito's pages do, a new
+    sign-up code (ResendConfirmationCode) and its page. None when no code can be sent (the pool
+    verifies nothing automatically, or a limit): `/login` then says the user is not confirmed."""
+    client = authorize.client
+    try:
+        rate_check(
+            request, "ResendConfirmationCode", {"ClientId": client.client_id, "Username": username}
+        )
+        result = confirmation_code_resend(client=client, username=username, hosted=True)
+    except ServiceError:
+        return None
+    return _confirm_form(request, authorize, username=username, notice=_delivered(result))
+
+
 # --- a forgotten password --------------------------------------------------------------------
 
 
@@ -333,6 +350,21 @@ def _reset_form(
         status=status,
         notice=notice,
     )
+
+
+def reset_required_sign_in(
+    request: HttpRequest, authorize: AuthorizeRequest, username: str
+) -> HttpResponse | None:
+    """`/login` for a user whose password an administrator reset (RESET_REQUIRED): a reset code
+    (ForgotPassword, which anyone may ask for a username) and its page. None when no code can be
+    sent: `/login` then shows PasswordResetRequiredException's message."""
+    client = authorize.client
+    try:
+        rate_check(request, "ForgotPassword", {"ClientId": client.client_id, "Username": username})
+        result = password_forgot(client=client, username=username, hosted=True)
+    except ServiceError:
+        return None
+    return _reset_form(request, authorize, username=username, notice=_delivered(result))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -16,6 +16,7 @@ from django.core.mail import EmailMessage
 
 from pools.models import AppClient, PoolUser, UserPool, UserStatus
 from pools.services.passwords import password_check
+from pools.services.users import user_reset_password
 from tests.builders import make_user, make_user_pool, sent_code
 from tests.cognitoadmin.test_fuzz_aws import snapshot
 from tests.pools.hosted_fixtures import (
@@ -253,6 +254,57 @@ def test_forgot_password_then_the_code_then_a_new_password_then_signing_in(
     )
     target, _, _ = redirected_to(browser.submit(login, username="carol", password=NEW_PASSWORD))
     assert target == CALLBACK
+
+
+def test_an_unconfirmed_user_signing_in_gets_a_new_code_and_its_page(
+    web: AppClient, pool: UserPool, url: str, mailoutbox: list[EmailMessage]
+) -> None:
+    make_user(pool=pool, username="dora", password=PASSWORD, email="dora@example.com")
+    PoolUser.objects.filter(username="dora").update(status=UserStatus.UNCONFIRMED)
+    browser = Browser(url)
+    login = page_of(browser, web, "/login")
+
+    wrong = browser.submit(login, username="dora", password="Wrong-Passw0rd!")
+    refused(wrong, "form", "Incorrect username or password.")
+    assert mailoutbox == []
+
+    code_page = browser.submit(login, username="dora", password=PASSWORD)
+    assert code_page.status_code == 200, code_page.text
+    assert "We sent a code by email to d***@e***." in code_page.text
+    assert 'value="dora"' in code_page.text
+    [email] = mailoutbox
+    back = browser.submit(
+        code_page, username="dora", code=sent_code(str(email.body)), action="confirm"
+    )
+    assert redirected_to(back)[1]["notice"] == "confirmed"
+    assert _user(pool, "dora").status == UserStatus.CONFIRMED
+    done = browser.submit(browser.follow(back), username="dora", password=PASSWORD)
+    assert redirected_to(done)[0] == CALLBACK
+
+
+def test_a_user_whose_password_was_reset_gets_a_reset_code_and_its_page(
+    web: AppClient, carol: PoolUser, url: str, mailoutbox: list[EmailMessage]
+) -> None:
+    user_reset_password(user=carol)
+    mailoutbox.clear()
+    browser = Browser(url)
+
+    reset = browser.submit(page_of(browser, web, "/login"), username="carol", password=PASSWORD)
+
+    assert reset.status_code == 200, reset.text
+    assert "We sent a code by email to c***@e***." in reset.text
+    assert 'value="carol"' in reset.text
+    [email] = mailoutbox
+    back = browser.submit(
+        reset,
+        username="carol",
+        code=sent_code(str(email.body)),
+        password=NEW_PASSWORD,
+        confirm_password=NEW_PASSWORD,
+    )
+    assert redirected_to(back)[1]["notice"] == "password_reset"
+    done = browser.submit(browser.follow(back), username="carol", password=NEW_PASSWORD)
+    assert redirected_to(done)[0] == CALLBACK
 
 
 @pytest.mark.parametrize(
