@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from cognitoadmin.awsmodel import model_validate
+from cognitoadmin.errors import ServiceError
 from cognitoadmin.ids import new_user_pool_id
 from pools.errors import (
     FeatureUnavailableInTierException,
@@ -204,11 +205,16 @@ def _sms_configuration(config: Mapping[str, Any] | None, path: str) -> dict[str,
     return dict(config)
 
 
-def _check_tags(tags: Mapping[str, str]) -> None:
+def _check_tags(
+    tags: Mapping[str, str],
+    too_many: type[ServiceError] = UserPoolTaggingException,
+) -> None:
+    """`too_many`: the error botocore's model gives the operation (CreateUserPool and
+    UpdateUserPool have UserPoolTaggingException; TagResource only InvalidParameterException)."""
     if any(key.lower().startswith("aws:") for key in tags):
         raise InvalidParameterException("Tag keys starting with 'aws:' are reserved for AWS use.")
     if len(tags) > MAX_TAGS:
-        raise UserPoolTaggingException(f"A user pool can have at most {MAX_TAGS} tags.")
+        raise too_many(f"A user pool can have at most {MAX_TAGS} tags.")
 
 
 def _settings_fields(checked: Mapping[str, Any]) -> dict[str, Any]:
@@ -448,7 +454,7 @@ def user_pool_tag(*, pool: UserPool, tags: Mapping[str, str]) -> None:
     )
     locked = user_pool_locked(pool=pool)
     merged = {**locked.tags, **checked["Tags"]}
-    _check_tags(merged)
+    _check_tags(merged, too_many=InvalidParameterException)
     locked.tags = merged
     locked.save(update_fields=["tags"])
     pool.tags = merged

@@ -313,8 +313,9 @@ def test_tagging_errors_change_nothing(idp: Any) -> None:
     with pytest.raises(idp.exceptions.InvalidParameterException) as error:
         idp.tag_resource(ResourceArn=pool.arn, Tags={"aws:owner": "me"})
     assert "reserved" in _message(error)
-    with pytest.raises(idp.exceptions.UserPoolTaggingException):
+    with pytest.raises(idp.exceptions.InvalidParameterException) as error:
         idp.tag_resource(ResourceArn=pool.arn, Tags={f"k{n}": "v" for n in range(50)})
+    assert "at most 50 tags" in _message(error)
 
     assert _snapshot(pool) == before
 
