@@ -138,21 +138,22 @@ def _signed_in(
     return response
 
 
-def _challenge_state(authorize: AuthorizeRequest, outcome: AuthOutcome, username: str) -> str:
-    return signing.dumps(
-        {
-            "session": outcome.session,
-            "challenge": outcome.challenge_name,
-            "username": outcome.challenge_parameters.get("USER_ID_FOR_SRP", username),
-            "client_id": authorize.client.client_id,
-            "required": outcome.challenge_parameters.get("requiredAttributes", "[]"),
-            "device": outcome.challenge_parameters.get("FRIENDLY_DEVICE_NAME", ""),
-            "destination": outcome.challenge_parameters.get("CODE_DELIVERY_DESTINATION", ""),
-            "factors": outcome.challenge_parameters.get("MFAS_CAN_CHOOSE", "[]"),
-            "setup": outcome.challenge_parameters.get("MFAS_CAN_SETUP", "[]"),
-        },
-        salt=CHALLENGE_SALT,
-    )
+def _challenge_state(
+    authorize: AuthorizeRequest, outcome: AuthOutcome, username: str
+) -> dict[str, Any]:
+    """What the challenge's pages carry between them (signed into a hidden field)."""
+    parameters = outcome.challenge_parameters
+    return {
+        "session": outcome.session,
+        "challenge": outcome.challenge_name,
+        "username": parameters.get("USER_ID_FOR_SRP", username),
+        "client_id": authorize.client.client_id,
+        "required": parameters.get("requiredAttributes", "[]"),
+        "device": parameters.get("FRIENDLY_DEVICE_NAME", ""),
+        "destination": parameters.get("CODE_DELIVERY_DESTINATION", ""),
+        "factors": parameters.get("MFAS_CAN_CHOOSE", "[]"),
+        "setup": parameters.get("MFAS_CAN_SETUP", "[]"),
+    }
 
 
 def _json_list(state: Mapping[str, Any], name: str) -> list[str]:
@@ -192,8 +193,8 @@ def _next_step(
     if outcome.signed_in_user is not None:
         return _signed_in(request, authorize, outcome)
     challenge = outcome.challenge_name or ""
-    state = _challenge_state(authorize, outcome, username)
-    values = signing.loads(state, salt=CHALLENGE_SALT)
+    values = _challenge_state(authorize, outcome, username)
+    state = signing.dumps(values, salt=CHALLENGE_SALT)
     if challenge in _CODE_CHALLENGES:
         context = _code_context(state, values)
         return page(request, "hosted/mfa.html", context, authorize=authorize)
