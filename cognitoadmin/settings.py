@@ -83,16 +83,26 @@ COGNITOADMIN_ADMIN_OTP_REQUIRED = (
     env_bool("COGNITOADMIN_ADMIN_OTP_REQUIRED", not DEV_MODE) or not DEBUG
 )
 
+# Where a pool's prefix domain (CreateUserPoolDomain) serves its hosted pages: `{domain}` as the
+# first label of the host (`https://{domain}.auth.example.com`, as Cognito's) or as the last
+# segment of the path (the default, which needs no DNS).
+COGNITOADMIN_DOMAIN_URL = env_str(
+    "COGNITOADMIN_DOMAIN_URL", f"{COGNITOADMIN_PUBLIC_URL}/domain/{{domain}}"
+).rstrip("/")
+
 _public = urlsplit(COGNITOADMIN_PUBLIC_URL)
 _public_host = _public.hostname or "localhost"
-# The public URL's host is always served; behind a TLS-terminating proxy its origin is what
-# browsers send, so it is trusted for CSRF too.
+_domain_host = urlsplit(COGNITOADMIN_DOMAIN_URL).hostname or ""
+# The public URL's host is always served, and so are the prefix domains' hosts; behind a
+# TLS-terminating proxy its origin is what browsers send, so it is trusted for CSRF too.
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
     ["localhost", "127.0.0.1", "[::1]"]
     if DEBUG
     else [f"[{_public_host}]" if ":" in _public_host else _public_host],
 )
+if _domain_host.startswith("{domain}."):
+    ALLOWED_HOSTS.append(_domain_host.removeprefix("{domain}"))
 CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"] if _public.netloc else []
 
 INSTALLED_APPS = [
@@ -119,6 +129,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cognitoadmin.security.ContentSecurityPolicyMiddleware",
     "cognitoadmin.requestguard.NulRefusalMiddleware",
+    "pools.hosted.domains.HostedDomainMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -13,3 +13,9 @@ class PoolsConfig(AppConfig):
         from pools.aws.limits import request_rate_limit  # noqa: PLC0415
 
         limiter_register(request_rate_limit)
+
+        from django.core import checks  # noqa: PLC0415
+
+        from pools.checks import check_domain_url  # noqa: PLC0415
+
+        checks.register(check_domain_url)

@@ -10,6 +10,7 @@ from pools.models import (
     STANDARD_ATTRIBUTE_COLUMNS,
     UserPool,
 )
+from pools.services.domains import pool_base_url
 from pools.services.tokens import (
     ALGORITHM,
     user_pool_issuer,
@@ -35,8 +36,9 @@ _CORE_CLAIMS = (
 
 def user_pool_openid_configuration(*, pool: UserPool) -> dict[str, Any]:
     """The OpenID Provider metadata at `<issuer>/.well-known/openid-configuration`. The OAuth
-    endpoints are this server's own: the client_id or token each request carries names the pool."""
-    base = settings.COGNITOADMIN_PUBLIC_URL
+    endpoints are on the pool's domain (its custom domain first) where it has one, else this
+    server's own root, where the client_id or token each request carries names the pool."""
+    base = pool_base_url(pool) or settings.COGNITOADMIN_PUBLIC_URL
     issuer = user_pool_issuer(pool_id=pool.pool_id)
     return {
         "issuer": issuer,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -42,6 +41,7 @@ from pools.errors import (
     UserNotConfirmedException,
 )
 from pools.hosted import self_service
+from pools.hosted.domains import request_pool
 from pools.hosted.rendering import (
     PageError,
     authorize_request_read,
@@ -49,6 +49,7 @@ from pools.hosted.rendering import (
     form_field,
     hosted_view,
     page,
+    page_url,
     query_parameters,
     rate_check,
     redirect,
@@ -283,7 +284,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     response = _continue_session(request, checked)
     if response is not None:
         return response
-    return redirect(f"/login?{urlencode(checked.parameters)}")
+    return redirect(page_url(request, "login", checked.parameters))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -535,7 +536,9 @@ def logout(request: HttpRequest) -> HttpResponse:
     logout_uri = parameters.get("logout_uri", "")
     if logout_uri:
         try:
-            client = app_client_get_by_id(client_id=parameters.get("client_id") or "-")
+            client = app_client_get_by_id(
+                client_id=parameters.get("client_id") or "-", pool=request_pool(request)
+            )
         except ServiceError:
             raise PageError("The client_id does not name an app client.") from None
         if logout_uri not in client.logout_urls:
@@ -545,11 +548,11 @@ def logout(request: HttpRequest) -> HttpResponse:
         if not parameters.get("response_type"):
             raise PageError("Give logout_uri, or redirect_uri and response_type.")
         try:
-            again = authorize_client_resolve(parameters=parameters)
+            again = authorize_client_resolve(parameters=parameters, pool=request_pool(request))
         except ServiceError as error:
             raise PageError(error.message) from None
         client = again.client
-        target = f"/login?{urlencode(again.parameters)}"
+        target = page_url(request, "login", again.parameters)
     hosted_session_end(token=_session_token(request, client))
     response = redirect(target)
     response.delete_cookie(_cookie_name(client), samesite="Lax")

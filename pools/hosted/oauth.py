@@ -34,6 +34,7 @@ from pools.errors import (
     UnauthorizedException,
     UnsupportedGrantTypeException,
 )
+from pools.hosted.domains import request_pool
 from pools.models import AppClient
 from pools.selectors.tokens import refresh_token_find
 from pools.services.hosted import authorization_code_redeem
@@ -150,7 +151,9 @@ def _authenticated(request: HttpRequest, form: Mapping[str, str], *, endpoint: s
         params={"ClientId": credentials.client_id, "Token": form.get(_TOKEN_FIELD[endpoint])},
     )
     return oauth_client_authenticate(
-        client_id=credentials.client_id, client_secret=credentials.secret
+        client_id=credentials.client_id,
+        client_secret=credentials.secret,
+        pool=request_pool(request),
     )
 
 
@@ -310,7 +313,9 @@ def user_info(request: HttpRequest) -> HttpResponse:
         if access_token is None:
             response = _bearer_error(401)
         else:
-            response = JsonResponse(user_info_claims(access_token=access_token))
+            response = JsonResponse(
+                user_info_claims(access_token=access_token, pool=request_pool(request))
+            )
     except Exception as exc:
         error = as_service_error(exc)
         if isinstance(error, InvalidParameterException):

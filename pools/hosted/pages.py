@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from cognitoadmin.errors import ServiceError
+from pools.hosted.domains import request_pool
 from pools.services.signup import sign_up_confirm_by_link
 
 _LINK_PARAMETERS = ("client_id", "user_name", "confirmation_code")
@@ -30,7 +31,9 @@ def confirm_user(request: HttpRequest) -> HttpResponse:
         return _private(render(request, "hosted/confirm_user.html", {"error": error}, status=400))
     client_id, username, code = values
     try:
-        client = sign_up_confirm_by_link(client_id=client_id, username=username, code=code)
+        client = sign_up_confirm_by_link(
+            client_id=client_id, username=username, code=code, pool=request_pool(request)
+        )
     except ServiceError as failure:
         status = 429 if failure.api_status == 429 else 400
         context = {"error": str(failure) or "This confirmation link is not valid."}

@@ -18,6 +18,7 @@ from django.shortcuts import render
 from cognitoadmin.errors import ServiceError, as_service_error
 from cognitoadmin.ratelimits import client_ip
 from cognitoadmin.security import HEADER, csp_header
+from pools.hosted.domains import request_base_path, request_pool
 from pools.services.hosted import (
     AuthorizeRequest,
     authorize_client_resolve,
@@ -62,7 +63,9 @@ def authorize_request_read(request: HttpRequest) -> AuthorizeRequest:
     """The authorize request in the query: an error page until the redirect URI is good, then a
     redirect with the error."""
     try:
-        base = authorize_client_resolve(parameters=query_parameters(request))
+        base = authorize_client_resolve(
+            parameters=query_parameters(request), pool=request_pool(request)
+        )
     except ServiceError as error:
         raise PageError(error.message) from None
     try:
@@ -75,6 +78,11 @@ def authorize_request_read(request: HttpRequest) -> AuthorizeRequest:
                 description=error.message,
             )
         ) from None
+
+
+def page_url(request: HttpRequest, name: str, parameters: Mapping[str, str]) -> str:
+    """A hosted page's address: under the domain's path when the request came through one."""
+    return f"{request_base_path(request)}/{name}?{urlencode(parameters)}"
 
 
 def form_field(request: HttpRequest, name: str) -> str:
@@ -129,7 +137,13 @@ def page(
     response = render(
         request,
         template,
-        {**context, "csp_nonce": nonce, "query": query, "authorize": authorize},
+        {
+            **context,
+            "csp_nonce": nonce,
+            "query": query,
+            "authorize": authorize,
+            "base": request_base_path(request),
+        },
         status=status,
     )
     policy = {

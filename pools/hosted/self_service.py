@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
@@ -34,6 +33,7 @@ from pools.hosted.rendering import (
     form_field,
     hosted_view,
     page,
+    page_url,
     rate_check,
     redirect,
 )
@@ -120,8 +120,8 @@ def _delivered(result: Mapping[str, Any]) -> str:
     return f"We sent a code {medium} to {destination}.".replace("  ", " ")
 
 
-def _back_to_login(authorize: AuthorizeRequest, notice: str) -> HttpResponse:
-    return redirect(f"/login?{urlencode({**authorize.parameters, 'notice': notice})}")
+def _back_to_login(request: HttpRequest, authorize: AuthorizeRequest, notice: str) -> HttpResponse:
+    return redirect(page_url(request, "login", {**authorize.parameters, "notice": notice}))
 
 
 def _error_field(error: ServiceError) -> str:
@@ -278,7 +278,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         )
     if resend:
         return _confirm_form(request, authorize, username=username, notice=_delivered(result))
-    return _back_to_login(authorize, "confirmed")
+    return _back_to_login(request, authorize, "confirmed")
 
 
 def unconfirmed_sign_in(
@@ -403,4 +403,4 @@ def confirm_forgot_password(request: HttpRequest) -> HttpResponse:
         return _reset_form(
             request, authorize, username=username, errors=errors, status=error_status(error)
         )
-    return _back_to_login(authorize, "password_reset")
+    return _back_to_login(request, authorize, "password_reset")

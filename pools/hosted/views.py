@@ -16,9 +16,10 @@ from pools.selectors.pools import user_pool_get
 from pools.services.keys import pool_jwks
 
 # Verifiers refetch on an unknown kid, and a rotated-in key signs nothing until it is published,
-# so a short cache suffices; the discovery document changes only with the deployment.
+# so a short cache suffices; the discovery document changes with the deployment and with the
+# pool's domains (its endpoints move to them).
 JWKS_MAX_AGE = 300
-DISCOVERY_MAX_AGE = 3600
+DISCOVERY_MAX_AGE = 300
 
 
 def public_response(response: HttpResponse, *, max_age: int | None) -> HttpResponse:

@@ -33,10 +33,14 @@ def app_client_secrets(*, client: AppClient) -> QuerySet[AppClientSecret]:
     return AppClientSecret.objects.filter(client=client).order_by("created_at", "id")
 
 
-def app_client_get_by_id(*, client_id: str) -> AppClient:
-    """For flows that carry only a ClientId (sign-up, sign-in): the client names its pool."""
+def app_client_get_by_id(*, client_id: str, pool: UserPool | None = None) -> AppClient:
+    """For flows that carry only a ClientId (sign-up, sign-in): the client names its pool.
+    Through a pool's hosted domain, `pool` is the only one whose clients exist."""
+    clients = AppClient.objects.select_related("pool")
+    if pool is not None:
+        clients = clients.filter(pool=pool)
     try:
-        return AppClient.objects.select_related("pool").get(client_id=client_id)
+        return clients.get(client_id=client_id)
     except AppClient.DoesNotExist:
         raise ResourceNotFoundException(f"User pool client {client_id} does not exist.") from None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pools.errors import NoSuchDomainException
-from pools.models import Domain, UserPool
+from pools.models import Domain, DomainStatus, UserPool
 
 
 def domain_get(*, pool: UserPool, domain: str, for_update: bool = False) -> Domain:
@@ -18,3 +18,19 @@ def domain_get(*, pool: UserPool, domain: str, for_update: bool = False) -> Doma
 def domain_find(*, domain: str) -> Domain | None:
     """The domain of that name, whichever pool has it (names are unique across pools)."""
     return Domain.objects.select_related("pool").filter(domain=domain).first()
+
+
+def domain_active_find(*, domain: str, is_custom: bool) -> Domain | None:
+    """The active prefix (or custom) domain of that name, with its pool: the one a request to
+    that name is served for."""
+    return (
+        Domain.objects.select_related("pool")
+        .filter(domain=domain, is_custom=is_custom, status=DomainStatus.ACTIVE)
+        .first()
+    )
+
+
+def pool_domains_active(*, pool: UserPool) -> list[Domain]:
+    """The pool's active domains, its custom domain first."""
+    rows = Domain.objects.filter(pool=pool, status=DomainStatus.ACTIVE)
+    return list(rows.order_by("-is_custom", "id"))

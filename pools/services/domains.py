@@ -8,16 +8,19 @@ only recorded and echoed). Domain names are unique across all pools.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import regex
+from django.conf import settings
 from django.db import transaction
 
 from cognitoadmin.awsmodel import service_model
 from pools.errors import FeatureUnavailableInTierException, InvalidParameterException
 from pools.models import Domain, UserPool, UserPoolTier
-from pools.selectors.domains import domain_get
+from pools.selectors.domains import domain_get, pool_domains_active
 from pools.selectors.pools import user_pool_locked
 
 PREFIX_PATTERN = r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$"
@@ -79,6 +82,90 @@ def _check_version(pool: UserPool, version: int) -> None:
         raise FeatureUnavailableInTierException(
             "Managed login requires the Essentials or Plus feature plan."
         )
+
+
+# --- where domains are served ------------------------------------------------------------
+
+
+PLACEHOLDER = "{domain}"
+
+
+@dataclass(frozen=True)
+class DomainForm:
+    """Where `COGNITOADMIN_DOMAIN_URL` puts a prefix domain: under a host or under a path."""
+
+    template: str
+    host_suffix: str  # ".auth.example.com" in the host form, else ""
+    path_prefix: str  # "/domain/" in the path form, else ""
+
+    def url(self, prefix: str) -> str:
+        return self.template.replace(PLACEHOLDER, prefix)
+
+
+def domain_form_parse(template: str) -> DomainForm:
+    """The form of a `COGNITOADMIN_DOMAIN_URL`; ValueError says what is wrong with it."""
+    template = template.rstrip("/")
+    if template.count(PLACEHOLDER) != 1:
+        raise ValueError(f"it must hold {PLACEHOLDER} exactly once")
+    parts = urlsplit(template)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("it must be an absolute http or https URL")
+    if parts.query or parts.fragment:
+        raise ValueError("it must have no query or fragment")
+    if PLACEHOLDER in parts.netloc:
+        host = parts.netloc.partition(":")[0]
+        if not host.startswith(PLACEHOLDER + ".") or parts.path:
+            raise ValueError(
+                f"in the host, {PLACEHOLDER} must be the first label and the URL have no path"
+            )
+        return DomainForm(template=template, host_suffix=host[len(PLACEHOLDER) :], path_prefix="")
+    if not parts.path.endswith("/" + PLACEHOLDER):
+        raise ValueError(f"in the path, {PLACEHOLDER} must be the last segment")
+    if parts.path == "/" + PLACEHOLDER:
+        # Every one-segment path (/login, /admin) would be taken for a domain.
+        raise ValueError(f"in the path, {PLACEHOLDER} needs a segment before it")
+    return DomainForm(
+        template=template, host_suffix="", path_prefix=parts.path[: -len(PLACEHOLDER)]
+    )
+
+
+@cache
+def _form(template: str) -> DomainForm:
+    return domain_form_parse(template)
+
+
+def domain_form() -> DomainForm:
+    return _form(settings.COGNITOADMIN_DOMAIN_URL)
+
+
+def domain_base_url(domain: Domain) -> str:
+    """Where a domain's pages are: its host for a custom domain (with the public URL's scheme and
+    port, as the reverse proxy in front of this server serves it), else the configured form."""
+    if domain.is_custom:
+        public = urlsplit(settings.COGNITOADMIN_PUBLIC_URL)
+        port = f":{public.port}" if public.port else ""
+        return f"{public.scheme}://{domain.domain}{port}"
+    return domain_form().url(domain.domain)
+
+
+def pool_base_url(pool: UserPool) -> str | None:
+    """The URL of the pool's hosted pages: its custom domain, else its prefix domain, else
+    None (then the server's own root serves them)."""
+    domains = pool_domains_active(pool=pool)
+    return domain_base_url(domains[0]) if domains else None
+
+
+@cache
+def _public_host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def public_host() -> str:
+    """The public URL's host name: the AWS endpoint's, never a custom domain."""
+    return _public_host_of(settings.COGNITOADMIN_PUBLIC_URL)
+
+
+# --- CreateUserPoolDomain, UpdateUserPoolDomain, DeleteUserPoolDomain ------------------------
 
 
 @transaction.atomic

@@ -40,7 +40,14 @@ from pools.errors import (
     UnsupportedIdentityProviderException,
     UnsupportedResponseTypeException,
 )
-from pools.models import AppClient, AuthorizationCode, HostedSession, PoolUser, UserStatus
+from pools.models import (
+    AppClient,
+    AuthorizationCode,
+    HostedSession,
+    PoolUser,
+    UserPool,
+    UserStatus,
+)
 from pools.selectors.clients import app_client_get_by_id
 from pools.services.clients import COGNITO_PROVIDER
 from pools.services.oauth import CLIENT_ID, OPENID_SCOPE, SCOPE_TOKEN
@@ -115,11 +122,15 @@ def authorize_parameters_check(*, parameters: Mapping[str, str]) -> None:
 
 
 def authorize_client_resolve(
-    *, parameters: Mapping[str, str], redirect_field: str = "redirect_uri"
+    *,
+    parameters: Mapping[str, str],
+    redirect_field: str = "redirect_uri",
+    pool: UserPool | None = None,
 ) -> AuthorizeRequest:
     """The app client and redirect URI of an authorize request (or of /login, /logout's re-login
     form). The redirect URI must be one of the client's CallbackURLs, exactly. Any failure here is
-    shown on an error page and never redirected: the address is not known to be the client's."""
+    shown on an error page and never redirected: the address is not known to be the client's.
+    Through a pool's domain, `pool` is the only one whose clients exist."""
     authorize_parameters_check(parameters=parameters)
     client_id = _value(parameters, "client_id")
     if not client_id:
@@ -127,7 +138,7 @@ def authorize_client_resolve(
     if not CLIENT_ID.fullmatch(client_id):
         raise InvalidParameterException("The client_id is not a valid app client id.")
     try:
-        client = app_client_get_by_id(client_id=client_id)
+        client = app_client_get_by_id(client_id=client_id, pool=pool)
     except ResourceNotFoundException:
         raise InvalidParameterException(f"App client {client_id} does not exist.") from None
     redirect_uri = _value(parameters, redirect_field)

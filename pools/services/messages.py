@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from pools.models import AppClient, CodePurpose, PoolUser
+from pools.services.domains import pool_base_url
 
 # Cognito's messages when the pool sets no template.
 DEFAULT_EMAIL_SUBJECT = "Your verification code"
@@ -83,7 +84,8 @@ def _confirmation_link(*, client: AppClient, user: PoolUser, code: str) -> str:
     query = urlencode(
         {"client_id": client.client_id, "user_name": user.username, "confirmation_code": code}
     )
-    return f"{settings.COGNITOADMIN_PUBLIC_URL}/confirmUser?{query}"
+    base = pool_base_url(client.pool) or settings.COGNITOADMIN_PUBLIC_URL
+    return f"{base}/confirmUser?{query}"
 
 
 def verification_message(

@@ -20,7 +20,7 @@ from pools.errors import (
     UnauthorizedClientException,
     UnauthorizedException,
 )
-from pools.models import AppClient
+from pools.models import AppClient, UserPool
 from pools.selectors.clients import app_client_get_by_id
 from pools.selectors.resource_servers import resource_server_scope_names
 from pools.services.clients import RESERVED_SCOPES, app_client_verify_secret
@@ -64,15 +64,18 @@ _SCOPE_ATTRIBUTES: dict[str, frozenset[str]] = {
 }
 
 
-def oauth_client_authenticate(*, client_id: str, client_secret: str | None) -> AppClient:
+def oauth_client_authenticate(
+    *, client_id: str, client_secret: str | None, pool: UserPool | None = None
+) -> AppClient:
     """The app client a token or revocation request names, proven by its secret if it has one
     (compared in constant time, as GetTokensFromRefreshToken compares it). A public client sends
-    its id alone. Every failure is RFC 6749's invalid_client: an unknown client, another shape
-    of id, a missing or wrong secret, a secret sent for a client that has none."""
+    its id alone. Every failure is RFC 6749's invalid_client: an unknown client (or, through a
+    pool's domain, another pool's), another shape of id, a missing or wrong secret, a secret sent
+    for a client that has none."""
     if not CLIENT_ID.fullmatch(client_id):
         raise UnauthorizedException("The client_id is not a valid app client id.")
     try:
-        client = app_client_get_by_id(client_id=client_id)
+        client = app_client_get_by_id(client_id=client_id, pool=pool)
         app_client_verify_secret(client=client, secret=client_secret)
     except (ResourceNotFoundException, NotAuthorizedException, InvalidParameterException) as exc:
         raise UnauthorizedException(exc.message) from None
@@ -126,12 +129,15 @@ def _user_info_names(scopes: set[str]) -> set[str] | None:
     return {attribute for scope in named for attribute in _SCOPE_ATTRIBUTES[scope]}
 
 
-def user_info_claims(*, access_token: str) -> dict[str, Any]:
+def user_info_claims(*, access_token: str, pool: UserPool | None = None) -> dict[str, Any]:
     """`/oauth2/userInfo`: the user an access token speaks for, checked as GetUser checks it
     (signature, expiry, revocation, global sign-out, the user enabled), which must carry the
     `openid` scope; then `sub`, the attributes its scopes and the client allow, and `username`.
+    Through a pool's domain (`pool`), another pool's token is refused as any bad token is.
     """
     context = access_token_verify(token=access_token, required_scope=None)
+    if pool is not None and context.user.pool_id != pool.pk:
+        raise NotAuthorizedException("The access token is not of this user pool.")
     scopes = set(str(context.claims.get("scope", "")).split())
     if OPENID_SCOPE not in scopes:
         raise InsufficientScopeException("The access token does not have the openid scope.")

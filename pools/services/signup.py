@@ -25,7 +25,7 @@ from pools.errors import (
     InvalidParameterException,
     NotAuthorizedException,
 )
-from pools.models import AppClient, CodePurpose, UserStatus
+from pools.models import AppClient, CodePurpose, UserPool, UserStatus
 from pools.selectors.clients import app_client_get_by_id
 from pools.selectors.users import user_for_client_request
 from pools.services.attributes import attributes_validate
@@ -138,14 +138,17 @@ def sign_up_confirm(
     )
 
 
-def sign_up_confirm_by_link(*, client_id: str, username: str, code: str) -> AppClient:
+def sign_up_confirm_by_link(
+    *, client_id: str, username: str, code: str, pool: UserPool | None = None
+) -> AppClient:
     """The confirmation link of a CONFIRM_WITH_LINK pool (`/confirmUser`): ConfirmSignUp without
     a secret hash, which a mail client cannot compute; the code it carries is the proof, checked
-    and limited as ConfirmSignUp's is. Returns the app client the link names."""
+    and limited as ConfirmSignUp's is. Returns the app client the link names (through a pool's
+    domain, `pool` is the only one whose clients exist)."""
     model_validate(
         "ConfirmSignUp", {"ClientId": client_id, "Username": username, "ConfirmationCode": code}
     )
-    client = app_client_get_by_id(client_id=client_id)
+    client = app_client_get_by_id(client_id=client_id, pool=pool)
     _sign_up_code_check(client=client, username=username, code=code, force_alias_creation=False)
     return client
 

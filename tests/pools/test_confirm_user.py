@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -14,6 +15,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from pools.models import AppClient, PoolUser, UserPool, UserStatus
 from pools.services.clients import app_client_secret
+from pools.services.domains import domain_create
 from pools.services.signup import sign_up
 from tests.builders import make_app_client, make_user_pool
 
@@ -169,3 +171,26 @@ def test_another_pools_client_cannot_confirm_the_user(
 
 def test_only_get_and_head_are_served(client: Client, db: None) -> None:
     assert client.post("/confirmUser", {"client_id": "x"}).status_code == 405
+
+
+def test_with_a_domain_the_link_is_on_the_domain_and_works_only_for_its_pool(
+    link_pool: UserPool,
+    client: Client,
+    mailoutbox: list[EmailMessage],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    settings: Any,
+) -> None:
+    settings.COGNITOADMIN_DOMAIN_URL = "http://testserver/domain/{domain}"
+    domain_create(pool=link_pool, domain="shop")
+    app = make_app_client(pool=link_pool, CallbackURLs=["https://app.example.com/callback"])
+    link = _sign_up_link(app, django_capture_on_commit_callbacks, mailoutbox)
+    assert link.startswith("/domain/shop/confirmUser?")
+
+    other = make_user_pool(name="other")
+    domain_create(pool=other, domain="other")
+    elsewhere = client.get(link.replace("/domain/shop/", "/domain/other/"))
+    assert elsewhere.status_code == 400
+    assert _dora(link_pool).status == UserStatus.UNCONFIRMED
+
+    assert client.get(link).status_code == 200
+    assert _dora(link_pool).status == UserStatus.CONFIRMED

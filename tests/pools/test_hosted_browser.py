@@ -20,12 +20,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pyotp
 import pytest
 import requests
 
 from pools.models import AppClient, PoolUser, UserPool
+from pools.services.domains import domain_create
+from tests.builders import sent_code
 from tests.pools.hosted_fixtures import authenticator_for, next_code, plain_http, web_app
 from tests.pools.oauth_fixtures import PASSWORD, alice, discovery, live_pool, url
+from tests.pools.test_mfa import mfa_pool
+
+NEW_PASSWORD = "N3w-Passw0rd!"
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -178,3 +184,167 @@ def test_a_browser_signs_in_with_password_and_totp_and_the_app_gets_its_tokens( 
         page.goto(f"{discovery['authorization_endpoint']}?{query}")
         assert urlsplit(page.url).path == "/login"
         chromium.close()
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    return verifier, challenge
+
+
+def test_a_browser_signs_in_on_a_prefix_domain_of_its_own_host(  # noqa: PLR0917 - fixtures
+    browser_app: AppClient,
+    alice: PoolUser,
+    live_pool: UserPool,
+    url: str,
+    loopback: tuple[str, list[str]],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`COGNITOADMIN_DOMAIN_URL=http://{domain}.auth.localhost:<port>`: Chromium reaches
+    `shop.auth.localhost` on the loopback interface, as Cognito's `<prefix>.auth.<region>...`."""
+    port = urlsplit(url).port
+    settings.COGNITOADMIN_DOMAIN_URL = f"http://{{domain}}.auth.localhost:{port}"
+    domain_create(pool=live_pool, domain="shop")
+    domain = f"http://shop.auth.localhost:{port}"
+    discovery = requests.get(
+        f"{url}/{live_pool.pool_id}/.well-known/openid-configuration", timeout=10
+    ).json()
+    assert discovery["authorization_endpoint"] == f"{domain}/oauth2/authorize"
+    base, seen = loopback
+    callback = f"{base}/callback"
+    verifier, challenge = _pkce()
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": browser_app.client_id,
+            "redirect_uri": callback,
+            "scope": "openid email",
+            "state": "domain-state",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = chromium.new_page()
+        page.goto(f"{discovery['authorization_endpoint']}?{query}")
+        assert page.url.startswith(f"{domain}/login?")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{callback}?*")
+        values = {name: v[0] for name, v in parse_qs(urlsplit(page.url).query).items()}
+        assert values["state"] == "domain-state"
+        chromium.close()
+    assert seen[-1].startswith("/callback?code=")
+    # Python's resolver does not know *.localhost: the token request names the host itself.
+    token_url = urlsplit(discovery["token_endpoint"])
+    token = requests.post(
+        f"{url}{token_url.path}",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": browser_app.client_id,
+            "code": values["code"],
+            "redirect_uri": callback,
+            "code_verifier": verifier,
+        },
+        headers={"Host": token_url.netloc},
+        timeout=10,
+    ).json()
+    assert set(token) >= {"id_token", "access_token", "refresh_token"}
+
+
+def test_a_browser_tours_the_self_service_pages_and_sets_up_an_authenticator(
+    url: str,
+    loopback: tuple[str, list[str]],
+    mailoutbox: list[Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sign-up, its code, the first sign-in where the pool requires MFA (an authenticator set up
+    from the QR code), then a forgotten password and its reset: each page's screenshot."""
+    pool = mfa_pool("ON", sms=False, email=False, AutoVerifiedAttributes=["email"])
+    base, seen = loopback
+    callback = f"{base}/callback"
+    app = web_app(
+        pool,
+        CallbackURLs=[callback],
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email"],
+    )
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": callback,
+            "scope": "openid email",
+            "state": "tour",
+        }
+    )
+    authorize = f"{url}/oauth2/authorize?{query}"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = chromium.new_page()
+        page.goto(authorize)
+        page.get_by_role("link", name="Sign up").click()
+        page.get_by_role("heading", name="Sign up with a new account").wait_for()
+        page.get_by_label("Username").fill("dana")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Email").fill("dana@example.com")
+        _save(page, "hosted-signup.png", tmp_path)
+        page.get_by_role("button", name="Sign up").click()
+
+        page.get_by_role("heading", name="Confirm your account").wait_for()
+        page.get_by_label("Code").fill(sent_code(str(mailoutbox[-1].body)))
+        _save(page, "hosted-confirm.png", tmp_path)
+        page.get_by_role("button", name="Confirm account").click()
+
+        page.wait_for_url(f"{url}/login?*")
+        assert "confirmed" in page.content()
+        page.get_by_label("Username").fill("dana")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+
+        page.wait_for_selector("figure.qr svg")
+        authenticator = pyotp.TOTP(page.locator("#secret").inner_text())
+        page.get_by_label("Device name (optional)").fill("phone")
+        page.get_by_label("Code from the app").fill(authenticator.now())
+        _save(page, "hosted-mfa-setup.png", tmp_path)
+        page.get_by_role("button", name="Verify and sign in").click()
+        page.wait_for_url(f"{callback}?*")
+        assert seen[-1].startswith("/callback?code=")
+
+        # A new browser, a forgotten password.
+        chromium.close()
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = chromium.new_page()
+        page.goto(authorize)
+        page.get_by_role("link", name="Forgot your password?").click()
+        page.get_by_role("heading", name="Forgot your password?").wait_for()
+        page.get_by_label("Username").fill("dana")
+        _save(page, "hosted-forgot-password.png", tmp_path)
+        page.get_by_role("button", name="Reset my password").click()
+
+        page.get_by_role("heading", name="Reset your password").wait_for()
+        page.get_by_label("Code").fill(sent_code(str(mailoutbox[-1].body)))
+        page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+        page.get_by_label("Enter the new password again").fill(NEW_PASSWORD)
+        _save(page, "hosted-reset-password.png", tmp_path)
+        page.get_by_role("button", name="Change password").click()
+
+        page.wait_for_url(f"{url}/login?*")
+        page.get_by_label("Username").fill("dana")
+        page.get_by_label("Password").fill(NEW_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("#code")
+        page.get_by_label("Code").fill(next_code(authenticator))
+        _save(page, "hosted-totp-after-reset.png", tmp_path)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{callback}?*")
+        chromium.close()
+    assert seen[-1].startswith("/callback?code=")

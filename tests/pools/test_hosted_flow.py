@@ -504,23 +504,58 @@ def test_every_endpoint_the_discovery_document_lists_is_served(discovery: dict[s
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_the_readme_registers_an_app_whose_authorize_url_leads_to_the_sign_in_page(
-    url: str, operator_key: tuple[AccessKey, str], capsys: pytest.CaptureFixture[str]
-) -> None:
+def readme_examples(url: str, operator_key: tuple[AccessKey, str]) -> list[str]:
+    """The Python examples of the README's hosted-pages section, for the live server and key."""
     text = README.read_text()
     section = text[text.index("## Hosted sign-in pages") :]
-    [code] = re.findall(
+    blocks = re.findall(
         r"^```python\n(.*?)^```$", section[: section.index("\n## ", 5)], re.M | re.S
     )
     key, secret = operator_key
-    code = (
-        code.replace("http://127.0.0.1:8000", url)
+    return [
+        block.replace("http://127.0.0.1:8000", url)
         .replace("AKIAIOSFODNN7EXAMPLE", key.access_key_id)
         .replace("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", secret)
-    )
+        for block in blocks
+    ]
+
+
+def test_the_readme_registers_an_app_whose_authorize_url_leads_to_the_sign_in_page(
+    url: str, operator_key: tuple[AccessKey, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = readme_examples(url, operator_key)[0]
     exec(compile(code, str(README), "exec"), {})  # noqa: S102 - the README's own example
 
     authorize_url = capsys.readouterr().out.strip().replace("<S256 challenge>", "c" * 43)
     response = requests.get(authorize_url, allow_redirects=False, timeout=10)
     assert response.status_code == 302, response.text
     assert response.headers["Location"].startswith("/login?")
+
+
+def test_the_readmes_domains_serve_the_pages(
+    url: str,
+    operator_key: tuple[AccessKey, str],
+    capsys: pytest.CaptureFixture[str],
+    settings: Any,
+) -> None:
+    settings.COGNITOADMIN_DOMAIN_URL = f"{url}/domain/{{domain}}"
+    examples = readme_examples(url, operator_key)
+    [domains] = [code for code in examples if "create_user_pool_domain" in code]
+    scope: dict[str, Any] = {}
+    exec(compile(examples[0], str(README), "exec"), scope)  # noqa: S102 - the README's own example
+    authorize_url = capsys.readouterr().out.strip().replace("<S256 challenge>", "c" * 43)
+    exec(compile(domains, str(README), "exec"), scope)  # noqa: S102 - the README's own example
+
+    path = authorize_url.removeprefix(url)
+    at_prefix = requests.get(f"{url}/domain/shop{path}", allow_redirects=False, timeout=10)
+    assert at_prefix.status_code == 302, at_prefix.text
+    assert at_prefix.headers["Location"].startswith("/domain/shop/login?")
+    custom_host = {"Host": f"login.example.com:{url.rsplit(':', 1)[1]}"}
+    at_custom = requests.get(authorize_url, headers=custom_host, allow_redirects=False, timeout=10)
+    assert at_custom.headers["Location"].startswith("/login?")
+    # The custom domain is the pool's pages, not the server's root.
+    assert requests.get(f"{url}/admin/", headers=custom_host, timeout=10).status_code == 404
+    discovery = requests.get(
+        f"{url}/{scope['pool_id']}/.well-known/openid-configuration", timeout=10
+    ).json()
+    assert discovery["authorization_endpoint"].startswith("http://login.example.com:")

@@ -1,0 +1,30 @@
+"""System checks for the user pools' settings: a wrong value fails `check`, `migrate` and the
+server at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error
+
+from pools.services.domains import domain_form_parse
+
+
+def check_domain_url(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    try:
+        domain_form_parse(settings.COGNITOADMIN_DOMAIN_URL)
+    except ValueError as problem:
+        return [
+            Error(
+                f"COGNITOADMIN_DOMAIN_URL {settings.COGNITOADMIN_DOMAIN_URL!r}: {problem}.",
+                hint="For example https://{domain}.auth.example.com or "
+                "http://127.0.0.1:8000/domain/{domain}.",
+                id="pools.E001",
+            )
+        ]
+    return []
