@@ -152,6 +152,7 @@ JS_PACKAGES = (
     "amazon-cognito-identity-js",
     "amazon-cognito-js",
     "aws-sdk",
+    "openid-client",
 )
 
 

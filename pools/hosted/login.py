@@ -1,6 +1,6 @@
 """The hosted sign-in pages and the endpoints around them: `/oauth2/authorize`, `/login` with its
 challenge pages (an authenticator's, a text message's or an email's code, the choice of a factor,
-an authenticator's set-up, a new password) and `/logout`.
+the set-up of an authenticator app or of email MFA, a new password) and `/logout`.
 
 The views parse the query and the forms and render; the rules are the services': which requests
 are good (`hosted.authorize_client_resolve`, `hosted.authorize_request_check`), signing in
@@ -18,6 +18,7 @@ sign-in, the challenge's Session is in a signed hidden field, never in the addre
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,6 +32,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from cognitoadmin.errors import ServiceError
 from pools.errors import (
+    AliasExistsException,
     CodeMismatchException,
     EnableSoftwareTokenMFAException,
     InvalidParameterException,
@@ -86,8 +88,16 @@ NOTICES = {
     "confirmed": "Your registration is confirmed. Sign in with your username and password.",
     "password_reset": "Your password has been reset. Sign in with your new password.",
 }
-# The steps the hosted pages do not offer yet, in words for the user.
-_STEP_NAMES = {MFA_SETUP: "setting up multi-factor authentication by email"}
+# The steps the hosted pages cannot take, in words for the user, and what the user can do. An
+# MFA_SETUP gets here only where a text message is all it offers: as in Cognito, an
+# administrator adds the phone number first.
+_NOT_OFFERED = {
+    MFA_SETUP: (
+        "setting up multi-factor authentication by text message",
+        "Ask your administrator to add a phone number to your account, then sign in again.",
+    ),
+}
+_NOT_OFFERED_ADVICE = "Sign in through the application itself, or ask your administrator."
 # Each factor in words: the choice of SELECT_MFA_TYPE, and what its code page asks for.
 _FACTORS = {
     str(MfaFactor.SOFTWARE_TOKEN): ("An authenticator app", "the code from your authenticator app"),
@@ -96,6 +106,16 @@ _FACTORS = {
 }
 _CODE_CHALLENGES = frozenset(str(factor) for factor in CODE_RESPONSES)
 SOFTWARE_TOKEN = str(MfaFactor.SOFTWARE_TOKEN)
+EMAIL = str(MfaFactor.EMAIL)
+# What MFA_SETUP sets up on these pages, in the order its choice offers them.
+_SETUP_FACTORS = {SOFTWARE_TOKEN: "An authenticator app", EMAIL: "Codes by email"}
+_EMAIL_FIELD = self_service.Field(
+    "email",
+    "Email address",
+    type="email",
+    autocomplete="email",
+    hint="Your account's email address: sign-in codes go there, the first one now.",
+)
 
 
 def _cookie_name(client: AppClient) -> str:
@@ -202,8 +222,8 @@ def _next_step(
     if challenge == SELECT_MFA_TYPE:
         context = {"state": state, "choices": _factor_choices(values)}
         return page(request, "hosted/select_mfa.html", context, authorize=authorize)
-    if challenge == MFA_SETUP and SOFTWARE_TOKEN in _json_list(values, "setup"):
-        return _mfa_setup_page(request, authorize, values)
+    if challenge == MFA_SETUP and _setup_choices(values):
+        return _mfa_setup_start(request, authorize, values, state)
     if challenge == NEW_PASSWORD_REQUIRED:
         required = _required_attributes(values)
         return page(
@@ -212,13 +232,50 @@ def _next_step(
             {"state": state, "required": required},
             authorize=authorize,
         )
-    step = _STEP_NAMES.get(challenge, challenge.replace("_", " ").lower())
+    step, advice = _NOT_OFFERED.get(
+        challenge, (challenge.replace("_", " ").lower(), _NOT_OFFERED_ADVICE)
+    )
     return page(
         request,
         "hosted/unsupported.html",
-        {"step": step, "challenge": challenge},
+        {"step": step, "challenge": challenge, "advice": advice},
         authorize=authorize,
     )
+
+
+def _setup_choices(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The factors of MFAS_CAN_SETUP these pages set up, each in words."""
+    setup = _json_list(state, "setup")
+    return [(factor, label) for factor, label in _SETUP_FACTORS.items() if factor in setup]
+
+
+def _mfa_setup_start(
+    request: HttpRequest, authorize: AuthorizeRequest, values: dict[str, Any], state: str
+) -> HttpResponse:
+    """MFA_SETUP: the set-up of the one factor offered, or the choice of the factors offered."""
+    choices = _setup_choices(values)
+    if len(choices) > 1:
+        context = {"state": state, "choices": choices}
+        return page(request, "hosted/mfa_setup_choice.html", context, authorize=authorize)
+    if choices[0][0] == EMAIL:
+        return _email_setup_form(request, authorize, state)
+    return _mfa_setup_page(request, authorize, values)
+
+
+def _email_setup_form(
+    request: HttpRequest,
+    authorize: AuthorizeRequest,
+    state: str,
+    *,
+    email: str = "",
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """MFA_SETUP with email: the address that gets email MFA (MFA_SETUP's EMAIL answer)."""
+    errors = errors or {}
+    field = dataclasses.replace(_EMAIL_FIELD, value=email, error=errors.get("email", ""))
+    context = {"state": state, "fields": [field], "errors": errors, "focus": field.name}
+    return page(request, "hosted/mfa_setup_email.html", context, status=status, authorize=authorize)
 
 
 def _mfa_setup_page(
@@ -445,9 +502,69 @@ def _select_mfa(request: HttpRequest, authorize: AuthorizeRequest) -> HttpRespon
 
 
 def _mfa_setup(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
-    """`POST /mfaSetup`: the authenticator's first code, as VerifySoftwareToken checks it with
-    the challenge's session; then MFA_SETUP is answered and the sign-in ends."""
+    """`POST /mfaSetup`: MFA_SETUP's forms: the factor chosen (where an authenticator app and
+    email are both offered), the address for email MFA, or the authenticator's first code."""
     state = _state(request, authorize, frozenset({MFA_SETUP}))
+    if "factor" in request.POST:
+        return _setup_chosen(request, authorize, state)
+    if "email" in request.POST:
+        return _setup_email(request, authorize, state)
+    return _setup_software_token(request, authorize, state)
+
+
+def _setup_chosen(
+    request: HttpRequest, authorize: AuthorizeRequest, state: dict[str, Any]
+) -> HttpResponse:
+    """The factor chosen: its set-up page, the authenticator's new key or email's form (which
+    writes nothing yet)."""
+    choice = form_field(request, "factor")
+    choices = _setup_choices(state)
+    if choice not in dict(choices):
+        context = {
+            "state": request.POST["state"],
+            "choices": choices,
+            "errors": {"form": "Choose one of the methods listed."},
+        }
+        return page(
+            request, "hosted/mfa_setup_choice.html", context, status=400, authorize=authorize
+        )
+    if choice == EMAIL:
+        return _email_setup_form(request, authorize, request.POST["state"])
+    return _mfa_setup_page(request, authorize, state)
+
+
+def _setup_email(
+    request: HttpRequest, authorize: AuthorizeRequest, state: dict[str, Any]
+) -> HttpResponse:
+    """MFA_SETUP answered with EMAIL, as RespondToAuthChallenge takes it: the address becomes
+    the user's, with email MFA, and its code page (EMAIL_OTP) follows. A refused address changes
+    nothing and the form asks again, within the same session."""
+    email = form_field(request, "email").strip()
+    token = request.POST["state"]
+    if not email:
+        errors = {"email": "Enter your email address."}
+        return _email_setup_form(request, authorize, token, errors=errors, status=400)
+    try:
+        outcome = _respond(request, authorize, state, {"EMAIL": email})
+    except (InvalidParameterException, AliasExistsException, TooManyRequestsException) as error:
+        return _email_setup_form(
+            request,
+            authorize,
+            token,
+            email=email,
+            errors={"email": error.message},
+            status=error_status(error),
+        )
+    except ServiceError as error:
+        raise _LoginAgain(_login_again_message(error)) from None
+    return _next_step(request, authorize, outcome, state["username"])
+
+
+def _setup_software_token(
+    request: HttpRequest, authorize: AuthorizeRequest, state: dict[str, Any]
+) -> HttpResponse:
+    """The authenticator's first code, as VerifySoftwareToken checks it with the challenge's
+    session; then MFA_SETUP is answered and the sign-in ends."""
     code = form_field(request, "code").strip()
     device = form_field(request, "device").strip()[:128]
     context: dict[str, Any] = {"state": request.POST["state"], "device": device}

@@ -395,9 +395,10 @@ def test_new_password_required_page_sets_the_password_and_signs_in(
     assert carol.status == UserStatus.CONFIRMED
 
 
-def test_a_step_the_pages_do_not_offer_gets_a_clear_page(url: str) -> None:
-    # Email MFA required of a user without an address: MFA_SETUP with EMAIL, not offered here.
-    pool = mfa_pool("ON", sms=False, totp=False)
+def test_a_step_the_pages_cannot_take_gets_a_clear_page(url: str) -> None:
+    # SMS MFA required of a user without a phone number: MFA_SETUP with SMS_MFA alone, which
+    # needs an administrator to add the number (as in Cognito).
+    pool = mfa_pool("ON", totp=False, email=False)
     make_user(pool=pool, username="erin", password=PASSWORD)
     web = web_app(pool, AllowedOAuthScopes=OIDC_SCOPES)
     page = Browser(url).sign_in(
@@ -407,7 +408,9 @@ def test_a_step_the_pages_do_not_offer_gets_a_clear_page(url: str) -> None:
 
     assert page.status_code == 200
     assert "MFA_SETUP" in page.text
-    assert "not offer yet" in page.text
+    assert "by text message" in page.text
+    assert "Ask your administrator to add a phone number" in page.text
+    assert "<form" not in page.text
 
 
 # --- the sign-in form's errors ---------------------------------------------------------------
@@ -463,7 +466,7 @@ def test_empty_fields_are_errors_of_their_own_fields(web: AppClient, url: str) -
     assert response.status_code == 400
     assert 'aria-describedby="username-error"' in response.text
     assert 'aria-describedby="password-error"' in response.text
-    assert '<label for="username">' in response.text
+    assert '<label for="username"' in response.text
 
 
 def test_the_login_page_is_csrf_protected_and_not_frameable(web: AppClient, url: str) -> None:

@@ -1,5 +1,5 @@
 """The hosted code pages of SMS_MFA and EMAIL_OTP, the choice of SELECT_MFA_TYPE and MFA_SETUP's
-authenticator app, against a
+authenticator app and email, against a
 live server through their forms: the code goes where the page says, a wrong or missing code is
 the same page with its error and sends nothing more, the right one reaches the app's callback."""
 
@@ -30,6 +30,7 @@ from tests.pools.hosted_fixtures import (
     CALLBACK,
     OIDC_SCOPES,
     Browser,
+    form_fields,
     next_code,
     plain_http,
     redirected_to,
@@ -259,3 +260,160 @@ def test_a_wrong_first_code_asks_again_without_showing_the_key_and_changes_nothi
         throttling_failure_timestamp=timezone.now() - dt.timedelta(minutes=1)
     )
     reached_the_app(browser.submit(wrong, code=app.now()))
+
+
+# --- setting up email MFA (MFA_SETUP with EMAIL_OTP) -----------------------------------------
+
+
+def email_setup_page(url: str, **factors: bool) -> tuple[Browser, requests.Response]:
+    """Erin, who has no email address, signs in to a pool that requires MFA and lets her set up
+    email (and whatever `factors` adds); she is on the set-up's first page."""
+    pool = mfa_pool("ON", **{"sms": False, "totp": False, **factors})
+    make_user(pool=pool, username="erin", password=PASSWORD)
+    client = web_app(pool, AllowedOAuthScopes=OIDC_SCOPES)
+    browser = Browser(url)
+    page = browser.sign_in(
+        f"/oauth2/authorize?response_type=code&client_id={client.client_id}"
+        f"&redirect_uri={CALLBACK}&state=st-1",
+        username="erin",
+    )
+    assert page.status_code == 200, page.text
+    return browser, page
+
+
+def _email_input(page: requests.Response) -> str:
+    found = re.search(r'<input[^>]*\bid="email"[^>]*>', page.text)
+    assert found is not None, page.text
+    return found.group(0)
+
+
+def _erin() -> PoolUser:
+    return PoolUser.objects.get(username="erin")
+
+
+def _signs_in_by_email(
+    browser: Browser, page: requests.Response, mailoutbox: list[EmailMessage]
+) -> None:
+    """The address given on the email form gets the code, whose page names it masked, and the
+    code reaches the app with the address now erin's own, verified, with email MFA on."""
+    code_page = browser.submit(page, email="erin@example.com")
+
+    assert code_page.status_code == 200, code_page.text
+    assert "the code we sent by email" in code_page.text
+    assert "e***@e***" in code_page.text
+    [email] = mailoutbox
+    assert email.to == ["erin@example.com"]
+    reached_the_app(browser.submit(code_page, code=sent_code(str(email.body))))
+    erin = _erin()
+    assert (erin.email, erin.email_verified, erin.mfa_email_enabled) == (
+        "erin@example.com",
+        True,
+        True,
+    )
+
+
+def test_email_mfa_alone_is_set_up_with_the_address_the_user_gives_and_signs_in(
+    url: str, mailoutbox: list[EmailMessage]
+) -> None:
+    browser, page = email_setup_page(url)
+
+    assert re.search(r'<label for="email"[^>]*>Email address</label>', page.text)
+    field = _email_input(page)
+    assert 'type="email"' in field
+    assert 'autocomplete="email"' in field
+    assert re.search(r'aria-describedby="\s*email-hint"', field)
+    assert "autofocus" in field
+    assert 'id="email-hint">' in page.text
+    assert mailoutbox == []
+    _signs_in_by_email(browser, page, mailoutbox)
+
+
+def test_email_beside_an_authenticator_app_is_a_choice_that_changes_nothing_until_answered(
+    url: str, mailoutbox: list[EmailMessage]
+) -> None:
+    browser, choice = email_setup_page(url, totp=True)
+    assert 'name="factor" value="SOFTWARE_TOKEN_MFA"' in choice.text
+    assert 'name="factor" value="EMAIL_OTP"' in choice.text
+    before = snapshot()
+
+    form = browser.submit(choice, factor="EMAIL_OTP")
+
+    assert form.status_code == 200, form.text
+    assert 'id="email"' in form.text
+    assert snapshot() == before
+    _signs_in_by_email(browser, form, mailoutbox)
+
+
+def test_the_authenticator_app_chosen_beside_email_shows_its_key(url: str) -> None:
+    browser, choice = email_setup_page(url, totp=True)
+
+    app_page = browser.submit(choice, factor="SOFTWARE_TOKEN_MFA")
+
+    reached_the_app(browser.submit(app_page, code=pyotp.TOTP(_secret(app_page)).now()))
+    assert software_token_friendly_name(user=_erin()) == ""
+
+
+@pytest.mark.parametrize("factor", ["SMS_MFA", "", "EMAIL_OTP" * 1000, "\ud800"])
+def test_a_set_up_not_offered_is_refused_and_changes_nothing(
+    url: str, mailoutbox: list[EmailMessage], factor: str
+) -> None:
+    browser, choice = email_setup_page(url, totp=True)
+    before = snapshot()
+    fields: dict[str, Any] = {"factor": factor.encode("utf-8", "surrogatepass")}
+
+    refused = browser.submit(choice, **fields)
+
+    assert refused.status_code == 400
+    assert "Choose one of the methods listed." in refused.text
+    assert 'id="form-error"' in refused.text
+    assert snapshot() == before
+    _signs_in_by_email(browser, browser.submit(refused, factor="EMAIL_OTP"), mailoutbox)
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("", "Enter your email address."),
+        ("not-an-address", "Invalid email address format."),
+        ("erin@" + "x" * 5000 + ".com", "Invalid email address format."),
+        ("\ud800@example.com", "Invalid email address format."),
+    ],
+)
+def test_a_bad_address_is_the_form_again_with_its_reason_and_changes_nothing(
+    url: str, mailoutbox: list[EmailMessage], email: str, message: str
+) -> None:
+    browser, page = email_setup_page(url)
+    before = snapshot()
+    fields: dict[str, Any] = {"email": email.encode("utf-8", "surrogatepass")}
+
+    refused = browser.submit(page, **fields)
+
+    assert refused.status_code == 400
+    assert "Location" not in refused.headers
+    assert f'id="email-error">{message}</p>' in refused.text
+    field = _email_input(refused)
+    assert 'aria-invalid="true"' in field
+    assert 'aria-describedby="email-error email-hint"' in field
+    assert mailoutbox == []
+    assert snapshot() == before
+    assert _erin().email == ""
+    # The session is still open: a good address goes on.
+    _signs_in_by_email(browser, refused, mailoutbox)
+
+
+def test_a_tampered_state_on_the_email_form_is_sign_in_again_and_changes_nothing(
+    url: str, mailoutbox: list[EmailMessage]
+) -> None:
+    browser, page = email_setup_page(url)
+    state = form_fields(page.text)["state"]
+    before = snapshot()
+
+    tampered = state[:-1] + ("A" if state[-1] != "A" else "B")
+
+    refused = browser.submit(page, state=tampered, email="erin@example.com")
+
+    assert refused.status_code == 400
+    assert "Your sign-in session has expired. Please sign in again." in refused.text
+    assert 'name="password"' in refused.text
+    assert mailoutbox == []
+    assert snapshot() == before
