@@ -37,6 +37,7 @@ __all__ = [
     "ResourceNotFoundException",
     "ScopeDoesNotExistException",
     "SoftwareTokenMFANotFoundException",
+    "TermsExistsException",
     "TooManyRequestsException",
     "UnauthorizedClientException",
     "UnauthorizedException",
@@ -75,6 +76,12 @@ class GroupExistsException(ServiceError):
     aws_type = "GroupExistsException"
     api_status = 409
     default_message = "A group with the name already exists."
+
+
+class TermsExistsException(ServiceError):
+    aws_type = "TermsExistsException"
+    api_status = 409
+    default_message = "Terms document names must be unique to the app client."
 
 
 class DuplicateProviderException(ServiceError):

@@ -439,6 +439,37 @@ class ResourceServer(TimestampedModel):
         return self.identifier
 
 
+class TermsName(models.TextChoices):
+    TERMS_OF_USE = "terms-of-use"
+    PRIVACY_POLICY = "privacy-policy"
+
+
+class Terms(TimestampedModel):
+    """An app client's terms of use or privacy policy: a link per language, which the hosted
+    sign-up page shows once the client has both documents."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="terms")
+    client = models.ForeignKey("AppClient", on_delete=models.CASCADE, related_name="terms")
+    terms_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=14, choices=TermsName.choices)
+    # Reserved by Cognito for later use: LINK and NONE are the only values it takes.
+    source = models.CharField(max_length=8, default="LINK")
+    enforcement = models.CharField(max_length=8, default="NONE")
+    # {"cognito:default": "https://...", "cognito:spanish": "https://..."}, 1 to 13 entries.
+    links = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "terms document"
+        verbose_name_plural = "terms documents"
+        constraints = [
+            models.UniqueConstraint(fields=["client", "name"], name="terms_name_per_client")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+
 class DomainStatus(models.TextChoices):
     CREATING = "CREATING"
     DELETING = "DELETING"

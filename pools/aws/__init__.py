@@ -14,5 +14,6 @@ from pools.aws import (  # noqa: F401
     pools,
     resource_servers,
     self_service,
+    terms,
     users,
 )

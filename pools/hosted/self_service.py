@@ -42,6 +42,7 @@ from pools.selectors.pools import schema_attribute_definitions
 from pools.services.hosted import AuthorizeRequest
 from pools.services.recovery import password_forgot, password_forgot_confirm
 from pools.services.signup import confirmation_code_resend, sign_up, sign_up_confirm
+from pools.services.terms import terms_page_links
 
 _MEDIA = {"EMAIL": "by email", "SMS": "by text message"}
 # Sign-up fields besides the username and the password, in the words and types browsers fill.
@@ -187,8 +188,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     client = authorize.client
     specs = _sign_up_specs(client.pool)
     template = "hosted/signup.html"
+    terms = terms_page_links(client=client)
     if request.method != "POST":
-        return _form(request, authorize, template, specs)
+        return _form(request, authorize, template, specs, terms=terms)
     values = {spec.name: form_field(request, spec.name) for spec in specs}
     values = {
         name: value if name == "password" else value.strip() for name, value in values.items()
@@ -219,7 +221,16 @@ def signup(request: HttpRequest) -> HttpResponse:
             return _confirm_form(request, authorize, username=username, notice=_delivered(result))
     else:
         status = 400
-    return _form(request, authorize, template, specs, values=values, errors=errors, status=status)
+    return _form(
+        request,
+        authorize,
+        template,
+        specs,
+        values=values,
+        errors=errors,
+        status=status,
+        terms=terms,
+    )
 
 
 # --- the sign-up code ------------------------------------------------------------------------

@@ -562,3 +562,21 @@ def test_the_readmes_domains_serve_the_pages(
         f"{url}/{scope['pool_id']}/.well-known/openid-configuration", timeout=10
     ).json()
     assert discovery["authorization_endpoint"].startswith("http://login.example.com:")
+
+
+def test_the_readmes_terms_show_on_the_sign_up_page(
+    url: str,
+    operator_key: tuple[AccessKey, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    examples = readme_examples(url, operator_key)
+    [terms] = [code for code in examples if "create_terms" in code]
+    scope: dict[str, Any] = {}
+    exec(compile(examples[0], str(README), "exec"), scope)  # noqa: S102 - the README's own example
+    authorize_url = capsys.readouterr().out.strip().replace("<S256 challenge>", "c" * 43)
+    exec(compile(terms, str(README), "exec"), scope)  # noqa: S102 - the README's own example
+
+    signup = authorize_url.replace("/oauth2/authorize?", "/signup?")
+    page = requests.get(signup, timeout=10).text
+    assert '<a href="https://example.com/terms"' in page
+    assert '<a href="https://example.com/privacy"' in page
