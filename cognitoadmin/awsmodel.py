@@ -149,6 +149,8 @@ class _Validator:
                     f"Expected epoch seconds within years 1 to 9999 at '{path}'."
                 ) from None
         # blobs travel base64-encoded; handlers decode the few that exist.
+        if kind == "blob" and not isinstance(value, str):
+            raise SerializationException(f"Expected a base64 string at '{path}'.")
         return value
 
     def _length(self, shape: Shape, value: Any, path: str, label: str) -> None:

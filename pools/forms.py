@@ -220,3 +220,23 @@ class UserPoolMfaConfigForm(forms.Form):
             members = {"Subject": data["email_subject"], "Message": data["email_message"]}
             settings["EmailMfaConfiguration"] = {k: v for k, v in members.items() if v}
         return settings
+
+
+class UICustomizationForm(forms.Form):
+    """SetUICustomization for one level (the pool's default or one app client): the CSS and the
+    logo are set together, so a logo left as it is goes with the new CSS."""
+
+    css = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "spellcheck": "false"}),
+        label="CSS",
+        help_text="Only Cognito's -customizable classes, e.g. .banner-customizable "
+        "{ background-color: #0a3069; }",
+    )
+    image = forms.FileField(
+        required=False, label="New logo", help_text="A PNG or JPEG image of at most 100 KB."
+    )
+    keep_image = forms.BooleanField(
+        required=False, initial=True, label="Keep the current logo (when no new one is chosen)"
+    )

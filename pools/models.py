@@ -846,3 +846,40 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return self.kid
+
+
+class UICustomization(TimestampedModel):
+    """The classic hosted UI's branding (SetUICustomization): the pool's default (no client,
+    ClientId "ALL" on the wire) or one app client's, which wins on that client's pages. The CSS
+    is kept as given; the logo's bytes are kept here (100 KB at most), served at `ImageUrl`."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="ui_customizations")
+    client = models.ForeignKey(
+        "AppClient",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="ui_customizations",
+    )
+    css = models.TextField(blank=True)
+    image = models.BinaryField(blank=True, editable=False)
+    image_content_type = models.CharField(max_length=16, blank=True, editable=False)
+    # The image's SHA-256 (hex): its URL's version, so a new logo is a new URL.
+    image_digest = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "UI customization"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool"],
+                condition=models.Q(client__isnull=True),
+                name="ui_customization_one_per_pool",
+            ),
+            models.UniqueConstraint(
+                fields=["pool", "client"], name="ui_customization_one_per_client"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"UI customization of {self.client_id or 'ALL'}"

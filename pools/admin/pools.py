@@ -22,6 +22,7 @@ from cognitoadmin.authorization import action_declare
 from cognitoadmin.errors import ServiceError
 from cognitoadmin.service_admin import Created, ReadOnlyInline, report
 from pools.admin.base import PoolServiceAdmin
+from pools.admin.branding import SET_UI_CUSTOMIZATION, UICustomizationAdminMixin
 from pools.forms import UserPoolCreateForm, UserPoolMfaConfigForm
 from pools.models import SchemaAttribute, UserPool
 from pools.services.keys import signing_key_rotate
@@ -56,7 +57,7 @@ class SchemaAttributeInline(ReadOnlyInline):
 
 
 @admin.register(UserPool)
-class UserPoolAdmin(PoolServiceAdmin[UserPool]):
+class UserPoolAdmin(UICustomizationAdminMixin, PoolServiceAdmin[UserPool]):
     add_form = UserPoolCreateForm
     iam_actions = {
         "view": "cognito-idp:DescribeUserPool",
@@ -64,6 +65,7 @@ class UserPoolAdmin(PoolServiceAdmin[UserPool]):
         "delete": "cognito-idp:DeleteUserPool",
         "rotate_signing_key": ROTATE_SIGNING_KEY,
         "set_mfa_config": "cognito-idp:SetUserPoolMfaConfig",
+        "set_ui_customization": SET_UI_CUSTOMIZATION,
     }
     list_display = (
         "name",

@@ -19,6 +19,8 @@ from cognitoadmin.errors import ServiceError, as_service_error
 from cognitoadmin.ratelimits import client_ip
 from cognitoadmin.security import HEADER, csp_header
 from pools.hosted.domains import request_base_path, request_pool
+from pools.selectors.branding import ui_customization_effective
+from pools.services.branding import PageBranding, ui_customization_page
 from pools.services.hosted import (
     AuthorizeRequest,
     authorize_client_resolve,
@@ -123,6 +125,26 @@ def _form_targets(authorize: AuthorizeRequest | None) -> list[str]:
     return targets
 
 
+def _branding(request: HttpRequest, authorize: AuthorizeRequest | None) -> PageBranding | None:
+    """The UI customization the page shows: its client's, else its pool's (SetUICustomization);
+    a page of no client, through a pool's domain, shows the pool's."""
+    client = authorize.client if authorize is not None else None
+    pool = client.pool if client is not None else request_pool(request)
+    if pool is None:
+        return None
+    return ui_customization_page(ui_customization_effective(pool=pool, client=client))
+
+
+def _image_sources(branding: PageBranding | None) -> list[str]:
+    """`img-src`: this server, and the origin of the logo (the public URL, which a page on a
+    custom domain does not share)."""
+    sources = ["'self'", "data:"]
+    if branding is not None and branding.image_url:
+        parts = urlsplit(branding.image_url)
+        sources.append(f"{parts.scheme}://{parts.netloc}")
+    return sources
+
+
 def page(
     request: HttpRequest,
     template: str,
@@ -134,6 +156,7 @@ def page(
     """A hosted page: its styles allowed by a nonce, no script at all, no framing, no caching."""
     nonce = secrets.token_urlsafe(16)
     query = urlencode(authorize.parameters) if authorize is not None else ""
+    branding = _branding(request, authorize)
     response = render(
         request,
         template,
@@ -143,6 +166,7 @@ def page(
             "query": query,
             "authorize": authorize,
             "base": request_base_path(request),
+            "branding": branding,
         },
         status=status,
     )
@@ -151,7 +175,7 @@ def page(
         "default-src": ["'none'"],
         "script-src": ["'none'"],
         "style-src": [f"'nonce-{nonce}'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": _image_sources(branding),
         "connect-src": ["'none'"],
         "font-src": ["'none'"],
         "form-action": _form_targets(authorize),

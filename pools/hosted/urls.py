@@ -7,7 +7,7 @@ The pool-id pattern is botocore's (`[\\w-]+_[0-9a-zA-Z]+`), so these never catch
 
 from django.urls import path, re_path
 
-from pools.hosted import login, oauth, pages, self_service, views
+from pools.hosted import branding, login, oauth, pages, self_service, views
 
 _POOL = r"(?P<pool_id>[\w-]+_[0-9a-zA-Z]+)"
 
@@ -18,6 +18,12 @@ urlpatterns = [
         rf"^{_POOL}/\.well-known/openid-configuration$",
         views.openid_configuration,
         name="openid-configuration",
+    ),
+    re_path(
+        rf"^{_POOL}/(?P<client_id>ALL|[a-z0-9]+)/(?P<version>[0-9a-f]{{16}})"
+        r"/assets/images/image\.(?P<extension>png|jpg)$",
+        branding.ui_customization_image,
+        name="ui-customization-image",
     ),
     path("confirmUser", pages.confirm_user, name="confirm-user"),
     path("oauth2/authorize", login.authorize, name="oauth2-authorize"),
