@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
 import secrets
 import shutil
@@ -23,8 +24,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pyotp
 import pytest
 import requests
+from PIL import Image
 
 from pools.models import AppClient, PoolUser, UserPool
+from pools.services.branding import ui_customization_set
 from pools.services.domains import domain_create
 from tests.builders import sent_code
 from tests.pools.hosted_fixtures import authenticator_for, next_code, plain_http, web_app
@@ -194,6 +197,23 @@ def _pkce() -> tuple[str, str]:
     return verifier, challenge
 
 
+BRANDED_CSS = """
+.banner-customizable { background-color: #0a3069; }
+.submitButton-customizable { background-color: #0a3069; }
+.submitButton-customizable:hover { background-color: #218bff; }
+.label-customizable { color: #0a3069; }
+"""
+
+
+def _logo() -> bytes:
+    """A 120 by 40 PNG: a white square on the banner's blue."""
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (120, 40), "#0a3069")
+    image.paste("#ffffff", (44, 4, 76, 36))
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def test_a_browser_signs_in_on_a_prefix_domain_of_its_own_host(  # noqa: PLR0917 - fixtures
     browser_app: AppClient,
     alice: PoolUser,
@@ -201,13 +221,16 @@ def test_a_browser_signs_in_on_a_prefix_domain_of_its_own_host(  # noqa: PLR0917
     url: str,
     loopback: tuple[str, list[str]],
     settings: Any,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`COGNITOADMIN_DOMAIN_URL=http://{domain}.auth.localhost:<port>`: Chromium reaches
-    `shop.auth.localhost` on the loopback interface, as Cognito's `<prefix>.auth.<region>...`."""
+    `shop.auth.localhost` on the loopback interface, as Cognito's `<prefix>.auth.<region>...`,
+    and shows the pool's branding there."""
     port = urlsplit(url).port
     settings.COGNITOADMIN_DOMAIN_URL = f"http://{{domain}}.auth.localhost:{port}"
     domain_create(pool=live_pool, domain="shop")
+    ui_customization_set(pool=live_pool, client=None, css=BRANDED_CSS, image=_logo())
     domain = f"http://shop.auth.localhost:{port}"
     discovery = requests.get(
         f"{url}/{live_pool.pool_id}/.well-known/openid-configuration", timeout=10
@@ -233,8 +256,18 @@ def test_a_browser_signs_in_on_a_prefix_domain_of_its_own_host(  # noqa: PLR0917
         page = chromium.new_page()
         page.goto(f"{discovery['authorization_endpoint']}?{query}")
         assert page.url.startswith(f"{domain}/login?")
+        # The pool's branding: the logo (served from the public URL, another origin) is shown.
+        logo = page.locator("img.logo-customizable")
+        assert logo.evaluate("image => image.naturalWidth") == 120
+        assert (
+            page.locator(".banner-customizable").evaluate(
+                "banner => getComputedStyle(banner).backgroundColor"
+            )
+            == "rgb(10, 48, 105)"
+        )
         page.get_by_label("Username").fill("alice")
         page.get_by_label("Password").fill(PASSWORD)
+        _save(page, "hosted-branded.png", tmp_path)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{callback}?*")
         values = {name: v[0] for name, v in parse_qs(urlsplit(page.url).query).items()}
