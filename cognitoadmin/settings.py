@@ -101,9 +101,12 @@ ALLOWED_HOSTS = env_list(
     if DEBUG
     else [f"[{_public_host}]" if ":" in _public_host else _public_host],
 )
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"] if _public.netloc else []
 if _domain_host.startswith("{domain}."):
     ALLOWED_HOSTS.append(_domain_host.removeprefix("{domain}"))
-CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"] if _public.netloc else []
+    # The prefix domains' pages post their forms to their own hosts, behind the same proxy.
+    _domain = urlsplit(COGNITOADMIN_DOMAIN_URL)
+    CSRF_TRUSTED_ORIGINS.append(f"{_domain.scheme}://{_domain.netloc.replace('{domain}', '*')}")
 
 INSTALLED_APPS = [
     "cognitoadmin.apps.OperatorAdminConfig",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.apps import AppConfig
 from django.conf import settings
@@ -17,7 +18,11 @@ def check_domain_url(
     *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
 ) -> list[CheckMessage]:
     try:
-        domain_form_parse(settings.COGNITOADMIN_DOMAIN_URL)
+        form = domain_form_parse(settings.COGNITOADMIN_DOMAIN_URL)
+        public = urlsplit(settings.COGNITOADMIN_PUBLIC_URL).hostname or ""
+        if form.host_suffix and public.endswith(form.host_suffix):
+            # A pool whose prefix is the public host's first label would take the AWS endpoint.
+            raise ValueError(f"the public URL's host {public} is under its hosts")
     except ValueError as problem:
         return [
             Error(

@@ -22,7 +22,7 @@ from django.http.request import split_domain_port
 
 from pools.models import Domain, UserPool
 from pools.selectors.domains import domain_active_find
-from pools.services.domains import PREFIX_PATTERN, domain_form, public_host
+from pools.services.domains import PREFIX_PATTERN, domain_form, domain_is_ours
 
 URLCONF = "pools.hosted.domain_urls"
 _LABEL = PREFIX_PATTERN.strip("^$")
@@ -41,19 +41,20 @@ def _route(request: HttpRequest) -> _Route | None:
         prefix = host.removesuffix(form.host_suffix)
         if prefix != host and re.fullmatch(_LABEL, prefix):
             return _Route(domain=domain_active_find(domain=prefix, is_custom=False), path_prefix="")
-    else:
+    # A custom domain is any other name; the server's own names never are one, so their
+    # requests (the AWS endpoint's among them) cost no lookup. A custom domain is its pool's
+    # alone: the path form never routes on it.
+    if not domain_is_ours(host) and "." in host and not re.fullmatch(r"[\d.]+", host):
+        custom = domain_active_find(domain=host, is_custom=True)
+        if custom is not None:
+            return _Route(domain=custom, path_prefix="")
+    if not form.host_suffix:
         match = re.match(rf"{re.escape(form.path_prefix)}({_LABEL})(?=/|$)", request.path_info)
         if match:
             return _Route(
                 domain=domain_active_find(domain=match.group(1), is_custom=False),
                 path_prefix=match.group(0),
             )
-    # A custom domain is any other name; the public host (the AWS endpoint's) never is one, so
-    # its requests cost no lookup.
-    if host != public_host() and "." in host and not re.fullmatch(r"[\d.]+", host):
-        custom = domain_active_find(domain=host, is_custom=True)
-        if custom is not None:
-            return _Route(domain=custom, path_prefix="")
     return None
 
 

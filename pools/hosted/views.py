@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from cognitoadmin.errors import aws_error_response
 from pools.errors import ResourceNotFoundException
 from pools.hosted.discovery import user_pool_openid_configuration
+from pools.hosted.domains import request_pool
 from pools.selectors.pools import user_pool_get
 from pools.services.keys import pool_jwks
 
@@ -37,6 +38,9 @@ def _pool_document(
         return public_response(HttpResponse(status=204), max_age=max_age)
     try:
         pool = user_pool_get(pool_id=pool_id)
+        # Through a pool's domain, only that pool's documents are there.
+        if request_pool(request) not in {None, pool}:
+            raise ResourceNotFoundException(f"User pool {pool_id} does not exist.")
     except ResourceNotFoundException as error:
         response = aws_error_response(error, content_type="application/json", status=404)
         return public_response(response, max_age=None)

@@ -25,6 +25,15 @@ def terms_get(*, pool: UserPool, terms_id: str) -> Terms:
     return found
 
 
+def terms_locked(*, terms: Terms) -> Terms:
+    """`terms` re-read under a row lock (inside a transaction); deleted meanwhile, not found."""
+    rows = Terms.objects.select_for_update(of=("self",)).select_related("pool", "client")
+    found = rows.filter(pk=terms.pk).first()
+    if found is None:
+        raise ResourceNotFoundException(f"Terms {terms.terms_id} do not exist.")
+    return found
+
+
 def terms_get_by_client(*, client: AppClient, name: str) -> Terms:
     found = Terms.objects.filter(client=client, name=name).select_related("pool", "client").first()
     if found is None:

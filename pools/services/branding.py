@@ -301,6 +301,25 @@ def _declarations(selectors: list[str], content: Sequence[Token]) -> list[str]:
     return declarations
 
 
+# A rule's block holds a function's parentheses at most (`rgb(...)`): deeper nesting is never
+# allowed CSS, and tinycss2 recurses once per level when it serializes it.
+MAX_CSS_NESTING = 8
+_OPENING, _CLOSING = frozenset("({["), frozenset(")}]")
+
+
+def _nesting_check(css: str) -> None:
+    depth = 0
+    for character in css:
+        if character in _OPENING:
+            depth += 1
+            if depth > MAX_CSS_NESTING:
+                raise InvalidParameterException(
+                    f"The CSS nests brackets more than {MAX_CSS_NESTING} deep."
+                )
+        elif character in _CLOSING:
+            depth = max(depth - 1, 0)
+
+
 def css_check(css: str) -> str:
     """The CSS re-written from its parsed rules (what a page may include), or
     InvalidParameterException saying what Cognito's hosted UI does not allow."""
@@ -311,6 +330,7 @@ def css_check(css: str) -> str:
         raise InvalidParameterException("The CSS must not contain '<'.")
     if "\x00" in css:
         raise InvalidParameterException("The CSS must not contain NUL characters.")
+    _nesting_check(css)
     rules = []
     for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
         if rule.type == "at-rule":

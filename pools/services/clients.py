@@ -18,11 +18,11 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
 
+from cognitoadmin.addresses import url_split
 from cognitoadmin.awsmodel import model_validate, service_model
 from cognitoadmin.crypto import seal, unseal_str
 from cognitoadmin.ids import new_app_client_id, new_app_client_secret
@@ -544,9 +544,11 @@ def _check_scopes(pool: UserPool, scopes: Iterable[str]) -> None:
 
 def _check_redirect_url(url: str, member: str) -> None:
     """Absolute, no fragment, HTTPS except for localhost; app schemes (`myapp://cb`) are fine."""
-    parts = urlsplit(url)
+    parts = url_split(url)
     problem = ""
-    if not parts.scheme:
+    if parts is None:
+        problem = "it is not a valid URI"
+    elif not parts.scheme:
         problem = "it must be an absolute URI"
     elif "#" in url:
         problem = "it must not include a fragment"

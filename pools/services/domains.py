@@ -97,6 +97,7 @@ class DomainForm:
     template: str
     host_suffix: str  # ".auth.example.com" in the host form, else ""
     path_prefix: str  # "/domain/" in the path form, else ""
+    path_host: str = ""  # the path form's host, which no custom domain may take
 
     def url(self, prefix: str) -> str:
         return self.template.replace(PLACEHOLDER, prefix)
@@ -125,8 +126,20 @@ def domain_form_parse(template: str) -> DomainForm:
         # Every one-segment path (/login, /admin) would be taken for a domain.
         raise ValueError(f"in the path, {PLACEHOLDER} needs a segment before it")
     return DomainForm(
-        template=template, host_suffix="", path_prefix=parts.path[: -len(PLACEHOLDER)]
+        template=template,
+        host_suffix="",
+        path_prefix=parts.path[: -len(PLACEHOLDER)],
+        path_host=parts.hostname or "",
     )
+
+
+def domain_is_ours(host: str) -> bool:
+    """Whether `host` is a name this server already answers for: the public host, the path
+    form's host, or a name under (or at) the host form's suffix. No custom domain may take one."""
+    form = domain_form()
+    names = {public_host(), form.path_host} - {""}
+    suffix = form.host_suffix
+    return host in names or bool(suffix and (host.endswith(suffix) or host == suffix[1:]))
 
 
 @cache
@@ -180,6 +193,10 @@ def domain_create(
     certificate_arn = ""
     if custom_domain_config is not None:
         _check_host_name(domain)
+        if domain_is_ours(domain):
+            raise InvalidParameterException(
+                f"The custom domain {domain} is a name this server serves itself."
+            )
         certificate_arn = _certificate_arn(custom_domain_config)
     else:
         _check_prefix(domain)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 
+from cognitoadmin.addresses import is_web_url
 from cognitoadmin.awsmodel import model_validate
 from cognitoadmin.crypto import seal, unseal_str
 from pools.errors import (
@@ -182,10 +182,8 @@ def _check_details(provider_type: str, details: Mapping[str, str]) -> dict[str, 
     for key, value in details.items():
         if not value and key in required:
             raise InvalidParameterException(f"ProviderDetails.{key} must not be empty.")
-        if key in _URL_DETAILS:
-            parts = urlsplit(value)
-            if parts.scheme not in {"http", "https"} or not parts.hostname:
-                raise InvalidParameterException(f"ProviderDetails.{key} must be an http(s) URL.")
+        if key in _URL_DETAILS and not is_web_url(value):
+            raise InvalidParameterException(f"ProviderDetails.{key} must be an http(s) URL.")
         if key in _BOOLEAN_DETAILS and value not in {"true", "false"}:
             raise InvalidParameterException(f"ProviderDetails.{key} must be true or false.")
         if key in _ENUM_DETAILS and value not in _ENUM_DETAILS[key]:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 
+from cognitoadmin.addresses import is_web_url
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import InvalidParameterException, TermsExistsException
 from pools.models import AppClient, Terms, TermsName
 from pools.selectors.clients import app_client_locked
-from pools.selectors.terms import terms_of_client
+from pools.selectors.terms import terms_locked, terms_of_client
 
 # The hosted pages are in English: its link, else the default one.
 PAGE_LANGUAGES = ("cognito:english", "cognito:default")
@@ -26,8 +26,7 @@ PAGE_LANGUAGES = ("cognito:english", "cognito:default")
 
 def _check_links(links: Mapping[str, str]) -> dict[str, str]:
     for language, url in links.items():
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        if not is_web_url(url):
             raise InvalidParameterException(
                 f"The link for {language} must be an absolute http or https URL."
             )
@@ -93,24 +92,31 @@ def terms_update(
             "Links": links,
         },
     )
+    # Under the client's lock, re-read: a concurrent update or delete came first, or did not.
     app_client_locked(client=terms.client)
+    terms = terms_locked(terms=terms)
+    fields = ["updated_at"]
     if name is not None and name != terms.name:
         if name in terms_of_client(client=terms.client):
             raise TermsExistsException()
         terms.name = TermsName(name)
+        fields.append("name")
     if source is not None:
         terms.source = source
+        fields.append("source")
     if enforcement is not None:
         terms.enforcement = enforcement
+        fields.append("enforcement")
     if "Links" in checked:
         terms.links = checked["Links"]
-    terms.save()
+        fields.append("links")
+    terms.save(update_fields=fields)
     return terms
 
 
 @transaction.atomic
 def terms_delete(*, terms: Terms) -> None:
-    terms.delete()
+    terms_locked(terms=terms).delete()
 
 
 def terms_page_links(*, client: AppClient) -> dict[str, str] | None:

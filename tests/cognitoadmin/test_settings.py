@@ -144,6 +144,20 @@ def test_production_hosts_and_csrf_origins_follow_the_public_url(tmp_path: Path)
     assert shown["CSRF_TRUSTED_ORIGINS"] == ["https://auth.example.com"]
 
 
+def test_the_host_forms_domains_are_allowed_and_trusted_for_csrf(tmp_path: Path) -> None:
+    shown = settings_of(
+        tmp_path,
+        COGNITOADMIN_PUBLIC_URL="https://cognito.example.com",
+        COGNITOADMIN_DOMAIN_URL="https://{domain}.auth.example.com",
+    )
+
+    assert shown["ALLOWED_HOSTS"] == ["cognito.example.com", ".auth.example.com"]
+    assert shown["CSRF_TRUSTED_ORIGINS"] == [
+        "https://cognito.example.com",
+        "https://*.auth.example.com",
+    ]
+
+
 def test_allowed_hosts_from_the_environment_win(tmp_path: Path) -> None:
     shown = settings_of(tmp_path, ALLOWED_HOSTS="a.example.com, b.example.com")
 

@@ -13,7 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 from django.test import Client
 
+from pools.errors import ResourceNotFoundException
 from pools.models import AppClient, Terms, UserPool
+from pools.services.terms import terms_create, terms_delete, terms_update
 from tests.builders import make_app_client, make_user_pool
 from tests.cognitoadmin.test_fuzz_aws import snapshot
 from tests.pools.hosted_fixtures import CALLBACK, web_app
@@ -148,6 +150,8 @@ def test_a_second_document_of_one_name_is_terms_exists_and_changes_nothing(
         ({"Links": {"cognito:default": "/terms"}}, "InvalidParameterException"),
         ({"Links": {"cognito:default": "https://" + "a" * 1100}}, "InvalidParameterException"),
         ({"Links": {"cognito:default": "https://example.com/a b"}}, "InvalidParameterException"),
+        ({"Links": {"cognito:default": "http://[x"}}, "InvalidParameterException"),
+        ({"Links": {"cognito:default": "https://example.com:0x1/"}}, "InvalidParameterException"),
         ({"ClientId": "nosuchclient1234567890abcd"}, "ResourceNotFoundException"),
         ({"UserPoolId": "us-east-1_NoSuchPool"}, "ResourceNotFoundException"),
     ],
@@ -247,3 +251,20 @@ def test_the_sign_up_page_links_to_both_documents_once_the_client_has_both(
     assert f'<a href="{TERMS_URL}"' in page
     assert f'<a href="{PRIVACY_URL}"' in page
     assert "By signing up, you agree to the" in page
+
+
+def test_an_update_or_delete_of_a_document_deleted_meanwhile_is_not_found(app: AppClient) -> None:
+    """The service re-reads the row under its lock: a stale copy never brings it back."""
+    terms = terms_create(
+        client=app,
+        name="terms-of-use",
+        source="LINK",
+        enforcement="NONE",
+        links={"cognito:default": TERMS_URL},
+    )
+    Terms.objects.filter(pk=terms.pk).delete()
+    with pytest.raises(ResourceNotFoundException):
+        terms_update(terms=terms, links={"cognito:default": PRIVACY_URL})
+    with pytest.raises(ResourceNotFoundException):
+        terms_delete(terms=terms)
+    assert not Terms.objects.exists()

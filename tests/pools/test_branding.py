@@ -148,6 +148,8 @@ def test_comments_whitespace_and_grouped_selectors_are_rewritten_without_them() 
         (".label-customizable { .x { color: red } }", "not valid"),
         ("}", "not valid"),
         (".label-customizable { color: red }" * 4000, "longer than 131072"),
+        ("(" * 600 + ")" * 600 + "{}", "more than 8 deep"),
+        (".label-customizable { color: " + "[" * 700 + " }", "more than 8 deep"),
     ],
 )
 def test_css_outside_cognitos_classes_and_properties_is_refused(css: str, reason: str) -> None:
@@ -363,6 +365,7 @@ def _raw(aws_url: str, key: tuple[AccessKey, str], body: Any) -> requests.Respon
         ({"ClientId": 5}, "SerializationException"),
         ({"ClientId": "no spaces allowed"}, "InvalidParameterException"),
         ({"ImageFile": base64.b64encode(b"plain text, no image").decode()}, "InvalidParameter"),
+        ({"CSS": "{" * 5000 + "}" * 5000}, "InvalidParameterException"),
     ],
 )
 def test_malformed_members_are_refused_in_awss_envelope(

@@ -541,6 +541,8 @@ def test_another_pools_scopes_do_not_exist_here(pool: UserPool) -> None:
         ("CallbackURLs", "/relative/cb", "absolute"),
         ("CallbackURLs", "https:///nohost", "no host"),
         ("LogoutURLs", "http://example.com/bye", "only https"),
+        ("CallbackURLs", "https://[app.example.com/cb", "not a valid URI"),
+        ("CallbackURLs", "https://app.example.com:99999/cb", "not a valid URI"),
     ],
 )
 def test_redirect_urls_must_be_safe(pool: UserPool, member: str, url: str, problem: str) -> None:

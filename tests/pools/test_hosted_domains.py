@@ -15,6 +15,7 @@ from django.core.management.base import SystemCheckError
 from django.test import Client
 from pytest_django import Settings
 
+from pools.errors import InvalidParameterException
 from pools.models import AppClient, PoolUser, UserPool
 from pools.services.domains import domain_create, domain_delete, domain_form_parse
 from tests.builders import make_user, make_user_pool
@@ -357,4 +358,85 @@ def test_the_domain_url_takes_the_host_or_the_path_form(
 def test_a_bad_domain_url_fails_the_system_check(template: str, settings: Settings) -> None:
     settings.COGNITOADMIN_DOMAIN_URL = template
     with pytest.raises(SystemCheckError, match="COGNITOADMIN_DOMAIN_URL"):
+        call_command("check")
+
+
+def test_a_custom_domain_never_serves_another_pools_prefix_under_its_path(
+    live_pool: UserPool, web: AppClient, other_web: AppClient, settings: Settings
+) -> None:
+    """On pool A's custom domain, `/domain/<B's prefix>/...` is nothing, never B's pages; on
+    any other host of the server it is B's."""
+    settings.COGNITOADMIN_DOMAIN_URL = "http://testserver/domain/{domain}"
+    domain_create(
+        pool=live_pool,
+        domain="login.example.test",
+        custom_domain_config={"CertificateArn": CERTIFICATE},
+    )
+    domain_create(pool=other_web.pool, domain="evil")
+    client = Client()
+    before = snapshot()
+    on_custom = client.get(
+        f"/domain/evil/oauth2/authorize?{authorize_query(other_web)}",
+        HTTP_HOST="login.example.test",
+    )
+    assert on_custom.status_code == 404
+    for host in ("testserver", "localhost", "elsewhere.example.test"):
+        at_home = client.get(
+            f"/domain/evil/oauth2/authorize?{authorize_query(other_web)}", HTTP_HOST=host
+        )
+        assert at_home["Location"].startswith("/domain/evil/login?"), host
+    assert snapshot() == before
+    # B's discovery document and keys are not on A's domain either (A's are: serving a pool's
+    # keys the first time makes them, so no snapshot after this).
+    for document in ("openid-configuration", "jwks.json"):
+        path = f"/{other_web.pool.pool_id}/.well-known/{document}"
+        assert client.get(path, HTTP_HOST="login.example.test").status_code == 404
+        assert (
+            client.get(
+                f"/{live_pool.pool_id}/.well-known/{document}", HTTP_HOST="login.example.test"
+            ).status_code
+            == 200
+        )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cognito.example.test",
+        "auth.example.test",
+        "shop.auth.example.test",
+        "a.b.auth.example.test",
+    ],
+)
+def test_a_custom_domain_may_not_take_a_name_the_server_serves_itself(
+    live_pool: UserPool, settings: Settings, name: str
+) -> None:
+    settings.COGNITOADMIN_PUBLIC_URL = "https://cognito.example.test"
+    settings.COGNITOADMIN_DOMAIN_URL = "https://{domain}.auth.example.test"
+    before = snapshot()
+    with pytest.raises(InvalidParameterException, match="serves itself"):
+        domain_create(
+            pool=live_pool, domain=name, custom_domain_config={"CertificateArn": CERTIFICATE}
+        )
+    assert snapshot() == before
+
+
+def test_the_path_forms_host_may_not_be_a_custom_domain(
+    live_pool: UserPool, settings: Settings
+) -> None:
+    settings.COGNITOADMIN_DOMAIN_URL = "https://pages.example.test/domain/{domain}"
+    with pytest.raises(InvalidParameterException, match="serves itself"):
+        domain_create(
+            pool=live_pool,
+            domain="pages.example.test",
+            custom_domain_config={"CertificateArn": CERTIFICATE},
+        )
+
+
+def test_a_public_host_under_the_host_forms_suffix_fails_the_system_check(
+    settings: Settings,
+) -> None:
+    settings.COGNITOADMIN_PUBLIC_URL = "https://api.auth.example.test"
+    settings.COGNITOADMIN_DOMAIN_URL = "https://{domain}.auth.example.test"
+    with pytest.raises(SystemCheckError, match="is under its hosts"):
         call_command("check")
