@@ -108,6 +108,26 @@ def _save(page: Any, name: str, tmp_path: Path) -> None:
         shutil.copyfile(path, SCREENSHOTS / name)
 
 
+def _code_query(client: AppClient, callback: str, *, scope: str, state: str) -> tuple[str, str]:
+    """A PKCE verifier, and the authorize query of the code flow with its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": callback,
+            "scope": scope,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    return verifier, query
+
+
 def test_a_browser_signs_in_with_password_and_totp_and_the_app_gets_its_tokens(  # noqa: PLR0917
     browser_app: AppClient,
     alice: PoolUser,
@@ -119,20 +139,8 @@ def test_a_browser_signs_in_with_password_and_totp_and_the_app_gets_its_tokens( 
     app = authenticator_for(alice)
     base, seen = loopback
     callback = f"{base}/callback"
-    verifier = secrets.token_urlsafe(48)
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": browser_app.client_id,
-            "redirect_uri": callback,
-            "scope": "openid email profile",
-            "state": "browser-state",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
+    verifier, query = _code_query(
+        browser_app, callback, scope="openid email profile", state="browser-state"
     )
     # Playwright's sync API runs an event loop in this thread; the ORM is not used meanwhile.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -189,14 +197,6 @@ def test_a_browser_signs_in_with_password_and_totp_and_the_app_gets_its_tokens( 
         chromium.close()
 
 
-def _pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
-    return verifier, challenge
-
-
 BRANDED_CSS = """
 .banner-customizable { background-color: #0a3069; }
 .submitButton-customizable { background-color: #0a3069; }
@@ -238,18 +238,7 @@ def test_a_browser_signs_in_on_a_prefix_domain_of_its_own_host(  # noqa: PLR0917
     assert discovery["authorization_endpoint"] == f"{domain}/oauth2/authorize"
     base, seen = loopback
     callback = f"{base}/callback"
-    verifier, challenge = _pkce()
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": browser_app.client_id,
-            "redirect_uri": callback,
-            "scope": "openid email",
-            "state": "domain-state",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
+    verifier, query = _code_query(browser_app, callback, scope="openid email", state="domain-state")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
