@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
-from pools.services.domains import domain_form_parse
+from pools.services.domains import domain_form_parse, public_host
 
 
 def check_domain_url(
@@ -19,7 +18,7 @@ def check_domain_url(
 ) -> list[CheckMessage]:
     try:
         form = domain_form_parse(settings.COGNITOADMIN_DOMAIN_URL)
-        public = urlsplit(settings.COGNITOADMIN_PUBLIC_URL).hostname or ""
+        public = public_host()
         if form.host_suffix and public.endswith(form.host_suffix):
             # A pool whose prefix is the public host's first label would take the AWS endpoint.
             raise ValueError(f"the public URL's host {public} is under its hosts")

@@ -98,7 +98,8 @@ def test_list_pages_through_the_pools_documents_and_delete_removes_one(
         client = make_app_client(pool=pool)
         made.append(_create(idp, client)["TermsId"])
         made.append(_create(idp, client, "privacy-policy")["TermsId"])
-    make_app_client(pool=make_user_pool(name="other"))
+    # Another pool's document is never listed in this one's pages.
+    _create(idp, make_app_client(pool=make_user_pool(name="other")))
 
     first = idp.list_terms(UserPoolId=pool.pool_id, MaxResults=4)
     assert len(first["Terms"]) == 4

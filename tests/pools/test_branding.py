@@ -486,6 +486,8 @@ def test_the_login_page_shows_the_pools_css_and_logo_then_the_clients_own(
     policy = _policy(page)
     assert policy["script-src"] == ["'none'"]
     assert "'self'" in policy["img-src"]
+    # The logo's origin is allowed by name, so pages on a custom domain can show it too.
+    assert url in policy["img-src"]
 
     ui_customization_set(pool=live_pool, client=web, css=CLIENT_CSS, image=None)
     own = _login(url, web)
