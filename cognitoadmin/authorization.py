@@ -71,6 +71,8 @@ class Caller:
     credential: Any = None
     source_ip: str | None = None
     secure_transport: bool | None = None
+    # The region the call was signed for (`cognitoadmin.regions`); None when it names none.
+    region: str | None = None
 
 
 def request_caller(
@@ -78,6 +80,7 @@ def request_caller(
     *,
     operator: AbstractBaseUser | AnonymousUser | None,
     credential: Any = None,
+    region: str | None = None,
 ) -> Caller:
     """The caller of `request`, with the request's own condition keys."""
     return Caller(
@@ -85,6 +88,7 @@ def request_caller(
         credential=credential,
         source_ip=client_ip(request),
         secure_transport=request.is_secure(),
+        region=region,
     )
 
 

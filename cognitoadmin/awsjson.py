@@ -34,6 +34,7 @@ from cognitoadmin.awsmodel import (
 from cognitoadmin.errors import ServiceError, as_service_error, aws_error_response, request_id
 from cognitoadmin.jsonbody import json_body_load
 from cognitoadmin.ratelimits import client_ip
+from cognitoadmin.regions import in_region
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -217,15 +218,16 @@ def operation_run(op: Operation, call: AwsCall, read_input: Callable[[], Any]) -
     COGNITOADMIN_AWS_CHECK_OUTPUT is on. Raises whatever refused the call, for the door to render.
     """
     caller = _guard().authenticate(call.http, service=op.service) if op.signed else None
-    params = validate_input(op.model, read_input(), relaxed_patterns=op.relaxed_patterns)
-    if caller is not None:
-        # Registration gave every signed operation its action; none means no way in.
-        authorize(caller, action=op.action or "", resource=op.resource_of(params))
-    call.caller = caller
-    for limit in _limiters:
-        limit(call, params)
-    with input_checked(op.service, op.name):
-        result = op.handler(call, params)
+    with in_region(caller.region if caller is not None else None):
+        params = validate_input(op.model, read_input(), relaxed_patterns=op.relaxed_patterns)
+        if caller is not None:
+            # Registration gave every signed operation its action; none means no way in.
+            authorize(caller, action=op.action or "", resource=op.resource_of(params))
+        call.caller = caller
+        for limit in _limiters:
+            limit(call, params)
+        with input_checked(op.service, op.name):
+            result = op.handler(call, params)
     if settings.COGNITOADMIN_AWS_CHECK_OUTPUT:
         # Raises a plain exception: a 500 InternalErrorException, its reason logged.
         validate_output(op.model, result)

@@ -15,7 +15,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+from cognitoadmin.regions import REGION_RE
+
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 MASTER_KEY_MIN_LENGTH = 32
 
@@ -25,6 +26,7 @@ def check_settings(
 ) -> list[CheckMessage]:
     return [
         *_check_region(settings.COGNITOADMIN_REGION),
+        *_check_regions(settings.COGNITOADMIN_REGIONS, default=settings.COGNITOADMIN_REGION),
         *_check_account_id(settings.COGNITOADMIN_ACCOUNT_ID),
         *_check_public_url(settings.COGNITOADMIN_PUBLIC_URL),
         *_check_master_key(settings.COGNITOADMIN_MASTER_KEY, debug=settings.DEBUG),
@@ -41,6 +43,27 @@ def _check_region(region: str) -> list[CheckMessage]:
             id="cognitoadmin.E001",
         )
     ]
+
+
+def _check_regions(regions: Sequence[str], *, default: str) -> list[CheckMessage]:
+    errors: list[CheckMessage] = [
+        Error(
+            f"COGNITOADMIN_REGIONS names {name!r}, which is not an AWS region name.",
+            hint="List names such as us-east-1,eu-west-2, or leave it empty for every region.",
+            id="cognitoadmin.E005",
+        )
+        for name in regions
+        if not REGION_RE.fullmatch(name)
+    ]
+    if regions and default not in regions:
+        errors.append(
+            Error(
+                f"COGNITOADMIN_REGIONS does not list COGNITOADMIN_REGION {default!r}.",
+                hint="New resources are made in COGNITOADMIN_REGION: list it too.",
+                id="cognitoadmin.E006",
+            )
+        )
+    return errors
 
 
 def _check_account_id(account_id: str) -> list[CheckMessage]:

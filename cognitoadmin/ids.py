@@ -7,6 +7,8 @@ import string
 
 from django.conf import settings
 
+from cognitoadmin.regions import region_for_new, resource_region
+
 _ALNUM = string.ascii_letters + string.digits
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
 
@@ -16,8 +18,8 @@ def random_string(alphabet: str, length: int) -> str:
 
 
 def region() -> str:
-    value: str = settings.COGNITOADMIN_REGION
-    return value
+    """The region new resources are made in: the signed call's, else COGNITOADMIN_REGION."""
+    return region_for_new()
 
 
 def account_id() -> str:
@@ -25,8 +27,8 @@ def account_id() -> str:
     return value
 
 
-def new_user_pool_id() -> str:
-    return f"{region()}_{random_string(_ALNUM, 9)}"
+def new_user_pool_id(pool_region: str | None = None) -> str:
+    return f"{pool_region or region()}_{random_string(_ALNUM, 9)}"
 
 
 def new_app_client_id() -> str:
@@ -38,12 +40,11 @@ def new_app_client_secret() -> str:
 
 
 def user_pool_arn(pool_id: str) -> str:
-    return f"arn:aws:cognito-idp:{region()}:{account_id()}:userpool/{pool_id}"
+    return f"arn:aws:cognito-idp:{resource_region(pool_id)}:{account_id()}:userpool/{pool_id}"
 
 
 def identity_pool_arn(identity_pool_id: str) -> str:
-    # An identity pool id starts with its region (`us-east-1:<uuid>`).
-    pool_region = identity_pool_id.partition(":")[0] or region()
+    pool_region = resource_region(identity_pool_id)
     return f"arn:aws:cognito-identity:{pool_region}:{account_id()}:identitypool/{identity_pool_id}"
 
 

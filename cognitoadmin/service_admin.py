@@ -30,6 +30,7 @@ from django.utils.text import capfirst
 
 from cognitoadmin.authorization import ACCOUNT, is_authorized, request_caller
 from cognitoadmin.errors import ServiceError
+from cognitoadmin.regions import region_served
 
 _M = TypeVar("_M", bound=Model)
 
@@ -363,3 +364,22 @@ class ReadOnlyInline(_TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class RegionFormField(forms.CharField):
+    """An add form's region: one this server serves, or None (left empty) for its default."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_length=32,
+            required=False,
+            help_text="The region it lives in, which its id begins with. Left empty: "
+            "this server's default region.",
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> str | None:
+        region: str = super().clean(value).strip()
+        if region and not region_served(region):
+            raise forms.ValidationError("Not a region this server serves.")
+        return region or None

@@ -72,7 +72,11 @@ if not COGNITOADMIN_MASTER_KEY:
     )
 
 COGNITOADMIN_PUBLIC_URL = env_str("COGNITOADMIN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# The region new resources are made in when a call names none (the admin, the management API,
+# unsigned calls); signed calls make theirs in their credential scope's region.
 COGNITOADMIN_REGION = env_str("COGNITOADMIN_REGION", "us-east-1")
+# The regions this server answers for (comma-separated); empty: every AWS region name.
+COGNITOADMIN_REGIONS = env_list("COGNITOADMIN_REGIONS", [])
 COGNITOADMIN_ACCOUNT_ID = env_str("COGNITOADMIN_ACCOUNT_ID", "000000000000")
 # Check every AWS endpoint result against botocore's output shape (names, types, enums), and
 # answer 500 when one does not fit. On in the tests; costs a walk of each result.

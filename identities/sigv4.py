@@ -20,12 +20,12 @@ from email.utils import parsedate_to_datetime
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
 from cognitoadmin.awsrest import raw_path
 from cognitoadmin.errors import NotAuthorizedException, ResourceNotFoundException, ServiceError
+from cognitoadmin.regions import region_served
 from identities.errors import ExpiredTokenException
 from identities.models import AccessKey
 from identities.selectors import access_key_get
@@ -41,6 +41,10 @@ from identities.services.credentials import (
     session_credentials_check_live,
     session_token_open,
 )
+
+# IAM and STS have no regions: their clients sign for us-east-1 wherever they are, and their
+# resources are the account's.
+GLOBAL_SERVICES = frozenset({"iam", "sts"})
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
@@ -166,7 +170,7 @@ def _check_scope(
             f"Credential should be scoped with a valid terminator: '{TERMINATOR}', "
             f"not '{auth.terminator}'."
         )
-    if auth.region != settings.COGNITOADMIN_REGION:
+    if auth.service not in GLOBAL_SERVICES and not region_served(auth.region):
         raise InvalidSignatureException(
             f"Credential should be scoped to a valid region, not '{auth.region}'."
         )
@@ -324,6 +328,13 @@ def sigv4_verify(
     )
     assert isinstance(verified, AccessKey)  # noqa: S101 (sessions=False returns keys only)
     return verified
+
+
+def sigv4_call_region(request: HttpRequest) -> str | None:
+    """The region a verified request was signed for: the region of the call, whose resources it
+    sees. None for the global services."""
+    auth = _parse_authorization(request.headers.get("Authorization", ""))
+    return None if auth.service in GLOBAL_SERVICES else auth.region
 
 
 def sigv4_verify_any(

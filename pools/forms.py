@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 
+from cognitoadmin.service_admin import RegionFormField
 from pools.models import DeletionProtection, Group, MfaConfiguration, UserPool
 from pools.services.clients import AUTH_FLOWS, DEFAULT_AUTH_FLOWS
 from pools.services.pools import (
@@ -48,6 +49,7 @@ class UserPoolCreateForm(forms.Form):
     deletion_protection = forms.ChoiceField(
         choices=DeletionProtection.choices, initial=DeletionProtection.INACTIVE
     )
+    region = RegionFormField()
 
     def settings(self) -> dict[str, Any]:
         """CreateUserPool members (without PoolName)."""

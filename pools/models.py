@@ -16,6 +16,7 @@ from django_otp.models import ThrottlingMixin
 
 from cognitoadmin.fields import ModifiedAtField
 from cognitoadmin.ids import user_pool_arn
+from cognitoadmin.regions import resource_region
 
 # The OIDC standard attributes a PoolUser keeps as columns (name in Cognito -> column).
 STANDARD_ATTRIBUTE_COLUMNS: dict[str, str] = {
@@ -149,6 +150,11 @@ class UserPool(TimestampedModel):
     @property
     def arn(self) -> str:
         return user_pool_arn(self.pool_id)
+
+    @property
+    def region(self) -> str:
+        """The region the pool was made in, which its id begins with."""
+        return resource_region(self.pool_id)
 
     def normalize_username(self, username: str) -> str:
         return username if self.username_case_sensitive else username.lower()

@@ -14,6 +14,7 @@ from typing import Any
 from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsjson import AwsCall, operation
 from cognitoadmin.ids import account_id, region
+from cognitoadmin.regions import call_region
 from identities.models import Identity
 from identities.services.credentials import SessionCredentials
 from sync.selectors.datasets import (
@@ -194,7 +195,9 @@ def describe_identity_pool_usage(call: AwsCall, params: dict[str, Any]) -> dict[
 def list_identity_pool_usage(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     sync_developer_check(caller_identity_id=_caller_identity_id(call))
     usages, max_results, next_token = identity_pool_usages_page(
-        max_results=params.get("MaxResults"), next_token=params.get("NextToken")
+        max_results=params.get("MaxResults"),
+        next_token=params.get("NextToken"),
+        region=call_region(),
     )
     result: dict[str, Any] = {
         "IdentityPoolUsages": [identity_pool_usage_shape(u) for u in usages],

@@ -28,9 +28,11 @@ from pools.services.resource_servers import resource_server_create
 from pools.services.users import user_create
 
 
-def make_user_pool(name: str = "test-pool", **settings: Any) -> UserPool:
+def make_user_pool(
+    name: str = "test-pool", *, region: str | None = None, **settings: Any
+) -> UserPool:
     """A pool made by CreateUserPool; `settings` are its request members (PascalCase)."""
-    return user_pool_create(name=name, settings=settings)
+    return user_pool_create(name=name, settings=settings, region=region)
 
 
 _user_numbers = itertools.count(1)

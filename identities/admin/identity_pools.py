@@ -26,7 +26,7 @@ from django.utils.safestring import SafeString
 
 from cognitoadmin.errors import ServiceError
 from cognitoadmin.ids import identity_pool_arn as identity_pool_arn_of
-from cognitoadmin.service_admin import Created, ServiceModelAdmin
+from cognitoadmin.service_admin import Created, RegionFormField, ServiceModelAdmin
 from identities.models import Identity, IdentityPool
 from identities.selectors.identity_pools import identities_page, identity_get
 from identities.services.identity_pools import (
@@ -211,6 +211,10 @@ class IdentityPoolSettingsForm(ServiceErrorsOnFieldsForm):
         return settings
 
 
+class IdentityPoolCreateForm(IdentityPoolSettingsForm):
+    region = RegionFormField()
+
+
 _ROLE_MAPPINGS_HELP = (
     "Optional: provider -> role mapping, as SetIdentityPoolRoles takes them, e.g. "
     '{"cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc:client": {"Type": "Token", '
@@ -271,7 +275,7 @@ def _listed(items: list[SafeString | str]) -> SafeString:
 
 @admin.register(IdentityPool)
 class IdentityPoolAdmin(ServiceModelAdmin[IdentityPool]):
-    add_form = IdentityPoolSettingsForm
+    add_form = IdentityPoolCreateForm
     iam_actions = {
         "view": "cognito-identity:DescribeIdentityPool",
         "add": "cognito-identity:CreateIdentityPool",
@@ -284,12 +288,13 @@ class IdentityPoolAdmin(ServiceModelAdmin[IdentityPool]):
     list_display = (
         "name",
         "identity_pool_id",
+        "region",
         "allow_unauthenticated",
         "developer_provider_name",
         "identities",
         "created_at",
     )
-    list_filter = ("allow_unauthenticated",)
+    list_filter = ("region", "allow_unauthenticated")
     search_fields = ("name", "=identity_pool_id", "=developer_provider_name")
     ordering = ("name",)
     fieldsets = (
@@ -424,8 +429,10 @@ class IdentityPoolAdmin(ServiceModelAdmin[IdentityPool]):
     # --- writes ------------------------------------------------------------------------------
 
     def create_via_service(self, request: HttpRequest, form: forms.Form) -> Created[IdentityPool]:
-        form = cast(IdentityPoolSettingsForm, form)
-        return Created(identity_pool_create(settings=form.settings()))
+        form = cast(IdentityPoolCreateForm, form)
+        return Created(
+            identity_pool_create(settings=form.settings(), region=form.cleaned_data["region"])
+        )
 
     def delete_via_service(self, obj: IdentityPool) -> None:
         identity_pool_delete(pool=obj)

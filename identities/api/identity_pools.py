@@ -50,8 +50,8 @@ from identities.shapes.identity_pools import (
     identity_pool_shape,
     identity_shape,
 )
-from pools.api.serializers import ErrorOutputSerializer, StrictInputSerializer
-from pools.api.views import ServiceCursorPagination, ServiceViewSet
+from pools.api.serializers import ErrorOutputSerializer, RegionField, StrictInputSerializer
+from pools.api.views import REGION, ServiceCursorPagination, ServiceViewSet
 
 SERVICE = "cognito-identity"
 # Cognito's largest page of identity pools and of identities.
@@ -147,9 +147,17 @@ class IdentityPoolInputSerializer(StrictInputSerializer):
     )
 
 
+class IdentityPoolCreateInputSerializer(IdentityPoolInputSerializer):
+    region = RegionField(
+        required=False,
+        help_text="The region to make the pool in (default COGNITOADMIN_REGION).",
+    )
+
+
 class IdentityPoolSummaryOutputSerializer(serializers.Serializer[Any]):
     id = serializers.CharField(source="identity_pool_id")
     arn = serializers.SerializerMethodField()
+    region = serializers.CharField()
     name = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -163,6 +171,7 @@ class IdentityPoolOutputSerializer(serializers.Serializer[Any]):
 
     id = serializers.CharField(source="IdentityPoolId")
     arn = serializers.CharField(source="Arn")
+    region = serializers.CharField(source="Region")
     name = serializers.CharField(source="IdentityPoolName")
     allow_unauthenticated_identities = serializers.BooleanField(
         source="AllowUnauthenticatedIdentities"
@@ -267,6 +276,7 @@ def _pool_data(pool: IdentityPool) -> dict[str, Any]:
     return {
         **identity_pool_shape(pool),
         "Arn": identity_pool_arn_of(pool.identity_pool_id),
+        "Region": pool.region,
         "CreatedAt": pool.created_at,
     }
 
@@ -332,7 +342,7 @@ class IdentityPoolViewSet(IdentityPoolScopedViewSet):
     }
     serializer_class = IdentityPoolOutputSerializer
     input_serializers = {
-        "create": IdentityPoolInputSerializer,
+        "create": IdentityPoolCreateInputSerializer,
         "update": IdentityPoolInputSerializer,
         "partial_update": IdentityPoolInputSerializer,
         "roles": IdentityPoolRolesSerializer,
@@ -340,22 +350,26 @@ class IdentityPoolViewSet(IdentityPoolScopedViewSet):
 
     @extend_schema(
         summary="List identity pools",
+        parameters=[REGION],
         responses={200: IdentityPoolSummaryOutputSerializer(many=True), **_errors()},
     )
     def list(self, request: Request) -> Response:
         limit, cursor = self.page_arguments(request)
-        pools, next_token = identity_pools_page(max_results=limit, next_token=cursor)
+        pools, next_token = identity_pools_page(
+            max_results=limit, next_token=cursor, region=self.region_argument(request)
+        )
         data = IdentityPoolSummaryOutputSerializer(pools, many=True).data
         return self.page_response(request, data, next_token)
 
     @extend_schema(
         summary="Create an identity pool",
-        request=IdentityPoolInputSerializer,
+        request=IdentityPoolCreateInputSerializer,
         responses={201: IdentityPoolOutputSerializer, **_errors(409)},
     )
     def create(self, request: Request) -> Response:
-        settings = _valid(IdentityPoolInputSerializer, request)
-        return _pool_response(identity_pool_create(settings=settings), status.HTTP_201_CREATED)
+        settings = dict(_valid(IdentityPoolCreateInputSerializer, request))
+        pool = identity_pool_create(settings=settings, region=settings.pop("region", None))
+        return _pool_response(pool, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Describe an identity pool",

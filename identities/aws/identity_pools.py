@@ -9,6 +9,7 @@ from typing import Any
 from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsjson import AwsCall, operation
 from cognitoadmin.ids import identity_pool_arn as identity_pool_arn_of
+from cognitoadmin.regions import call_region
 from identities.aws.resources import identity_pool_arn
 from identities.models import IdentityPool
 from identities.selectors.identity_pools import (
@@ -113,7 +114,9 @@ def delete_identity_pool(call: AwsCall, params: dict[str, Any]) -> dict[str, Any
 )
 def list_identity_pools(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     pools, next_token = identity_pools_page(
-        max_results=params["MaxResults"], next_token=params.get("NextToken")
+        max_results=params["MaxResults"],
+        next_token=params.get("NextToken"),
+        region=call_region(),
     )
     return _page("IdentityPools", [identity_pool_summary_shape(p) for p in pools], next_token)
 

@@ -15,6 +15,7 @@ from django.db.models import Prefetch, QuerySet
 from cognitoadmin.awsmodel import model_validate
 from cognitoadmin.errors import InvalidParameterException, ResourceNotFoundException
 from cognitoadmin.ids import account_id
+from cognitoadmin.regions import region_visible
 from identities.models import Identity, IdentityLogin, IdentityPool
 from pools.selectors.pages import keyset_page
 
@@ -43,9 +44,11 @@ def _shown(value: object, limit: int = _ID_MAX_LENGTH) -> str:
 
 
 def identity_pool_get(*, identity_pool_id: str) -> IdentityPool:
+    """The identity pool `identity_pool_id`; within a signed call, only if it is of the call's
+    region."""
     pool = (
         IdentityPool.objects.filter(identity_pool_id=identity_pool_id).first()
-        if _well_formed(identity_pool_id)
+        if _well_formed(identity_pool_id) and region_visible(identity_pool_id)
         else None
     )
     if pool is None:
@@ -113,15 +116,19 @@ def identity_pool_provider_check(*, pool: IdentityPool, provider: str) -> None:
 
 
 def identity_pools_page(
-    *, max_results: int, next_token: str | None
+    *, max_results: int, next_token: str | None, region: str | None = None
 ) -> tuple[list[IdentityPool], str | None]:
+    """A page of the identity pools, of `region` only when given."""
     model_validate(
         "ListIdentityPools",
         {"MaxResults": max_results, "NextToken": next_token},
         service="cognito-identity",
     )
+    pools = IdentityPool.objects.all()
+    if region is not None:
+        pools = pools.filter(region=region)
     return keyset_page(
-        IdentityPool.objects.all(),
+        pools,
         limit=max_results,
         next_token=next_token,
         scope=IDENTITY_POOLS_PAGE_SCOPE,
@@ -139,7 +146,7 @@ def identity_get(*, identity_id: str, pool: IdentityPool | None = None) -> Ident
     """The identity `identity_id`, with its logins; with `pool`, only one of that pool's (another
     pool's identity is not found there)."""
     identity = None
-    if _well_formed(identity_id):
+    if _well_formed(identity_id) and region_visible(identity_id):
         identities = Identity.objects.filter(identity_id=identity_id)
         if pool is not None:
             identities = identities.filter(pool=pool)
@@ -180,7 +187,7 @@ def identities_page(
 
 def identity_pool_ids_of(*, identity_ids: Sequence[str]) -> set[str]:
     """The ids of the pools that the identities named exist in (unknown ids name none)."""
-    known = [value for value in identity_ids if _well_formed(value)]
+    known = [value for value in identity_ids if _well_formed(value) and region_visible(value)]
     return set(
         Identity.objects.filter(identity_id__in=known)
         .values_list("pool__identity_pool_id", flat=True)

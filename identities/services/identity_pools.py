@@ -25,7 +25,8 @@ from cognitoadmin.errors import (
     NotAuthorizedException,
     ResourceConflictException,
 )
-from cognitoadmin.ids import account_id, identity_pool_arn, region
+from cognitoadmin.ids import account_id, identity_pool_arn
+from cognitoadmin.regions import region_for_new, region_visible
 from identities.models import Identity, IdentityPool
 from identities.selectors.identity_pools import (
     identity_pool_locked,
@@ -221,12 +222,14 @@ def _save(pool: IdentityPool) -> None:
 
 
 @transaction.atomic
-def identity_pool_create(*, settings: Mapping[str, Any]) -> IdentityPool:
-    """CreateIdentityPool: `settings` are its members (IdentityPoolName included)."""
+def identity_pool_create(*, settings: Mapping[str, Any], region: str | None = None) -> IdentityPool:
+    """CreateIdentityPool: `settings` are its members (IdentityPoolName included). The pool is
+    made in `region` when given, else in the call's (`cognitoadmin.regions`)."""
     checked = model_validate("CreateIdentityPool", _as_dict(settings, "settings"), service=SERVICE)
+    pool_region = region_for_new(region)
     pool = IdentityPool(
-        identity_pool_id=f"{region()}:{uuid.uuid4()}",
-        region=region(),
+        identity_pool_id=f"{pool_region}:{uuid.uuid4()}",
+        region=pool_region,
         developer_provider_name=checked.get("DeveloperProviderName", ""),
         tags=_tags(checked.get("IdentityPoolTags", {})),
         **_settings_fields(checked),
@@ -421,4 +424,6 @@ def identities_delete(*, identity_ids: Sequence[str]) -> None:
     checked = model_validate(
         "DeleteIdentities", {"IdentityIdsToDelete": _as_list(identity_ids)}, service=SERVICE
     )
-    Identity.objects.filter(identity_id__in=checked["IdentityIdsToDelete"]).delete()
+    # Another region's identities are not there for the call to see, so not there to delete.
+    visible = [value for value in checked["IdentityIdsToDelete"] if region_visible(value)]
+    Identity.objects.filter(identity_id__in=visible).delete()

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 
 from cognitoadmin.authorization import action_declare
 from cognitoadmin.errors import ServiceError
+from cognitoadmin.regions import resource_region
 from cognitoadmin.service_admin import Created, ReadOnlyInline, report
 from pools.admin.base import PoolServiceAdmin
 from pools.admin.branding import SET_UI_CUSTOMIZATION, UICustomizationAdminMixin
@@ -56,6 +57,21 @@ class SchemaAttributeInline(ReadOnlyInline):
         return attribute.full_name
 
 
+class RegionListFilter(admin.SimpleListFilter):
+    """A pool's region is the beginning of its id."""
+
+    title = "region"
+    parameter_name = "region"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        ids = UserPool.objects.values_list("pool_id", flat=True)
+        return [(name, name) for name in sorted({resource_region(pool_id) for pool_id in ids})]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[UserPool]) -> QuerySet[UserPool]:
+        region = self.value()
+        return queryset.filter(pool_id__startswith=f"{region}_") if region else queryset
+
+
 @admin.register(UserPool)
 class UserPoolAdmin(UICustomizationAdminMixin, PoolServiceAdmin[UserPool]):
     add_form = UserPoolCreateForm
@@ -70,6 +86,7 @@ class UserPoolAdmin(UICustomizationAdminMixin, PoolServiceAdmin[UserPool]):
     list_display = (
         "name",
         "pool_id",
+        "region",
         "status",
         "tier",
         "mfa_configuration",
@@ -77,7 +94,7 @@ class UserPoolAdmin(UICustomizationAdminMixin, PoolServiceAdmin[UserPool]):
         "users",
         "created_at",
     )
-    list_filter = ("tier", "mfa_configuration", "deletion_protection")
+    list_filter = (RegionListFilter, "tier", "mfa_configuration", "deletion_protection")
     # Also what the pool autocomplete searches.
     search_fields = ("name", "=pool_id")
     ordering = ("name",)
@@ -236,7 +253,13 @@ class UserPoolAdmin(UICustomizationAdminMixin, PoolServiceAdmin[UserPool]):
 
     def create_via_service(self, request: HttpRequest, form: forms.Form) -> Created[UserPool]:
         form = cast(UserPoolCreateForm, form)
-        return Created(user_pool_create(name=form.cleaned_data["name"], settings=form.settings()))
+        return Created(
+            user_pool_create(
+                name=form.cleaned_data["name"],
+                settings=form.settings(),
+                region=form.cleaned_data["region"],
+            )
+        )
 
     def delete_via_service(self, obj: UserPool) -> None:
         user_pool_delete(pool=obj)

@@ -13,10 +13,12 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import Direction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 
 from cognitoadmin.awsmodel import service_model
+from cognitoadmin.regions import region_served, resource_region
 from pools.models import (
     Delivery,
     DeliveryChannel,
@@ -151,6 +153,20 @@ class PageQueryInputSerializer(QueryInputSerializer):
         required=False, min_value=1, help_text="Page size (the list's Cognito maximum applies)."
     )
     cursor = _text(required=False, help_text="The cursor from the previous page's `next` link.")
+
+
+class RegionField(serializers.CharField):
+    """A region this server serves (`cognitoadmin.regions`)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = str(super().to_internal_value(data))
+        if not region_served(value):
+            raise serializers.ValidationError("Not a region this server serves.")
+        return value
+
+
+class RegionQueryInputSerializer(QueryInputSerializer):
+    region = RegionField(required=False, help_text="Only the resources of this region.")
 
 
 # --- User pools -------------------------------------------------------------------------------
@@ -311,6 +327,9 @@ class UserPoolCreateInputSerializer(_UserPoolSettingsSerializer):
         required=False, help_text="Standard attributes every user must have (fixed at creation)."
     )
     custom_attributes = CustomAttributeSerializer(many=True, required=False)
+    region = RegionField(
+        required=False, help_text="The region to make the pool in (default COGNITOADMIN_REGION)."
+    )
 
     def settings(self) -> dict[str, Any]:
         """The validated input as CreateUserPool's members (Schema gathers both attribute lists)."""
@@ -335,6 +354,7 @@ class UserPoolCustomAttributesInputSerializer(StrictInputSerializer):
 class UserPoolSummaryOutputSerializer(serializers.Serializer[Any]):
     id = serializers.CharField(source="pool_id")
     arn = serializers.CharField()
+    region = serializers.CharField()
     name = serializers.CharField()
     status = serializers.CharField()
     estimated_number_of_users = serializers.IntegerField()
@@ -347,6 +367,7 @@ class UserPoolOutputSerializer(serializers.Serializer[Any]):
 
     id = serializers.CharField(source="Id")
     arn = serializers.CharField(source="Arn")
+    region = serializers.SerializerMethodField()
     name = serializers.CharField(source="Name")
     status = serializers.CharField(source="Status", required=False)
     tier = serializers.CharField(source="UserPoolTier", required=False)
@@ -396,6 +417,10 @@ class UserPoolOutputSerializer(serializers.Serializer[Any]):
     estimated_number_of_users = serializers.IntegerField(source="EstimatedNumberOfUsers")
     created_at = serializers.DateTimeField(source="CreationDate")
     updated_at = serializers.DateTimeField(source="LastModifiedDate")
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_region(self, shape: dict[str, Any]) -> str:
+        return resource_region(shape["Id"])
 
 
 class SmsConfigurationSerializer(StrictInputSerializer):

@@ -147,6 +147,12 @@ def _errors(*statuses: int) -> dict[int, type[s.ErrorOutputSerializer]]:
     return {code: s.ErrorOutputSerializer for code in (400, 401, 403, *statuses)}
 
 
+REGION = OpenApiParameter(
+    "region",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description="Only the resources of this region (`us-east-1`); all regions when left out.",
+)
 POOL_ID = OpenApiParameter(
     "pool_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The user pool's id."
 )
@@ -195,6 +201,13 @@ class ServiceViewSet(GenericViewSet[Any]):
         # Only the browsable API asks, for its forms: input serializers never render an instance.
         kwargs.pop("instance", None)
         return super().get_serializer(*args, **kwargs)
+
+    def region_argument(self, request: Request) -> str | None:
+        """The `region` a list is narrowed to, if the query names one."""
+        query = s.RegionQueryInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        region: str | None = query.validated_data.get("region")
+        return region
 
 
 class PoolScopedViewSet(ServiceViewSet):
@@ -273,11 +286,14 @@ class UserPoolViewSet(PoolScopedViewSet):
 
     @extend_schema(
         summary="List user pools",
+        parameters=[REGION],
         responses={200: s.UserPoolSummaryOutputSerializer(many=True), **_errors()},
     )
     def list(self, request: Request) -> Response:
         limit, cursor = self.page_arguments(request)
-        pools, next_token = user_pools_page(max_results=limit, next_token=cursor)
+        pools, next_token = user_pools_page(
+            max_results=limit, next_token=cursor, region=self.region_argument(request)
+        )
         data = s.UserPoolSummaryOutputSerializer(pools, many=True).data
         return self.page_response(request, data, next_token)
 
@@ -288,7 +304,9 @@ class UserPoolViewSet(PoolScopedViewSet):
     )
     def create(self, request: Request) -> Response:
         settings = _valid(s.UserPoolCreateInputSerializer, request).settings()
-        pool = user_pool_create(name=settings.pop("PoolName"), settings=settings)
+        pool = user_pool_create(
+            name=settings.pop("PoolName"), settings=settings, region=settings.pop("region", None)
+        )
         data = s.UserPoolOutputSerializer(user_pool_shape(pool)).data
         return Response(data, status=status.HTTP_201_CREATED)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognitoadmin.awsjson import AwsCall, operation
+from cognitoadmin.regions import call_region
 from pools.aws.resources import ACCOUNT, pool_arn, tagged_arn
 from pools.selectors.pools import (
     user_pool_csv_header,
@@ -61,7 +62,9 @@ def delete_user_pool(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
 @operation("ListUserPools", permission="pools.view_userpool", resource=ACCOUNT)
 def list_user_pools(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     pools, next_token = user_pools_page(
-        max_results=params["MaxResults"], next_token=params.get("NextToken")
+        max_results=params["MaxResults"],
+        next_token=params.get("NextToken"),
+        region=call_region(),
     )
     result: dict[str, Any] = {"UserPools": [user_pool_description_shape(p) for p in pools]}
     if next_token is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from cognitoadmin.awsmodel import model_validate
+from cognitoadmin.regions import region_visible
 from pools.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
@@ -21,10 +22,11 @@ _USER_POOL_ARN = re.compile(
 
 
 def user_pool_get(*, pool_id: str) -> UserPool:
-    try:
-        return UserPool.objects.get(pool_id=pool_id)
-    except UserPool.DoesNotExist:
-        raise ResourceNotFoundException(f"User pool {pool_id} does not exist.") from None
+    """The pool `pool_id`; within a signed call, only if it is of the call's region."""
+    pool = UserPool.objects.filter(pool_id=pool_id).first() if region_visible(pool_id) else None
+    if pool is None:
+        raise ResourceNotFoundException(f"User pool {pool_id} does not exist.")
+    return pool
 
 
 def user_pool_get_by_arn(*, arn: str) -> UserPool:
@@ -33,7 +35,11 @@ def user_pool_get_by_arn(*, arn: str) -> UserPool:
     match = _USER_POOL_ARN.fullmatch(arn)
     if match is None:
         raise InvalidParameterException(f"{arn} is not a valid user pool ARN.")
-    pool = UserPool.objects.filter(pool_id=match["pool_id"]).first()
+    pool = (
+        UserPool.objects.filter(pool_id=match["pool_id"]).first()
+        if region_visible(match["pool_id"])
+        else None
+    )
     if pool is None or pool.arn != arn:
         raise ResourceNotFoundException(f"User pool {match['pool_id']} does not exist.")
     return pool
@@ -49,11 +55,15 @@ USER_POOLS_PAGE_SCOPE = "user_pools"
 
 
 def user_pools_page(
-    *, max_results: int, next_token: str | None
+    *, max_results: int, next_token: str | None, region: str | None = None
 ) -> tuple[list[UserPool], str | None]:
+    """A page of the pools, of `region` only when given."""
     model_validate("ListUserPools", {"MaxResults": max_results, "NextToken": next_token})
+    pools = UserPool.objects.all()
+    if region is not None:
+        pools = pools.filter(pool_id__startswith=f"{region}_")
     return keyset_page(
-        UserPool.objects.all(),
+        pools,
         limit=max_results,
         next_token=next_token,
         scope=USER_POOLS_PAGE_SCOPE,

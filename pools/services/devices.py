@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from cognitoadmin.crypto import seal, unseal_str
-from cognitoadmin.ids import region
 from pools.errors import DeviceKeyExistsException, InvalidParameterException
 from pools.models import Device, DeviceRememberedStatus, PoolUser
 from pools.selectors.devices import device_get
@@ -41,7 +40,7 @@ def device_track(*, user: PoolUser) -> Device | None:
     return Device.objects.create(
         pool_id=user.pool_id,
         user=user,
-        device_key=f"{region()}_{uuid.uuid4()}",
+        device_key=f"{user.pool.region}_{uuid.uuid4()}",
         device_group_key="-" + secrets.token_urlsafe(GROUP_KEY_BYTES),
         last_authenticated_at=timezone.now(),
     )

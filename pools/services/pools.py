@@ -16,6 +16,7 @@ from django.db import transaction
 from cognitoadmin.awsmodel import model_validate
 from cognitoadmin.errors import ServiceError
 from cognitoadmin.ids import new_user_pool_id
+from cognitoadmin.regions import region_for_new
 from pools.errors import (
     FeatureUnavailableInTierException,
     InvalidParameterException,
@@ -306,7 +307,10 @@ def _check_pool(pool: UserPool) -> None:
 
 
 @transaction.atomic
-def user_pool_create(*, name: str, settings: Mapping[str, Any] | None = None) -> UserPool:
+def user_pool_create(
+    *, name: str, settings: Mapping[str, Any] | None = None, region: str | None = None
+) -> UserPool:
+    """A new pool, in `region` when given (else the call's region, see `cognitoadmin.regions`)."""
     checked = model_validate(
         "CreateUserPool", {**_as_dict(settings or {}, "settings"), "PoolName": name}
     )
@@ -329,7 +333,7 @@ def user_pool_create(*, name: str, settings: Mapping[str, Any] | None = None) ->
     # Usernames are case-insensitive unless the pool asks otherwise (DESIGN.md): the console's
     # default and Cognito's advice, though the bare API would default to case-sensitive.
     pool = UserPool(
-        pool_id=new_user_pool_id(),
+        pool_id=new_user_pool_id(region_for_new(region)),
         name=name,
         username_attributes=username_attributes,
         alias_attributes=alias_attributes,

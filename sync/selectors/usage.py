@@ -59,17 +59,21 @@ def identity_pool_usage_get(*, pool: IdentityPool) -> IdentityPoolUsage:
 
 
 def identity_pool_usages_page(
-    *, max_results: int | None, next_token: str | None
+    *, max_results: int | None, next_token: str | None, region: str | None = None
 ) -> tuple[list[IdentityPoolUsage], int, str | None]:
-    """One page of every identity pool's usage, the page's size, and the next page's token."""
+    """One page of every identity pool's usage (of `region` only, when given), the page's size,
+    and the next page's token."""
     model_validate(
         "ListIdentityPoolUsage",
         {"MaxResults": max_results, "NextToken": next_token},
         service=SERVICE,
     )
     limit = page_size(max_results, MAX_PAGE_SIZE)
+    chosen = IdentityPool.objects.all()
+    if region is not None:
+        chosen = chosen.filter(region=region)
     pools, token = keyset_page(
-        IdentityPool.objects.annotate(
+        chosen.annotate(
             storage=Sum("identities__datasets__data_storage"),
             modified=Max("identities__datasets__last_modified_at"),
         ),

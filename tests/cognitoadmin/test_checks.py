@@ -29,6 +29,21 @@ def test_a_region_not_shaped_as_aws_ones_is_an_error(region: str) -> None:
         assert error_ids() == ["cognitoadmin.E001"]
 
 
+def test_a_list_of_served_regions_that_names_the_default_passes() -> None:
+    with override_settings(COGNITOADMIN_REGIONS=["eu-west-1", "us-east-1"]):
+        assert error_ids() == []
+
+
+def test_a_served_region_not_shaped_as_aws_ones_is_an_error() -> None:
+    with override_settings(COGNITOADMIN_REGIONS=["us-east-1", "moon"]):
+        assert error_ids() == ["cognitoadmin.E005"]
+
+
+def test_a_list_of_served_regions_without_the_default_is_an_error() -> None:
+    with override_settings(COGNITOADMIN_REGIONS=["eu-west-1"]):
+        assert error_ids() == ["cognitoadmin.E006"]
+
+
 @pytest.mark.parametrize("account_id", ["", "12345678901", "1234567890123", "12345678901a"])
 def test_an_account_id_that_is_not_12_digits_is_an_error(account_id: str) -> None:
     with override_settings(COGNITOADMIN_ACCOUNT_ID=account_id):

@@ -175,9 +175,24 @@ def test_add_creates_the_pool_through_the_service(admin: Client) -> None:
     assert pool.tags == {"team": "shop", "empty": ""}
 
 
+def test_add_makes_the_pool_in_the_region_chosen_and_the_list_filters_by_it(
+    admin: Client,
+) -> None:
+    response = admin.post(ADD, _settings_data(region="eu-west-1"))
+
+    assert response.status_code == 302, response.content.decode()
+    pool = IdentityPool.objects.get()
+    assert (pool.region, pool.identity_pool_id[:10]) == ("eu-west-1", "eu-west-1:")
+    home = make_identity_pool("home")
+    listed = admin.get(CHANGELIST, {"region": "eu-west-1"})
+    assert pool.identity_pool_id in listed.content.decode()
+    assert home.identity_pool_id not in listed.content.decode()
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "text"),
     [
+        ({"region": "moon-1"}, "region", "Not a region"),
         ({"developer_provider_name": "login.taken"}, "developer_provider_name", "already used"),
         (
             {"cognito_identity_providers": "accounts.google.com web"},

@@ -68,6 +68,7 @@ def test_create_returns_the_pool(api: APIClient) -> None:
     assert body == {
         "id": pool.identity_pool_id,
         "arn": _arn(pool),
+        "region": "us-east-1",
         "name": "shop",
         "allow_unauthenticated_identities": True,
         "allow_classic_flow": False,
@@ -143,6 +144,34 @@ def test_list_pages_through_the_pools(api: APIClient) -> None:
     assert seen == ids
     _error(api.get(f"{URL}?limit=61"), 400, "InvalidParameterException")
     _error(api.get(f"{URL}?cursor=forged"), 400, "InvalidParameterException")
+
+
+def test_pools_are_made_listed_and_shown_by_region(api: APIClient, settings: Any) -> None:
+    home = make_identity_pool("home")
+    made = api.post(
+        URL,
+        {"name": "dublin", "allow_unauthenticated_identities": False, "region": "eu-west-1"},
+        format="json",
+    )
+
+    assert made.status_code == 201, made.json()
+    dublin = made.json()
+    assert dublin["id"].startswith("eu-west-1:")
+    assert dublin["region"] == "eu-west-1"
+    assert {(p["id"], p["region"]) for p in api.get(URL).json()["results"]} == {
+        (home.identity_pool_id, "us-east-1"),
+        (dublin["id"], "eu-west-1"),
+    }
+    assert [p["id"] for p in api.get(f"{URL}?region=eu-west-1").json()["results"]] == [dublin["id"]]
+    _error(api.get(f"{URL}?region=atlantis"), 400, "InvalidParameterException")
+    settings.COGNITOADMIN_REGIONS = ["us-east-1"]
+    refused = api.post(
+        URL,
+        {"name": "tokyo", "allow_unauthenticated_identities": False, "region": "ap-northeast-1"},
+        format="json",
+    )
+    _error(refused, 400, "InvalidParameterException")
+    assert IdentityPool.objects.count() == 2
 
 
 def test_retrieve_put_patch_and_delete(api: APIClient) -> None:

@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.test import RequestFactory
 from django.utils import timezone
+from pytest_django import Settings
 
 from identities.models import AccessKey
 from identities.services.access_keys import access_key_disable
@@ -215,11 +216,41 @@ def test_host_and_date_must_be_signed(operator_key: tuple[AccessKey, str], heade
         verify(django_request("GET", "/", headers))
 
 
-def test_another_region_is_refused(operator_key: tuple[AccessKey, str]) -> None:
+def test_every_region_is_served_by_default(operator_key: tuple[AccessKey, str]) -> None:
     headers = sign("GET", "/", key=operator_key, region="eu-west-1")
 
-    with pytest.raises(InvalidSignatureException, match="valid region, not 'eu-west-1'"):
+    assert verify(django_request("GET", "/", headers)) == operator_key[0]
+
+
+@pytest.mark.parametrize("region", ["moon-base-1", "US-EAST-1", "us-east", "eu_west_1"])
+def test_a_scope_that_names_no_region_is_refused(
+    operator_key: tuple[AccessKey, str], region: str
+) -> None:
+    headers = sign("GET", "/", key=operator_key, region=region)
+
+    with pytest.raises(InvalidSignatureException, match=f"valid region, not '{region}'"):
         verify(django_request("GET", "/", headers))
+
+
+def test_a_region_left_out_of_the_served_list_is_refused(
+    operator_key: tuple[AccessKey, str], settings: Settings
+) -> None:
+    settings.COGNITOADMIN_REGIONS = ["us-east-1", "eu-west-2"]
+    served = sign("GET", "/", key=operator_key, region="eu-west-2")
+    other = sign("GET", "/", key=operator_key, region="eu-west-1")
+
+    assert verify(django_request("GET", "/", served)) == operator_key[0]
+    with pytest.raises(InvalidSignatureException, match="valid region, not 'eu-west-1'"):
+        verify(django_request("GET", "/", other))
+
+
+def test_iam_is_global_and_signed_for_any_region(
+    operator_key: tuple[AccessKey, str], settings: Settings
+) -> None:
+    settings.COGNITOADMIN_REGIONS = ["eu-west-2"]
+    headers = sign("POST", "/", key=operator_key, service="iam", region="us-east-1")
+
+    assert verify(django_request("POST", "/", headers), services={"iam"}) == operator_key[0]
 
 
 def test_a_service_the_caller_does_not_serve_is_refused(

@@ -245,6 +245,29 @@ def test_add_pool_creates_it_through_the_service(staff: Client) -> None:
     assert pool.schema_attributes.filter(name="email").exists()
 
 
+def test_add_pool_makes_it_in_the_region_chosen_and_the_list_filters_by_it(
+    staff: Client,
+) -> None:
+    response = staff.post(_url("userpool", "add"), {**POOL_FORM, "region": "eu-west-1"})
+
+    assert response.status_code == 302
+    pool = UserPool.objects.get(name="from-admin")
+    assert pool.pool_id.startswith("eu-west-1_")
+    home = make_user_pool(name="home")
+    listed = staff.get(_url("userpool", "changelist"), {"region": "eu-west-1"}).content.decode()
+    assert pool.pool_id in listed
+    assert home.pool_id not in listed
+
+
+@pytest.mark.parametrize("region", ["moon-1", "x" * 40])
+def test_add_pool_in_no_region_is_refused_and_creates_nothing(staff: Client, region: str) -> None:
+    response = staff.post(_url("userpool", "add"), {**POOL_FORM, "region": region})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["region"]
+    assert not UserPool.objects.exists()
+
+
 def test_add_pool_shows_the_services_refusal_and_creates_nothing(staff: Client) -> None:
     response = staff.post(_url("userpool", "add"), {**POOL_FORM, "password_minimum_length": "5"})
 

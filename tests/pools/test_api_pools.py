@@ -158,12 +158,59 @@ def test_list_pages_with_a_cursor_until_the_end(api: APIClient) -> None:
     assert set(api.get(URL).json()["results"][0]) == {
         "id",
         "arn",
+        "region",
         "name",
         "status",
         "estimated_number_of_users",
         "created_at",
         "updated_at",
     }
+
+
+def test_list_narrows_to_a_region_and_shows_each_pools(api: APIClient) -> None:
+    home = make_user_pool(name="home")
+    dublin = make_user_pool(name="dublin", region="eu-west-1")
+
+    everything = api.get(URL).json()["results"]
+    narrowed = api.get(f"{URL}?region=eu-west-1").json()["results"]
+
+    assert {(p["id"], p["region"]) for p in everything} == {
+        (home.pool_id, "us-east-1"),
+        (dublin.pool_id, "eu-west-1"),
+    }
+    assert [p["id"] for p in narrowed] == [dublin.pool_id]
+    assert api.get(detail(dublin)).json()["region"] == "eu-west-1"
+
+
+@pytest.mark.parametrize("region", ["moon-1", "", "x" * 300])
+def test_list_refuses_what_is_no_region(api: APIClient, region: str) -> None:
+    response = api.get(URL, {"region": region})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "InvalidParameterException"
+    assert "region" in response.json()["message"]
+
+
+def test_create_makes_the_pool_in_the_region_asked_else_the_default(api: APIClient) -> None:
+    asked = api.post(URL, {"name": "tokyo", "region": "ap-northeast-1"}, format="json")
+    default = api.post(URL, {"name": "home"}, format="json")
+
+    assert asked.status_code == 201, asked.json()
+    assert asked.json()["id"].startswith("ap-northeast-1_")
+    assert asked.json()["arn"].startswith("arn:aws:cognito-idp:ap-northeast-1:")
+    assert default.json()["region"] == "us-east-1"
+
+
+def test_create_in_a_region_not_served_is_refused_and_creates_nothing(
+    api: APIClient, settings: Any
+) -> None:
+    settings.COGNITOADMIN_REGIONS = ["us-east-1"]
+
+    response = api.post(URL, {"name": "tokyo", "region": "ap-northeast-1"}, format="json")
+
+    assert response.status_code == 400
+    assert "region: Not a region this server serves." in response.json()["message"]
+    assert not UserPool.objects.exists()
 
 
 def test_list_never_counts_rows(api: APIClient) -> None:
