@@ -111,8 +111,10 @@ class UserFilter:
     value: str
 
 
-def _filter_error(detail: str) -> InvalidParameterException:
-    return InvalidParameterException(f"Error while parsing filter: {detail}")
+def _filter_error() -> InvalidParameterException:
+    """AWS's words for every malformed filter, with no detail (as quoted from real responses in
+    aws/aws-sdk-php#1088 and aws/aws-aspnet-cognito-identity-provider#235)."""
+    return InvalidParameterException("Error while parsing filter.")
 
 
 def _skip_spaces(expression: str, at: int) -> int:
@@ -124,9 +126,7 @@ def _skip_spaces(expression: str, at: int) -> int:
 def _quoted_value(expression: str, at: int) -> tuple[str, int]:
     """The value of the double-quoted string opening at `at`, and the index after it."""
     if at >= len(expression) or expression[at] != '"':
-        raise _filter_error(
-            'the value must be a double-quoted string, e.g. email = "jo@example.com"'
-        )
+        raise _filter_error()
     value: list[str] = []
     at += 1
     while at < len(expression):
@@ -135,12 +135,12 @@ def _quoted_value(expression: str, at: int) -> tuple[str, int]:
             return "".join(value), at + 1
         if char == "\\":
             if at + 1 >= len(expression) or expression[at + 1] not in '"\\':
-                raise _filter_error('only \\" and \\\\ may be escaped in the value')
+                raise _filter_error()
             char = expression[at + 1]
             at += 1
         value.append(char)
         at += 1
-    raise _filter_error("the value has no closing double quote")
+    raise _filter_error()
 
 
 def user_filter_parse(expression: str) -> UserFilter | None:
@@ -162,22 +162,20 @@ def user_filter_parse(expression: str) -> UserFilter | None:
         at += 1
     attribute = expression[start:at]
     if not attribute:
-        raise _filter_error("expected an attribute name first")
+        raise _filter_error()
     if attribute not in _FILTER_COLUMNS:
-        raise _filter_error(
-            f"'{attribute}' cannot be searched; searchable attributes are "
-            + ", ".join(_FILTER_COLUMNS)
-        )
+        # moto (#4407) and cognito-local reproduce AWS's words for a name outside the list.
+        raise InvalidParameterException(f"Invalid search attribute: {attribute}")
     at = _skip_spaces(expression, at)
     if expression.startswith("^=", at):
         prefix, at = True, at + 2
     elif expression.startswith("=", at):
         prefix, at = False, at + 1
     else:
-        raise _filter_error(f"expected = or ^= after {attribute}")
+        raise _filter_error()
     value, at = _quoted_value(expression, _skip_spaces(expression, at))
     if _skip_spaces(expression, at) != len(expression):
-        raise _filter_error("a filter matches one attribute; unexpected text after the value")
+        raise _filter_error()
     return UserFilter(attribute=attribute, prefix=prefix, value=value)
 
 

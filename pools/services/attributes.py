@@ -8,7 +8,7 @@ keyed by PoolUser column for standard attributes and by full name for custom one
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import regex
@@ -170,6 +170,19 @@ def attributes_validate(
                 _SCHEMA_ERROR + " ".join(f"{n}: The attribute is required" for n in missing)
             )
     return values
+
+
+def attributes_known_check(*, pool: UserPool, names: Sequence[str]) -> None:
+    """A deletion names every attribute the schema lacks, each on its own line, in the words moto
+    reproduces for AdminDeleteUserAttributes (test_admin_delete_user_attributes_non_existing_
+    attribute), and deletes none of the others."""
+    schema = schema_attributes(pool=pool)
+    unknown = [n for n in dict.fromkeys(names) if n not in schema and n not in VERIFIED_FLAGS]
+    if unknown:
+        raise InvalidParameterException(
+            "Invalid user attributes: "
+            + "".join(f"user.{name}: Attribute does not exist in the schema.\n" for name in unknown)
+        )
 
 
 def attributes_apply(*, user: PoolUser, values: Mapping[str, Any]) -> list[str]:

@@ -696,6 +696,12 @@ def _start_srp(start: _Start) -> AuthOutcome:
         lockout_check_unknown(pool=start.client.pool, username=username)
     else:
         _check_before_password(user)
+        if user.status == UserStatus.UNCONFIRMED:
+            # AWS refuses an unconfirmed user here, before any proof, whatever the password:
+            # amazon-cognito-identity-js#288 (AWS: intended), aws-amplify/amplify-swift#3053
+            # (InitiateAuth's UserNotConfirmedException in a userSRP sign-in), moto's
+            # test_initiate_auth_for_unconfirmed_user.
+            raise UserNotConfirmedException()
     user_id, salt_hex, verifier = _srp_material(client=start.client, user=user, username=username)
     private_b, public_b = _srp_server_values(verifier)
     session = _session_open(

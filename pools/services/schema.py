@@ -67,63 +67,76 @@ STANDARD_ATTRIBUTE_NAMES = frozenset(a.name for a in STANDARD_ATTRIBUTES)
 _STANDARD_BY_NAME = {a.name: a for a in STANDARD_ATTRIBUTES}
 
 
-def _limit(value: str | None, *, label: str, lowest: int, highest: int) -> int | None:
+def _bound(
+    value: str | None, *, invalid: str, lowest: int, highest: int, too_high: str
+) -> int | None:
+    """The bound as an integer; `invalid` when it is not one or is below `lowest`."""
     if value is None:
         return None
     try:
         number = int(value.strip())
     except ValueError:
-        raise InvalidParameterException(f"{label} must be an integer, not '{value}'.") from None
-    if not lowest <= number <= highest:
-        raise InvalidParameterException(f"{label} must be between {lowest} and {highest}.")
+        raise InvalidParameterException(invalid) from None
+    if number < lowest:
+        raise InvalidParameterException(invalid)
+    if number > highest:
+        raise InvalidParameterException(too_high)
     return number
 
 
 def _apply_constraints(row: SchemaAttribute, entry: Mapping[str, Any]) -> None:
     """Set the length or value bounds `entry` gives for `row`'s data type; a bound it leaves out
-    keeps the attribute's default. Bounds for another data type are ignored, as Cognito does."""
+    keeps the attribute's default. Bounds for another data type are ignored, as Cognito does.
+
+    The messages are the ones moto reproduces for AWS (its test_create_user_pool_string_schema_*
+    and *_number_schema_* tests). AWS sets no limit on number bounds; one beyond the 64 bits this
+    server's columns hold is invalid here.
+    """
     name = row.full_name
     if row.attribute_data_type == AttributeDataType.STRING:
         given = entry.get("StringAttributeConstraints")
         if given is None:
             return
-        low = _limit(
-            given.get("MinLength"),
-            label=f"{name}: StringAttributeConstraints.MinLength",
-            lowest=0,
-            highest=MAX_STRING_LENGTH,
-        )
-        high = _limit(
-            given.get("MaxLength"),
-            label=f"{name}: StringAttributeConstraints.MaxLength",
-            lowest=0,
-            highest=MAX_STRING_LENGTH,
+        invalid = f"Invalid StringAttributeConstraints for schema attribute {name}"
+        too_long = f"user.{name}: String attributes cannot have a length of more than 2048"
+        low, high = (
+            _bound(
+                given.get(key),
+                invalid=invalid,
+                lowest=0,
+                highest=MAX_STRING_LENGTH,
+                too_high=too_long,
+            )
+            for key in ("MinLength", "MaxLength")
         )
         low = row.min_length if low is None else low
         high = row.max_length if high is None else high
         if low is not None and high is not None and low > high:
-            raise InvalidParameterException(f"{name}: Max length cannot be less than min length.")
+            raise InvalidParameterException(
+                f"user.{name}: Max length cannot be less than min length."
+            )
         row.min_length, row.max_length = low, high
     elif row.attribute_data_type == AttributeDataType.NUMBER:
         given = entry.get("NumberAttributeConstraints")
         if given is None:
             return
-        low = _limit(
-            given.get("MinValue"),
-            label=f"{name}: NumberAttributeConstraints.MinValue",
-            lowest=_MIN_NUMBER,
-            highest=_MAX_NUMBER,
-        )
-        high = _limit(
-            given.get("MaxValue"),
-            label=f"{name}: NumberAttributeConstraints.MaxValue",
-            lowest=_MIN_NUMBER,
-            highest=_MAX_NUMBER,
+        invalid = f"Invalid NumberAttributeConstraints for schema attribute {name}"
+        low, high = (
+            _bound(
+                given.get(key),
+                invalid=invalid,
+                lowest=_MIN_NUMBER,
+                highest=_MAX_NUMBER,
+                too_high=invalid,
+            )
+            for key in ("MinValue", "MaxValue")
         )
         low = row.min_value if low is None else low
         high = row.max_value if high is None else high
         if low is not None and high is not None and low > high:
-            raise InvalidParameterException(f"{name}: Max value cannot be less than min value.")
+            raise InvalidParameterException(
+                f"user.{name}: Max value cannot be less than min value."
+            )
         row.min_value, row.max_value = low, high
 
 

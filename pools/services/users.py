@@ -32,6 +32,7 @@ from pools.selectors.users import user_get
 from pools.services.attributes import (
     VERIFIED_FLAGS,
     attributes_apply,
+    attributes_known_check,
     attributes_validate,
     is_email,
     is_phone_number,
@@ -297,7 +298,8 @@ def user_update_attributes(
 
 def user_delete_attributes(*, user: PoolUser, names: Sequence[str], admin: bool = True) -> PoolUser:
     """AdminDeleteUserAttributes (DeleteUserAttributes with `admin` false): the same rules as
-    clearing each attribute in an update."""
+    clearing each attribute in an update, once every name is known to the schema."""
+    attributes_known_check(pool=user.pool, names=names)
     return user_update_attributes(user=user, attributes=dict.fromkeys(names, ""), admin=admin)
 
 

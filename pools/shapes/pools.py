@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pools.models import AttributeDataType, SchemaAttribute, UserPool
+from pools.models import AttributeDataType, MfaConfiguration, SchemaAttribute, UserPool
 from pools.selectors.pools import schema_attribute_definitions
 
 
@@ -137,7 +137,10 @@ def user_pool_mfa_config_shape(pool: UserPool) -> dict[str, Any]:
         if pool.sms_configuration:
             sms["SmsConfiguration"] = dict(pool.sms_configuration)
         shape["SmsMfaConfiguration"] = sms
-    shape["SoftwareTokenMfaConfiguration"] = {"Enabled": pool.software_token_mfa_enabled}
+    # With MFA OFF, AWS leaves the factor blocks out altogether rather than answering
+    # {"Enabled": false} (moto's test_set_user_pool_mfa_config, ministack#1516's Terraform drift).
+    if pool.mfa_configuration != MfaConfiguration.OFF:
+        shape["SoftwareTokenMfaConfiguration"] = {"Enabled": pool.software_token_mfa_enabled}
     if pool.email_mfa_enabled:
         shape["EmailMfaConfiguration"] = dict(pool.email_mfa_configuration)
     shape["MfaConfiguration"] = pool.mfa_configuration

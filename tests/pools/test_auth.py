@@ -807,10 +807,15 @@ def test_srp_refuses_a_user_whose_password_was_reset(client: AppClient, user: Po
         Srp(client, "alice", PASSWORD).initiate()
 
 
-def test_srp_tells_an_unconfirmed_user_after_the_proof(client: AppClient, pool: UserPool) -> None:
+def test_srp_tells_an_unconfirmed_user_at_initiate_auth(client: AppClient, pool: UserPool) -> None:
+    # AWS answers USER_SRP_AUTH's first step with UserNotConfirmedException, before any proof
+    # (amazon-cognito-identity-js#288, where AWS calls it intended; amplify-swift#3053's
+    # InitiateAuth error in a userSRP sign-in; moto's test_initiate_auth_for_unconfirmed_user).
     sign_up(client=client, username="ivan", password=PASSWORD, attributes={})
-    with pytest.raises(UserNotConfirmedException):
-        Srp(client, "ivan", PASSWORD).sign_in()
+    with pytest.raises(UserNotConfirmedException) as error:
+        Srp(client, "ivan", "Wr0ng-password").initiate()
+    assert error.value.message == "User is not confirmed."
+    assert not AuthSession.objects.exists()
 
 
 def test_an_unknown_challenge_is_refused(client: AppClient) -> None:

@@ -220,6 +220,34 @@ def test_srp_sign_in_with_pycognito(idp_public: Any, client: AppClient, user: Po
     assert _message(refused) == "Incorrect username or password."
 
 
+def test_srp_refuses_an_unconfirmed_user_at_initiate_auth(
+    idp_public: Any, pool: UserPool, client: AppClient
+) -> None:
+    # The error comes from InitiateAuth, before any proof, as AWS answers it
+    # (amazon-cognito-identity-js#288; aws-amplify/amplify-swift#3053's userSRP sign-in failing
+    # with InitiateAuth's UserNotConfirmedException, "User is not confirmed.").
+    idp_public.sign_up(ClientId=client.client_id, Username="una", Password=PASSWORD)
+    srp = AWSSRP(
+        username="una",
+        password="Wr0ng-password",
+        pool_id=pool.pool_id,
+        client_id=client.client_id,
+        client=idp_public,
+    )
+    before = _state()
+
+    with pytest.raises(idp_public.exceptions.UserNotConfirmedException) as refused:
+        idp_public.initiate_auth(
+            ClientId=client.client_id,
+            AuthFlow="USER_SRP_AUTH",
+            AuthParameters=srp.get_auth_params(),
+        )
+
+    assert _message(refused) == "User is not confirmed."
+    assert _state() == before
+    assert not AuthSession.objects.exists()
+
+
 def test_a_new_user_chooses_a_password_at_the_first_sign_in(
     idp: Any, idp_public: Any, pool: UserPool, client: AppClient
 ) -> None:

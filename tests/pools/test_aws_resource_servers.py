@@ -68,6 +68,23 @@ def test_create_resource_server_errors_create_nothing(idp: Any, pool: UserPool) 
     assert _servers() == before
 
 
+def test_a_resource_server_without_scopes_has_no_scopes_member(idp: Any, pool: UserPool) -> None:
+    # AWS leaves the member out rather than answering []: moto#7163's fix and its
+    # test_create_resource_server_with_no_scopes assert "Scopes" not in the answer.
+    created = idp.create_resource_server(UserPoolId=pool.pool_id, Identifier=API, Name="api")
+    described = idp.describe_resource_server(UserPoolId=pool.pool_id, Identifier=API)
+    emptied = idp.update_resource_server(
+        UserPoolId=pool.pool_id, Identifier=API, Name="api", Scopes=[]
+    )
+    listed = idp.list_resource_servers(UserPoolId=pool.pool_id, MaxResults=10)
+
+    expected = {"UserPoolId": pool.pool_id, "Identifier": API, "Name": "api"}
+    assert created["ResourceServer"] == expected
+    assert described["ResourceServer"] == expected
+    assert emptied["ResourceServer"] == expected
+    assert listed["ResourceServers"] == [expected]
+
+
 def test_update_resource_server_replaces_name_and_scopes(idp: Any, pool: UserPool) -> None:
     make_resource_server(pool=pool, identifier=API, scopes=("read", "write"))
     client = make_app_client(

@@ -125,11 +125,11 @@ def test_schema_sets_required_and_mutability_of_standard_attributes() -> None:
         ({"Name": "sub", "Required": False}, "always required and immutable"),
         (
             {"Name": "email", "StringAttributeConstraints": {"MaxLength": "4096"}},
-            "between 0 and 2048",
+            "user.email: String attributes cannot have a length of more than 2048",
         ),
         (
             {"Name": "birthdate", "StringAttributeConstraints": {"MinLength": "11"}},
-            "Max length cannot be less than min length",
+            "user.birthdate: Max length cannot be less than min length.",
         ),
     ],
 )
@@ -203,6 +203,67 @@ def test_constraints_for_another_data_type_are_ignored() -> None:
 
 
 @pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        # Quoted from real AWS answers: boto/boto3#2317, aws/aws-cdk#8585, aws/aws-cdk#14175.
+        (
+            {"Name": "tier", "AttributeDataType": "String", "Required": True},
+            "Required custom attributes are not supported currently.",
+        ),
+        (
+            {"Name": "tier"},
+            "Invalid AttributeDataType input, consider using the provided AttributeDataType enum.",
+        ),
+        (
+            {"Name": "phone_number_verified", "AttributeDataType": "String"},
+            "1 validation error detected: Value 'phone_number_verified' at 'schema.1.member.name' "
+            "failed to satisfy constraint: Member must have length less than or equal to 20",
+        ),
+        # As moto reproduces them (test_create_user_pool_string_schema_max_length_over_2048,
+        # *_min_bigger_than_max, *_number_schema_min_bigger_than_max).
+        (
+            {
+                "Name": "t",
+                "AttributeDataType": "String",
+                "StringAttributeConstraints": {"MaxLength": "2049"},
+            },
+            "user.custom:t: String attributes cannot have a length of more than 2048",
+        ),
+        (
+            {
+                "Name": "t",
+                "AttributeDataType": "String",
+                "StringAttributeConstraints": {"MinLength": "10", "MaxLength": "5"},
+            },
+            "user.custom:t: Max length cannot be less than min length.",
+        ),
+        (
+            {
+                "Name": "n",
+                "AttributeDataType": "Number",
+                "NumberAttributeConstraints": {"MinValue": "10", "MaxValue": "1"},
+            },
+            "user.custom:n: Max value cannot be less than min value.",
+        ),
+        (
+            {
+                "Name": "n",
+                "AttributeDataType": "Number",
+                "NumberAttributeConstraints": {"MaxValue": "ten"},
+            },
+            "Invalid NumberAttributeConstraints for schema attribute custom:n",
+        ),
+    ],
+)
+def test_schema_errors_are_in_aws_words(entry: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidParameterException) as error:
+        user_pool_create(name="p", settings={"Schema": [entry]})
+
+    assert error.value.message == message
+    assert not UserPool.objects.exists()
+
+
+@pytest.mark.parametrize(
     ("entry", "fragment"),
     [
         ({"Name": "tier", "AttributeDataType": "String", "Required": True}, "not supported"),
@@ -218,7 +279,7 @@ def test_constraints_for_another_data_type_are_ignored() -> None:
                 "AttributeDataType": "String",
                 "StringAttributeConstraints": {"MinLength": "10", "MaxLength": "5"},
             },
-            "Max length cannot be less than min length",
+            "user.custom:t: Max length cannot be less than min length.",
         ),
         (
             {
@@ -226,7 +287,7 @@ def test_constraints_for_another_data_type_are_ignored() -> None:
                 "AttributeDataType": "String",
                 "StringAttributeConstraints": {"MaxLength": "2049"},
             },
-            "between 0 and 2048",
+            "user.custom:t: String attributes cannot have a length of more than 2048",
         ),
         (
             {
@@ -234,7 +295,7 @@ def test_constraints_for_another_data_type_are_ignored() -> None:
                 "AttributeDataType": "String",
                 "StringAttributeConstraints": {"MinLength": "-1"},
             },
-            "between 0 and 2048",
+            "Invalid StringAttributeConstraints for schema attribute custom:t",
         ),
         (
             {
@@ -242,7 +303,7 @@ def test_constraints_for_another_data_type_are_ignored() -> None:
                 "AttributeDataType": "String",
                 "StringAttributeConstraints": {"MinLength": "two"},
             },
-            "must be an integer",
+            "Invalid StringAttributeConstraints for schema attribute custom:t",
         ),
         (
             {
@@ -250,7 +311,7 @@ def test_constraints_for_another_data_type_are_ignored() -> None:
                 "AttributeDataType": "Number",
                 "NumberAttributeConstraints": {"MinValue": "10", "MaxValue": "1"},
             },
-            "Max value cannot be less than min value",
+            "user.custom:n: Max value cannot be less than min value.",
         ),
         (
             {
@@ -258,7 +319,7 @@ def test_constraints_for_another_data_type_are_ignored() -> None:
                 "AttributeDataType": "Number",
                 "NumberAttributeConstraints": {"MaxValue": "1.5"},
             },
-            "must be an integer",
+            "Invalid NumberAttributeConstraints for schema attribute custom:n",
         ),
         (
             {
@@ -266,7 +327,7 @@ def test_constraints_for_another_data_type_are_ignored() -> None:
                 "AttributeDataType": "Number",
                 "NumberAttributeConstraints": {"MaxValue": str(2**63)},
             },
-            "must be between",
+            "Invalid NumberAttributeConstraints for schema attribute custom:n",
         ),
     ],
 )

@@ -618,6 +618,21 @@ def test_delete_attributes_removes_them() -> None:
     assert (stored.name, stored.email, stored.custom_attributes) == ("", "", {})
 
 
+def test_delete_attributes_names_every_attribute_the_schema_lacks() -> None:
+    # moto's test_admin_delete_user_attributes_non_existing_attribute: every unknown name, one
+    # `user.<name>: Attribute does not exist in the schema.` line each, and nothing deleted.
+    user = make_user(pool=make_user_pool(), name="Jo", nickname="Joe")
+    before = _snapshot(user)
+    with pytest.raises(InvalidParameterException) as error:
+        user_delete_attributes(user=user, names=["nickname", "custom:foo", "custom:bar"])
+    assert error.value.message == (
+        "Invalid user attributes: "
+        "user.custom:foo: Attribute does not exist in the schema.\n"
+        "user.custom:bar: Attribute does not exist in the schema.\n"
+    )
+    assert _snapshot(user) == before
+
+
 def test_delete_attributes_refuses_required_ones() -> None:
     pool = make_user_pool(Schema=[{"Name": "name", "Required": True}])
     user = make_user(pool=pool, name="Jo", locale="fr")
