@@ -130,6 +130,11 @@ class UserPool(TimestampedModel):
     device_challenge_required_on_new_device = models.BooleanField(default=False)
     device_only_remembered_on_user_prompt = models.BooleanField(default=False)
 
+    # SetUserPoolSessionConfiguration. With tracking on, a user holds at most this many token
+    # sessions (refresh-token families), and each client's SSO session bound applies.
+    session_tracking_enabled = models.BooleanField(default=False)
+    token_sessions_max_per_user = models.PositiveSmallIntegerField(default=20)
+
     # Stored and echoed in the AWS shape.
     account_recovery_mechanisms = models.JSONField(default=list, blank=True)
     email_configuration = models.JSONField(default=dict, blank=True)
@@ -402,6 +407,10 @@ class AppClient(TimestampedModel):
     auth_session_validity = models.PositiveSmallIntegerField(default=3)
     refresh_token_rotation_enabled = models.BooleanField(default=False)
     refresh_token_rotation_grace_seconds = models.PositiveSmallIntegerField(default=0)
+    # SetUserPoolClientSessionConfiguration: how long after the user's last password (or other
+    # fresh) sign-in the hosted session signs them in to this client silently; dormant while the
+    # pool does not track sessions.
+    sso_session_max_validity_minutes = models.PositiveIntegerField(default=60)
 
     class Meta:
         ordering = ["id"]
@@ -651,6 +660,9 @@ class RefreshToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Rotation: a replaced token keeps working until superseded_at + the client's grace period.
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # The last redeem, written only while the pool tracks sessions: the least recently used
+    # sign-in is the one a sign-in over TokenSession.MaxPerUser evicts.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

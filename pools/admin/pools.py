@@ -159,6 +159,10 @@ class UserPoolAdmin(UICustomizationAdminMixin, PoolServiceAdmin[UserPool]):
             },
         ),
         (
+            "Sessions",
+            {"fields": ("session_tracking_enabled", "token_sessions_max_per_user")},
+        ),
+        (
             "Messages and delivery",
             {
                 "classes": ("collapse",),

@@ -475,6 +475,18 @@ class UserPoolMfaConfigOutputSerializer(_UserPoolMfaConfigSerializer):
     """Reads a pool's GetUserPoolMfaConfig shape (`user_pool_mfa_config_shape`)."""
 
 
+class TokenSessionSerializer(StrictInputSerializer):
+    max_per_user = serializers.IntegerField(source="MaxPerUser")
+
+
+class UserPoolSessionConfigSerializer(StrictInputSerializer):
+    """SetUserPoolSessionConfiguration's members (all required: a full replacement), and
+    GetUserPoolSessionConfiguration's output."""
+
+    user_session_tracking = _choice("UserSessionTrackingType", source="UserSessionTracking")
+    token_session = TokenSessionSerializer(source="TokenSession")
+
+
 # --- Users ------------------------------------------------------------------------------------
 
 
@@ -730,6 +742,16 @@ class AppClientOutputSerializer(serializers.Serializer[Any]):
     )
     created_at = serializers.DateTimeField(source="CreationDate")
     updated_at = serializers.DateTimeField(source="LastModifiedDate")
+
+
+class SSOSessionSerializer(StrictInputSerializer):
+    max_validity_minutes = serializers.IntegerField(source="MaxValidityMinutes")
+
+
+class AppClientSessionConfigSerializer(StrictInputSerializer):
+    """SetUserPoolClientSessionConfiguration's member, and its Get's output."""
+
+    sso_session = SSOSessionSerializer(source="SSOSession")
 
 
 class AppClientCreatedOutputSerializer(AppClientOutputSerializer):

@@ -72,6 +72,10 @@ from pools.services.resource_servers import (
     resource_server_delete,
     resource_server_update,
 )
+from pools.services.sessions import (
+    app_client_session_configuration_set,
+    user_pool_session_configuration_set,
+)
 from pools.services.users import (
     user_add_to_group,
     user_create,
@@ -85,6 +89,10 @@ from pools.services.users import (
 from pools.shapes.clients import app_client_shape, client_secret_descriptor_shape
 from pools.shapes.domains import domain_shape
 from pools.shapes.pools import user_pool_mfa_config_shape, user_pool_shape
+from pools.shapes.sessions import (
+    app_client_session_configuration_shape,
+    user_pool_session_configuration_shape,
+)
 
 
 class ServiceCursorPagination(BasePagination):
@@ -272,6 +280,10 @@ class UserPoolViewSet(PoolScopedViewSet):
             "GET": "cognito-idp:GetUserPoolMfaConfig",
             "PUT": "cognito-idp:SetUserPoolMfaConfig",
         },
+        "session_config": {
+            "GET": "cognito-idp:GetUserPoolSessionConfiguration",
+            "PUT": "cognito-idp:SetUserPoolSessionConfiguration",
+        },
     }
     serializer_class = s.UserPoolOutputSerializer
     input_serializers = {
@@ -279,6 +291,7 @@ class UserPoolViewSet(PoolScopedViewSet):
         "partial_update": s.UserPoolUpdateInputSerializer,
         "custom_attributes": s.UserPoolCustomAttributesInputSerializer,
         "mfa_config": s.UserPoolMfaConfigInputSerializer,
+        "session_config": s.UserPoolSessionConfigSerializer,
     }
 
     def get_queryset(self) -> QuerySet[UserPool]:
@@ -379,6 +392,36 @@ class UserPoolViewSet(PoolScopedViewSet):
             settings = _valid(s.UserPoolMfaConfigInputSerializer, request).validated_data
             pool = user_pool_set_mfa_config(pool=pool, settings=settings)
         return Response(s.UserPoolMfaConfigOutputSerializer(user_pool_mfa_config_shape(pool)).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Get a user pool's session configuration",
+        parameters=[POOL_ID],
+        responses={200: s.UserPoolSessionConfigSerializer, **_errors(404)},
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary="Set a user pool's session configuration",
+        description=(
+            "As SetUserPoolSessionConfiguration: a full replacement, both members required; "
+            "Essentials and Plus pools only."
+        ),
+        parameters=[POOL_ID],
+        request=s.UserPoolSessionConfigSerializer,
+        responses={200: s.UserPoolSessionConfigSerializer, **_errors(404)},
+    )
+    @action(detail=True, methods=["get", "put"], url_path="session-config")
+    def session_config(self, request: Request, pool_id: str) -> Response:
+        pool = self.get_pool()
+        if request.method == "PUT":
+            given = _valid(s.UserPoolSessionConfigSerializer, request).validated_data
+            pool = user_pool_session_configuration_set(
+                pool=pool,
+                tracking=given["UserSessionTracking"],
+                token_session=given["TokenSession"],
+            )
+        shape = user_pool_session_configuration_shape(pool)
+        return Response(s.UserPoolSessionConfigSerializer(shape).data)
 
 
 # --- Users ------------------------------------------------------------------------------------
@@ -794,11 +837,16 @@ class AppClientViewSet(PoolScopedViewSet):
             "POST": "cognito-idp:AddUserPoolClientSecret",
         },
         "delete_secret": "cognito-idp:DeleteUserPoolClientSecret",
+        "session_config": {
+            "GET": "cognito-idp:GetUserPoolClientSessionConfiguration",
+            "PUT": "cognito-idp:SetUserPoolClientSessionConfiguration",
+        },
     }
     serializer_class = s.AppClientOutputSerializer
     input_serializers = {
         "create": s.AppClientCreateInputSerializer,
         "partial_update": s.AppClientUpdateInputSerializer,
+        "session_config": s.AppClientSessionConfigSerializer,
     }
 
     def get_queryset(self) -> QuerySet[AppClient]:
@@ -862,6 +910,32 @@ class AppClientViewSet(PoolScopedViewSet):
     def destroy(self, request: Request, pool_id: str, client_id: str) -> Response:
         app_client_delete(client=self.get_client(client_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Get an app client's session configuration",
+        responses={200: s.AppClientSessionConfigSerializer, **_errors(404)},
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary="Set an app client's session configuration",
+        description=(
+            "As SetUserPoolClientSessionConfiguration: only while the pool tracks sessions, "
+            "Essentials and Plus pools only."
+        ),
+        request=s.AppClientSessionConfigSerializer,
+        responses={200: s.AppClientSessionConfigSerializer, **_errors(404)},
+    )
+    @action(detail=True, methods=["get", "put"], url_path="session-config")
+    def session_config(self, request: Request, pool_id: str, client_id: str) -> Response:
+        client = self.get_client(client_id)
+        if request.method == "PUT":
+            given = _valid(s.AppClientSessionConfigSerializer, request).validated_data
+            client = app_client_session_configuration_set(
+                client=client, sso_session=given["SSOSession"]
+            )
+        shape = app_client_session_configuration_shape(client)
+        return Response(s.AppClientSessionConfigSerializer(shape).data)
 
     @extend_schema(
         methods=["GET"],

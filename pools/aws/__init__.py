@@ -15,6 +15,7 @@ from pools.aws import (  # noqa: F401
     pools,
     resource_servers,
     self_service,
+    sessions,
     terms,
     users,
 )

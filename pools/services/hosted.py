@@ -52,6 +52,7 @@ from pools.selectors.clients import app_client_get_by_id
 from pools.services.clients import COGNITO_PROVIDER
 from pools.services.oauth import CLIENT_ID, OPENID_SCOPE, SCOPE_TOKEN
 from pools.services.revocation import sign_in_revoke
+from pools.services.sessions import hosted_session_reusable
 from pools.services.tokens import USER_DISABLED, tokens_issue
 
 CODE_FLOW = "code"
@@ -268,7 +269,8 @@ def hosted_session_start(*, user: PoolUser, amr: tuple[str, ...]) -> str:
 
 
 def hosted_session_find(*, client: AppClient, token: str) -> HostedSession | None:
-    """The live session `token` names for the client's pool, whose user may still sign in."""
+    """The live session `token` names for the client's pool, whose user may still sign in, and
+    which the client may still reuse silently (its SSOSession bound, `sessions.py`)."""
     if not token:
         return None
     row = (
@@ -288,6 +290,7 @@ def hosted_session_find(*, client: AppClient, token: str) -> HostedSession | Non
         not user.enabled
         or user.status not in {UserStatus.CONFIRMED, UserStatus.EXTERNAL_PROVIDER}
         or (user.tokens_valid_after is not None and user.tokens_valid_after > row.auth_time)
+        or not hosted_session_reusable(client=client, auth_time=row.auth_time)
     ):
         return None
     return row

@@ -20,6 +20,7 @@ from pools.models import (
     RefreshToken,
 )
 from pools.selectors.users import user_locked
+from pools.services.sessions import token_session_touch
 from pools.services.tokens import (
     REFRESH_TOKEN_INVALID,
     REFRESH_TOKEN_REVOKED,
@@ -80,6 +81,7 @@ def refresh_token_redeem(
         )
     row = _refresh_row_usable(row, client)
     _device_key_check(row, device_key)
+    token_session_touch(client=client, row=row)
     new_token: str | None = None
     if rotate and client.refresh_token_rotation_enabled:
         with transaction.atomic():

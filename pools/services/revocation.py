@@ -3,6 +3,8 @@ all of a user's. This server honours both on every call authorised by an access 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import jwt
 from django.db import transaction
 from django.utils import timezone
@@ -63,10 +65,15 @@ def user_tokens_revoke(*, user: PoolUser) -> None:
 def sign_in_revoke(*, user_id: int, origin_jti: str) -> None:
     """Every token of one sign-in (its `origin_jti`) stops working, as RevokeToken ends it; for
     a reused authorization code, whose first exchange issued that sign-in (RFC 6749 §4.1.2)."""
-    if not origin_jti:
-        return
+    if origin_jti:
+        sign_ins_revoke(user_id=user_id, origin_jtis=[origin_jti])
+
+
+def sign_ins_revoke(*, user_id: int, origin_jtis: Sequence[str]) -> None:
+    """Every token of each of these sign-ins of the user stops working, as RevokeToken ends one;
+    also the sign-ins a new one evicts beyond the pool's TokenSession.MaxPerUser."""
     with transaction.atomic():
         user_locked(user_id=user_id)
         RefreshToken.objects.filter(
-            user_id=user_id, origin_jti=origin_jti, revoked_at__isnull=True
+            user_id=user_id, origin_jti__in=origin_jtis, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())

@@ -16,6 +16,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +42,7 @@ from pools.selectors.users import user_locked, user_readable_attribute_names
 from pools.services.attributes import VERIFIED_FLAGS
 from pools.services.clients import UNIT_SECONDS
 from pools.services.keys import signing_key_active, signing_key_private_pem
+from pools.services.sessions import token_sessions_make_room
 
 ALGORITHM = "RS256"
 TOKEN_USE_ACCESS = "access"  # noqa: S105
@@ -334,7 +336,11 @@ def tokens_issue(
     refresh_token: str | None = None
     if origin_jti is None:
         origin_jti = str(uuid.uuid4())
-        refresh_token = refresh_token_create(origin_jti=origin_jti, **row_fields)
+        tracked = client.pool.session_tracking_enabled
+        # Only a pool that limits sessions needs its count and the new row in one transaction.
+        with transaction.atomic() if tracked else nullcontext():
+            token_sessions_make_room(user=user, pool=client.pool)
+            refresh_token = refresh_token_create(origin_jti=origin_jti, **row_fields)
     else:
         with transaction.atomic():
             user_locked(user_id=user.pk)

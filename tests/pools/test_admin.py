@@ -31,6 +31,10 @@ from pools.services.clients import app_client_secret
 from pools.services.domains import domain_create
 from pools.services.federation import identity_provider_create
 from pools.services.keys import signing_key_active
+from pools.services.sessions import (
+    app_client_session_configuration_set,
+    user_pool_session_configuration_set,
+)
 from pools.services.users import user_add_to_group, user_disable
 from tests.builders import (
     make_app_client,
@@ -761,3 +765,21 @@ def test_client_secret_rotation_actions(staff: Client, pool: UserPool) -> None:
     )
     assert "can't be deleted" in " ".join(_messages(refused))
     assert [row.secret_id for row in client.secrets.all()] == [new.secret_id]
+
+
+def test_pool_and_client_pages_show_the_session_configuration(
+    staff: Client, pool: UserPool
+) -> None:
+    client = make_app_client(pool=pool)
+    pool = user_pool_session_configuration_set(
+        pool=pool, tracking="ENABLED", token_session={"MaxPerUser": 37}
+    )
+    app_client_session_configuration_set(client=client, sso_session={"MaxValidityMinutes": 4321})
+
+    pool_page = staff.get(_url("userpool", "change", pool.pk)).content.decode()
+    client_page = staff.get(_url("appclient", "change", client.pk)).content.decode()
+
+    assert "Token sessions max per user" in pool_page
+    assert ">37<" in pool_page
+    assert "Sso session max validity minutes" in client_page
+    assert ">4321<" in client_page
