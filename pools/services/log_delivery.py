@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 import uuid
 from functools import partial
 from typing import Any, Literal
 
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from cognitoadmin.awsmodel import model_validate
@@ -153,7 +153,7 @@ def _emit(*, pool: UserPool, source: str, message: dict[str, Any]) -> None:
         if configuration["EventSource"] != source:
             continue
         event = {
-            "eventTimestamp": str(time.time_ns() // 1_000_000),
+            "eventTimestamp": str(int(timezone.now().timestamp() * 1000)),
             "eventSource": _EVENT_SOURCE[source],
             "logLevel": configuration["LogLevel"],
             "message": message,
@@ -196,7 +196,7 @@ def auth_event_log(
     pool = client.pool
     if not _threat_protection_active(pool):
         return  # Cognito generates none then; and this costs no read
-    now = dt.datetime.now(tz=dt.UTC)
+    now = timezone.now().astimezone(dt.UTC)
     _emit(
         pool=pool,
         source=AUTH_EVENTS,

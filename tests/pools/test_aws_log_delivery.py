@@ -268,6 +268,9 @@ def test_sign_ins_go_to_a_jsonl_file(
     settings.COGNITOADMIN_LOG_DESTINATIONS = {STREAM_ARN: f"file://{out}"}
     pool = app.pool
     user = make_user(pool=pool, username="alice", password=PASSWORD, email="alice@example.com")
+    _failed_sign_in(idp_public, app, "alice")  # caches "no export" for the pool
+    assert not out.exists()
+    # The setter forgets the cached configuration: the next sign-ins are logged.
     idp.set_log_delivery_configuration(UserPoolId=pool.pool_id, LogConfigurations=[AUTH_EVENTS])
 
     _failed_sign_in(idp_public, app, "alice")
