@@ -250,6 +250,13 @@ COGNITOADMIN_STREAMS_REDIS_URL = env_str(
 COGNITOADMIN_FUNCTION_URLS = env_pairs("COGNITOADMIN_FUNCTION_URLS")
 COGNITOADMIN_FUNCTION_SECRET = env_str("COGNITOADMIN_FUNCTION_SECRET")
 COGNITOADMIN_FUNCTION_TIMEOUT = env_int("COGNITOADMIN_FUNCTION_TIMEOUT", 5)
+# Where the user pools' exported logs (SetLogDeliveryConfiguration) go on this machine, as
+# `<ARN or start of ARNs>=<sink URL>` pairs: file:///path.jsonl (JSON lines appended), http(s)://
+# (each event POSTed, signed with the secret when one is set), redis://host:port/db?stream=name.
+# An ARN no key matches goes to a default for its kind under LOCAL_DIR/logs (README, "Log export").
+COGNITOADMIN_LOG_DESTINATIONS = env_pairs("COGNITOADMIN_LOG_DESTINATIONS")
+COGNITOADMIN_LOG_WEBHOOK_SECRET = env_str("COGNITOADMIN_LOG_WEBHOOK_SECRET")
+COGNITOADMIN_LOG_WEBHOOK_TIMEOUT = env_int("COGNITOADMIN_LOG_WEBHOOK_TIMEOUT", 5)
 # Class that sends push sync's silent notifications to devices subscribed to a changed dataset.
 COGNITOADMIN_PUSH_BACKEND = env_str(
     "COGNITOADMIN_PUSH_BACKEND", "sync.services.push.ConsolePushBackend"

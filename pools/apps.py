@@ -16,6 +16,7 @@ class PoolsConfig(AppConfig):
 
         from django.core import checks  # noqa: PLC0415
 
-        from pools.checks import check_domain_url  # noqa: PLC0415
+        from pools.checks import check_domain_url, check_log_destinations  # noqa: PLC0415
 
         checks.register(check_domain_url)
+        checks.register(check_log_destinations)

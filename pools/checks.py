@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
 from pools.services.domains import domain_form_parse, public_host
+from pools.services.log_sinks import destinations_check
 
 
 def check_domain_url(
@@ -32,3 +33,17 @@ def check_domain_url(
             )
         ]
     return []
+
+
+def check_log_destinations(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    return [
+        Error(
+            f"COGNITOADMIN_LOG_DESTINATIONS: {problem}.",
+            hint="For example arn:aws:logs:us-east-1:000000000000:log-group:app=file:///var/log/"
+            "app.jsonl,arn:aws:firehose:=redis://127.0.0.1:6379/0?stream=activity",
+            id="pools.E002",
+        )
+        for problem in destinations_check(settings.COGNITOADMIN_LOG_DESTINATIONS)
+    ]

@@ -485,6 +485,23 @@ class Terms(TimestampedModel):
         return f"{self.name} ({self.client_id})"
 
 
+class LogDeliveryConfiguration(TimestampedModel):
+    """Where a pool exports its logs (SetLogDeliveryConfiguration): its LogConfigurations as the
+    API gives them, at most one per event source. The ARNs are kept as given; the server's
+    COGNITOADMIN_LOG_DESTINATIONS decides where on this machine each one's events go."""
+
+    pool = models.OneToOneField(UserPool, on_delete=models.CASCADE, related_name="log_delivery")
+    # [{"EventSource": "userNotification", "LogLevel": "ERROR", "CloudWatchLogsConfiguration":
+    # {"LogGroupArn": "arn:aws:logs:..."}}], 0 to 2 entries.
+    log_configurations = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = "log delivery configuration"
+
+    def __str__(self) -> str:
+        return f"log delivery of {self.pool_id}"
+
+
 class DomainStatus(models.TextChoices):
     CREATING = "CREATING"
     DELETING = "DELETING"

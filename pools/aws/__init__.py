@@ -11,6 +11,7 @@ from pools.aws import (  # noqa: F401
     domains,
     groups,
     identity_providers,
+    log_delivery,
     mfa,
     pools,
     resource_servers,

@@ -31,44 +31,52 @@ def _pool_client(params: dict[str, Any]) -> AppClient:
     )
 
 
-def _initiate(client: AppClient, params: dict[str, Any], *, admin: bool) -> dict[str, Any]:
+def _initiate(
+    call: AwsCall, client: AppClient, params: dict[str, Any], *, admin: bool
+) -> dict[str, Any]:
     return auth_initiate(
         client=client,
         flow=params["AuthFlow"],
         parameters=params.get("AuthParameters", {}),
         admin=admin,
         client_metadata=params.get("ClientMetadata"),
+        ip_address=call.client_ip,
+        request_id=call.request_id,
     ).as_aws()
 
 
-def _respond(client: AppClient, params: dict[str, Any], *, admin: bool) -> dict[str, Any]:
+def _respond(
+    call: AwsCall, client: AppClient, params: dict[str, Any], *, admin: bool
+) -> dict[str, Any]:
     return auth_respond(
         client=client,
         challenge_name=params["ChallengeName"],
         session=params.get("Session"),
         responses=params.get("ChallengeResponses", {}),
         admin=admin,
+        ip_address=call.client_ip,
+        request_id=call.request_id,
     ).as_aws()
 
 
 @operation("InitiateAuth")
 def initiate_auth(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    return _initiate(app_client_get_by_id(client_id=params["ClientId"]), params, admin=False)
+    return _initiate(call, app_client_get_by_id(client_id=params["ClientId"]), params, admin=False)
 
 
 @operation("AdminInitiateAuth", permission="pools.change_pooluser", resource=pool_arn)
 def admin_initiate_auth(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    return _initiate(_pool_client(params), params, admin=True)
+    return _initiate(call, _pool_client(params), params, admin=True)
 
 
 @operation("RespondToAuthChallenge")
 def respond_to_auth_challenge(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    return _respond(app_client_get_by_id(client_id=params["ClientId"]), params, admin=False)
+    return _respond(call, app_client_get_by_id(client_id=params["ClientId"]), params, admin=False)
 
 
 @operation("AdminRespondToAuthChallenge", permission="pools.change_pooluser", resource=pool_arn)
 def admin_respond_to_auth_challenge(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    return _respond(_pool_client(params), params, admin=True)
+    return _respond(call, _pool_client(params), params, admin=True)
 
 
 @operation("GetTokensFromRefreshToken")

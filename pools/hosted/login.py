@@ -31,6 +31,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cognitoadmin.errors import ServiceError
+from cognitoadmin.ratelimits import client_ip
 from pools.errors import (
     AliasExistsException,
     CodeMismatchException,
@@ -368,7 +369,9 @@ def login(request: HttpRequest) -> HttpResponse:
             "InitiateAuth",
             {"ClientId": client.client_id, "AuthParameters": {"USERNAME": username}},
         )
-        outcome = auth_hosted_sign_in(client=client, username=username, password=password)
+        outcome = auth_hosted_sign_in(
+            client=client, username=username, password=password, ip_address=client_ip(request)
+        )
     except (UserNotConfirmedException, PasswordResetRequiredException) as error:
         handoff = (
             self_service.unconfirmed_sign_in

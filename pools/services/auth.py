@@ -30,6 +30,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -79,6 +80,7 @@ from pools.services.lockout import (
     lockout_record_failure_unknown,
     lockout_record_success,
 )
+from pools.services.log_delivery import auth_event_log
 from pools.services.mfa import (
     AMR_FOR_FACTOR,
     CODE_MISMATCH,
@@ -152,6 +154,8 @@ class AuthOutcome:
     challenge_parameters: dict[str, str] = field(default_factory=dict)
     signed_in_user: PoolUser | None = None
     amr: tuple[str, ...] = ()
+    # Who signed in, once tokens are due (for the sign-in's user activity log).
+    user: PoolUser | None = field(default=None, compare=False, repr=False)
 
     def as_aws(self) -> dict[str, Any]:
         """The output members of InitiateAuth and RespondToAuthChallenge (and the Admin ones)."""
@@ -530,7 +534,7 @@ def _signed_in(sign_in: _SignIn) -> AuthOutcome:
             return outcome
     if sign_in.hosted:
         # A browser is no tracked device; the code's exchange issues the tokens.
-        return AuthOutcome(signed_in_user=sign_in.user, amr=sign_in.amr)
+        return AuthOutcome(signed_in_user=sign_in.user, amr=sign_in.amr, user=sign_in.user)
     device_key = sign_in.device_key
     new_device = None if device_key else device_track(user=sign_in.user)
     if new_device is not None:
@@ -543,7 +547,7 @@ def _signed_in(sign_in: _SignIn) -> AuthOutcome:
             "DeviceKey": new_device.device_key,
             "DeviceGroupKey": new_device.device_group_key,
         }
-    return AuthOutcome(authentication_result=result)
+    return AuthOutcome(authentication_result=result, user=sign_in.user)
 
 
 def _password_proved(sign_in: _SignIn) -> AuthOutcome:
@@ -799,6 +803,44 @@ def _flow_enabled(client: AppClient, spec: _Flow, flow: str) -> bool:
     return spec.legacy_default and legacy_client and not (custom_only and flow == "USER_SRP_AUTH")
 
 
+# A sign-in that ends with one of these failed (a wrong password or code, a user who may not sign
+# in); others (a malformed request, a client that does not allow the flow) are no sign-in.
+_SIGN_IN_FAILURES = (
+    NotAuthorizedException,
+    UserNotFoundException,
+    UserNotConfirmedException,
+    PasswordResetRequiredException,
+    CodeMismatchException,
+)
+
+
+def _logged(
+    *,
+    client: AppClient,
+    username: str,
+    ip_address: str,
+    request_id: str,
+    outcome: Callable[[], AuthOutcome],
+) -> AuthOutcome:
+    """`outcome()`, with its user activity log: Pass once tokens are due, Fail on a failure;
+    a challenge on the way logs nothing yet."""
+    log = partial(
+        auth_event_log,
+        client=client,
+        username=username,
+        ip_address=ip_address,
+        request_id=request_id,
+    )
+    try:
+        result = outcome()
+    except _SIGN_IN_FAILURES:
+        log(user=None, response="Fail")
+        raise
+    if result.user is not None:
+        log(user=result.user, response="Pass")
+    return result
+
+
 def auth_initiate(
     *,
     client: AppClient,
@@ -806,9 +848,12 @@ def auth_initiate(
     parameters: Mapping[str, str],
     admin: bool,
     client_metadata: Mapping[str, str] | None = None,
+    ip_address: str = "",
+    request_id: str = "",
 ) -> AuthOutcome:
     """InitiateAuth (`admin` False) or AdminInitiateAuth (`admin` True) with `flow` and its
-    AuthParameters. `client_metadata` is for Lambda triggers, which this server does not run."""
+    AuthParameters. `client_metadata` is for Lambda triggers, which this server does not run.
+    `ip_address` and `request_id`, the call's, go into the user activity log."""
     spec = _FLOWS.get(flow)
     if spec is None:
         raise InvalidParameterException(f"{flow} is not a valid AuthFlow.")
@@ -816,24 +861,36 @@ def auth_initiate(
         raise InvalidParameterException("Initiate Auth method not supported.")
     if not _flow_enabled(client, spec, flow):
         raise InvalidParameterException(f"{flow} flow not enabled for this client")
-    return spec.start(_Start(client=client, flow=flow, parameters=parameters, admin=admin))
+    start = _Start(client=client, flow=flow, parameters=parameters, admin=admin)
+    if spec is _REFRESH:
+        return spec.start(start)  # a refresh is no sign-in
+    return _logged(
+        client=client,
+        username=parameters.get("USERNAME", ""),
+        ip_address=ip_address,
+        request_id=request_id,
+        outcome=partial(spec.start, start),
+    )
 
 
-def auth_hosted_sign_in(*, client: AppClient, username: str, password: str) -> AuthOutcome:
+def auth_hosted_sign_in(
+    *, client: AppClient, username: str, password: str, ip_address: str = ""
+) -> AuthOutcome:
     """The hosted `/login` page's sign-in: USER_PASSWORD_AUTH's own start (lockout, disabled and
     unconfirmed users, PreventUserExistenceErrors, the same hash work), then the same challenges,
     answered through `auth_respond(hosted=True)`. ExplicitAuthFlows govern the API, not the hosted
     pages (as in Cognito), and no SECRET_HASH is asked: the client authenticates at /oauth2/token.
     """
     parameters = {"USERNAME": username, "PASSWORD": password}
-    return _start_password(
-        _Start(
-            client=client,
-            flow="USER_PASSWORD_AUTH",
-            parameters=parameters,
-            admin=False,
-            hosted=True,
-        )
+    start = _Start(
+        client=client, flow="USER_PASSWORD_AUTH", parameters=parameters, admin=False, hosted=True
+    )
+    return _logged(
+        client=client,
+        username=username,
+        ip_address=ip_address,
+        request_id="",
+        outcome=partial(_start_password, start),
     )
 
 
@@ -1246,6 +1303,8 @@ def auth_respond(
     responses: Mapping[str, str],
     admin: bool,
     hosted: bool = False,
+    ip_address: str = "",
+    request_id: str = "",
 ) -> AuthOutcome:
     """RespondToAuthChallenge (`admin` False) or AdminRespondToAuthChallenge (`admin` True), or
     the hosted pages' answer to a challenge of `auth_hosted_sign_in` (`hosted` True)."""
@@ -1255,6 +1314,13 @@ def auth_respond(
         raise InvalidParameterException(
             f"The {challenge_name} challenge is not available on this server yet."
         )
-    return handler(
-        _Answer(client=client, session=session, responses=responses, admin=admin, hosted=hosted)
+    answer = _Answer(
+        client=client, session=session, responses=responses, admin=admin, hosted=hosted
+    )
+    return _logged(
+        client=client,
+        username=responses.get("USERNAME", ""),
+        ip_address=ip_address,
+        request_id=request_id,
+        outcome=partial(handler, answer),
     )

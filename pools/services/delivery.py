@@ -44,6 +44,7 @@ from cognitoadmin.crypto import seal, unseal_str
 from cognitoadmin.webhooks import DeliveryFailure
 from pools.errors import InvalidParameterException
 from pools.models import Delivery, DeliveryKind, DeliveryStatus, PoolUser
+from pools.services.log_delivery import notification_failure_log
 from pools.services.messages import Message, invitation_message
 from pools.services.sms import SmsMessage, sms_backend_get
 from pools.tasks import delivery_send_task
@@ -244,6 +245,8 @@ def delivery_send(*, delivery_id: int, task_id: str = "") -> bool:
             delivery.last_error = ""
         delivery.message_sealed = ""
         delivery.save(update_fields=fields)
+        if delivery.status == DeliveryStatus.FAILED:
+            notification_failure_log(delivery=delivery)
         return True
 
 
