@@ -13,6 +13,7 @@ from pools.aws import (  # noqa: F401
     identity_providers,
     mfa,
     pools,
+    provisioned_limits,
     resource_servers,
     self_service,
     terms,
