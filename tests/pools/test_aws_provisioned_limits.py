@@ -18,9 +18,10 @@ from botocore.session import get_session
 from django.core.cache import cache
 from pytest_django import Settings
 
+from pools.errors import TooManyRequestsException
 from pools.models import ProvisionedLimit, UserPool
 from pools.services.limits import RATE_EXCEEDED_MESSAGE
-from pools.services.provisioned_limits import API_CATEGORIES, OPERATION_CATEGORY
+from pools.services.provisioned_limits import API_CATEGORIES, OPERATION_CATEGORY, api_rate_check
 from pools.services.tokens import tokens_issue
 from tests.builders import make_app_client, make_user, make_user_pool
 from tests.cognitoadmin.test_fuzz_aws import snapshot
@@ -299,3 +300,40 @@ def test_every_category_answers(idp: Any, still_clock: Clock, category: str) -> 
     limit = _get(idp, still_clock, category)
 
     assert limit["FreeLimitValue"] == API_CATEGORIES[category].default
+
+
+def _checks_until_refused(operation: str, params: dict[str, Any], most: int) -> int:
+    for done in range(most):
+        try:
+            api_rate_check(operation=operation, params=params)
+        except TooManyRequestsException:
+            return done
+    raise AssertionError(f"{most} calls passed unrefused")
+
+
+@pytest.mark.usefixtures("scaled")
+def test_challenge_responses_have_a_rate_of_their_own_three_times_sign_ins() -> None:
+    answer = {"ChallengeName": "SMS_MFA"}
+
+    assert _checks_until_refused("RespondToAuthChallenge", answer, 50) == 36
+    # Sign-ins (12 a second here) are not starved by the challenge responses, and vice versa.
+    assert _checks_until_refused("InitiateAuth", {}, 50) == 12
+    with pytest.raises(TooManyRequestsException):
+        api_rate_check(operation="AdminRespondToAuthChallenge", params=answer)
+
+
+@pytest.mark.usefixtures("scaled")
+def test_a_new_password_answer_counts_as_account_recovery() -> None:
+    new_password = {"ChallengeName": "NEW_PASSWORD_REQUIRED"}
+
+    assert _checks_until_refused("AdminRespondToAuthChallenge", new_password, 10) == 3
+    with pytest.raises(TooManyRequestsException):
+        api_rate_check(operation="ForgotPassword", params={})
+    api_rate_check(operation="RespondToAuthChallenge", params={"ChallengeName": "SMS_MFA"})
+
+
+def test_operations_in_no_category_are_not_counted(settings: Settings) -> None:
+    settings.COGNITOADMIN_API_RATE_LIMITS = 0.001  # every category: 1 call a second
+
+    for _ in range(5):
+        api_rate_check(operation="ListTerms", params={})
