@@ -290,8 +290,10 @@ def api_rate_check(*, operation: str, params: Mapping[str, Any]) -> None:
     the rate stays refused until it slows down, as with Cognito.
     """
     scale: float = settings.COGNITOADMIN_API_RATE_LIMITS
+    if scale <= 0:
+        return
     counted = _counted(operation, params)
-    if scale <= 0 or counted is None:
+    if counted is None:
         return
     counter, category, factor = counted
     limit = max(1, round(api_category_rate(category=category) * factor * scale))

@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def still_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def still_clock(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Clock:
+    # The test settings turn the rates off for every other test; here they act as in production.
+    settings.COGNITOADMIN_API_RATE_LIMITS = 1.0
     clock = Clock(dt.datetime.fromtimestamp(int(time.time()), tz=dt.UTC))
     monkeypatch.setattr("django.utils.timezone.now", clock)
     # Counters and cached rates of earlier tests (the test cache is this process's).

@@ -26,7 +26,6 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.test import Client
-from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from cognitoadmin.awsjson import REGISTRY
@@ -203,15 +202,6 @@ class SignIn:
         """A token with the pool's own key and kid: what only this server could make."""
         claims = {**self.claims(), **changes}
         return _rs256({"kid": self.key.kid}, claims, _private_key(self.key))
-
-
-@pytest.fixture(autouse=True)
-def category_rates(settings: Settings) -> None:
-    """These tests send every forgery to every door with the clock held still, all in one second
-    (and every test in the same one): far past Cognito's rates per API category (25 calls a
-    second for UserResourceUpdate, which no provisioned limit raises). Those rates are tested in
-    tests/pools/test_aws_provisioned_limits.py, not here: they are scaled out of reach."""
-    settings.COGNITOADMIN_API_RATE_LIMITS = 1000
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from identities.migrations._operator_groups import grant_product_permissions
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pools', '0010_ui_customization'),
+        ('pools', '0012_log_delivery'),
         ('identities', '0011_modified_at_is_creation_time'),
     ]
 
