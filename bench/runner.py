@@ -247,6 +247,9 @@ def _environment(database_url: str, local_dir: Path) -> dict[str, str]:
         # The load comes from one address, far past any per-address limit: measure the server.
         COGNITOADMIN_RATE_LIMIT_PER_IP="0",
         COGNITOADMIN_RATE_LIMIT_PER_USER="0",
+        # Cognito's rates per API category (UserRead: 120 GetUser calls a second for the whole
+        # account, ...) would measure the limit, not the server; moto applies none.
+        COGNITOADMIN_API_RATE_LIMITS="off",
     )
     return env
 

@@ -53,6 +53,25 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}.") from None
 
 
+def env_scale(name: str, default: float = 1.0) -> float:
+    """A factor that scales a set of limits: `on` (1), `off` (0), or a non-negative number."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return 1.0
+    if lowered in _FALSE:
+        return 0.0
+    try:
+        factor = float(lowered)
+    except ValueError:
+        factor = -1.0
+    if not factor >= 0 or factor == float("inf"):
+        raise ImproperlyConfigured(f"{name} must be on, off or a factor >= 0, not {value!r}.")
+    return factor
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:

@@ -17,6 +17,10 @@ from django.utils import timezone
 
 # IPv6 clients are counted by their /64: one host commonly holds a whole one.
 _IPV6_PREFIX = 64
+# The least a window's count is kept, in seconds. Two windows' worth would do on one clock, but
+# the processes that share the counts read them by their own clocks, which differ a little: a
+# one-second window's count must still be there when the slowest of them reads it as the last.
+_MIN_KEEP_SECONDS = 60
 
 
 def _incremented(key: str, *, timeout: int) -> int:
@@ -35,7 +39,7 @@ def window_count(prefix: str, *, window: int) -> float:
     seconds, this one included."""
     now = timezone.now().timestamp()
     slot, into = divmod(now, window)
-    current = _incremented(f"{prefix}:{int(slot)}", timeout=2 * window)
+    current = _incremented(f"{prefix}:{int(slot)}", timeout=max(2 * window, _MIN_KEEP_SECONDS))
     previous: int = cache.get(f"{prefix}:{int(slot) - 1}", 0)
     return current + previous * (1 - into / window)
 

@@ -19,6 +19,7 @@ from cognitoadmin.env import (
     env_int,
     env_list,
     env_pairs,
+    env_scale,
     env_str,
     load_dotenv,
 )
@@ -359,6 +360,15 @@ if not DEBUG:
 COGNITOADMIN_RATE_LIMIT_WINDOW = max(env_int("COGNITOADMIN_RATE_LIMIT_WINDOW", 60), 1)
 COGNITOADMIN_RATE_LIMIT_PER_IP = env_int("COGNITOADMIN_RATE_LIMIT_PER_IP", 120)
 COGNITOADMIN_RATE_LIMIT_PER_USER = env_int("COGNITOADMIN_RATE_LIMIT_PER_USER", 20)
+# Cognito's request rates per API category (SignUp and AdminCreateUser share UserCreation's, ...),
+# counted for the whole account in one-second windows, at each category's default rate or the
+# rate UpdateProvisionedLimit set (pools/services/provisioned_limits.py). `on` (the default)
+# enforces them as Cognito does, `off` turns them off (the benchmark does: it measures thousands
+# of calls a second), and a number scales every rate by it (2: twice as many calls a second).
+COGNITOADMIN_API_RATE_LIMITS = env_scale("COGNITOADMIN_API_RATE_LIMITS", 1.0)
+# The most UpdateProvisionedLimit may set for a category, in requests per second: what Cognito's
+# Service Quotas "account-level maximum" is; above it the call is ServiceQuotaExceededException.
+COGNITOADMIN_API_RATE_LIMIT_MAX = env_int("COGNITOADMIN_API_RATE_LIMIT_MAX", 10_000)
 # How many proxies stand in front of the server and append to X-Forwarded-For. 0 (the default):
 # the header is ignored and the peer's address is the client's. Set it only when clients cannot
 # reach the server but through those proxies, or they could choose the address they are counted as.

@@ -36,6 +36,7 @@ __all__ = [
     "RefreshTokenReuseException",
     "ResourceNotFoundException",
     "ScopeDoesNotExistException",
+    "ServiceQuotaExceededException",
     "SoftwareTokenMFANotFoundException",
     "TermsExistsException",
     "TooManyRequestsException",
@@ -230,3 +231,8 @@ class DeviceKeyExistsException(ServiceError):
     aws_type = "DeviceKeyExistsException"
     api_status = 409
     default_message = "Device has already been confirmed."
+
+
+class ServiceQuotaExceededException(ServiceError):
+    aws_type = "ServiceQuotaExceededException"
+    default_message = "The request exceeds the account-level maximum limit."

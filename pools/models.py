@@ -918,3 +918,18 @@ class UICustomization(TimestampedModel):
 
     def __str__(self) -> str:
         return f"UI customization of {self.client_id or 'ALL'}"
+
+
+class ProvisionedLimit(TimestampedModel):
+    """A request rate UpdateProvisionedLimit set for one API category. Cognito's provisioned
+    limits belong to the account (every user pool in its Region shares them), and this server
+    serves one account: so one row per category, and none where the category's default applies."""
+
+    category = models.CharField(max_length=64, unique=True)
+    requests_per_second = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.requests_per_second} RPS"

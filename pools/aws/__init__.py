@@ -14,6 +14,7 @@ from pools.aws import (  # noqa: F401
     log_delivery,
     mfa,
     pools,
+    provisioned_limits,
     resource_servers,
     self_service,
     sessions,

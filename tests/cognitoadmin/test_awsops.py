@@ -16,7 +16,6 @@ from django.core.management import CommandError, call_command
 
 from cognitoadmin.awsjson import REGISTRY
 from cognitoadmin.management.commands.awsops import (
-    IN_PROGRESS,
     NOT_SERVED_REASONS,
     README_END,
     README_START,
@@ -147,16 +146,15 @@ def test_awsops_missing_lists_the_rest_of_botocores_operations() -> None:
     assert f"  not served ({len(missing)}):" in block
 
 
-def test_every_cognito_idp_operation_not_served_has_a_reason_or_is_being_built() -> None:
+def test_every_cognito_idp_operation_not_served_has_a_reason() -> None:
     # Fails when botocore grows an operation nobody classified, or when a classified one is
     # served (its reason would then be stale).
     names = set(botocore.session.get_session().get_service_model("cognito-idp").operation_names)
     served = {name for (service, name) in REGISTRY if service == "cognito-idp"}
 
-    assert sorted(names - served - set(NOT_SERVED_REASONS) - IN_PROGRESS) == []
+    assert sorted(names - served - set(NOT_SERVED_REASONS)) == []
     assert sorted(set(NOT_SERVED_REASONS) & served) == []
-    assert sorted((set(NOT_SERVED_REASONS) | IN_PROGRESS) - names) == []
-    assert sorted(set(NOT_SERVED_REASONS) & IN_PROGRESS) == []
+    assert sorted(set(NOT_SERVED_REASONS) - names) == []
     assert all(NOT_SERVED_REASONS.values())
 
 
@@ -169,7 +167,7 @@ def test_awsops_missing_prints_each_reason() -> None:
     assert {name: reason for name, reason in printed.items() if reason} == {
         name: reason for name, reason in NOT_SERVED_REASONS.items() if name not in served
     }
-    assert {name for name, reason in printed.items() if not reason} <= IN_PROGRESS
+    assert [name for name, reason in printed.items() if not reason] == []
 
 
 def test_awsops_markdown_gives_the_reason_for_each_operation_not_served() -> None:
@@ -183,11 +181,7 @@ def test_awsops_markdown_gives_the_reason_for_each_operation_not_served() -> Non
     for name, reason in NOT_SERVED_REASONS.items():
         if name not in served:
             expected.setdefault(reason, []).append(name)
-    building = sorted(IN_PROGRESS - served)
-    assert by_reason == {
-        **{reason: sorted(names) for reason, names in expected.items()},
-        **({"": building} if building else {}),
-    }
+    assert by_reason == {reason: sorted(names) for reason, names in expected.items()}
 
 
 def test_awsops_markdown_lists_signed_and_unsigned_operations_per_service() -> None:

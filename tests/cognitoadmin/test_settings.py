@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from cognitoadmin.env import email_settings, env_bool, env_int, env_list, load_dotenv
+from cognitoadmin.env import email_settings, env_bool, env_int, env_list, env_scale, load_dotenv
 
 ROOT = Path(__file__).resolve().parents[2]
 # Settings a run may be influenced by; each test sets the ones it is about.
@@ -182,7 +182,7 @@ def test_a_bad_boolean_stops_start_up_with_its_name(tmp_path: Path) -> None:
 
 def test_every_environment_variable_is_documented() -> None:
     source = (ROOT / "cognitoadmin" / "settings.py").read_text(encoding="utf-8")
-    names = set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
+    names = set(re.findall(r"env_(?:str|bool|int|list|scale)\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
 
@@ -242,3 +242,13 @@ def test_email_url_becomes_django_smtp_settings() -> None:
     assert email_settings("")["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     with pytest.raises(ImproperlyConfigured, match="'ftp' is not supported"):
         email_settings("ftp://mail.example.com")
+
+
+def test_env_scale_reads_on_off_and_factors(monkeypatch: pytest.MonkeyPatch) -> None:
+    for value, expected in [("on", 1.0), ("OFF", 0.0), ("0.5", 0.5), ("3", 3.0), ("", 1.0)]:
+        monkeypatch.setenv("COGNITOADMIN_TEST_SCALE", value)
+        assert env_scale("COGNITOADMIN_TEST_SCALE") == expected
+    for value in ("-1", "fast", "nan", "inf"):
+        monkeypatch.setenv("COGNITOADMIN_TEST_SCALE", value)
+        with pytest.raises(ImproperlyConfigured):
+            env_scale("COGNITOADMIN_TEST_SCALE")

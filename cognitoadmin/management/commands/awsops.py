@@ -84,20 +84,6 @@ NOT_SERVED_REASONS: dict[str, str] = {
     "GetDerivedToken": _EXCHANGE,
 }
 
-# Being built now, so listed as not served without a reason until they are registered.
-IN_PROGRESS = frozenset(
-    {
-        "GetUserPoolSessionConfiguration",
-        "SetUserPoolSessionConfiguration",
-        "GetUserPoolClientSessionConfiguration",
-        "SetUserPoolClientSessionConfiguration",
-        "GetProvisionedLimit",
-        "UpdateProvisionedLimit",
-        "GetLogDeliveryConfiguration",
-        "SetLogDeliveryConfiguration",
-    }
-)
-
 
 def operations_by_service() -> dict[str, list[Operation]]:
     """Every registered operation, by service: the JSON services first (each listed even when it
@@ -120,8 +106,8 @@ def _names(ops: list[Operation]) -> str:
 
 
 def _not_served_lines(service: str, ops: list[Operation]) -> list[str]:
-    """cognito-idp's unserved operations grouped by reason, in the table's order; those being
-    built close the list, unlabelled."""
+    """cognito-idp's unserved operations grouped by reason, in the table's order; any the table
+    does not name yet (a newer botocore's) close the list."""
     if service != "cognito-idp":
         return []
     missing = not_served(service, ops)
@@ -133,9 +119,9 @@ def _not_served_lines(service: str, ops: list[Operation]) -> list[str]:
     lines += [
         f"  - {reason}: " + ", ".join(f"`{n}`" for n in names) for reason, names in groups.items()
     ]
-    building = [name for name in missing if name not in NOT_SERVED_REASONS]
-    if building:
-        lines.append("  - " + ", ".join(f"`{n}`" for n in building))
+    unclassified = [name for name in missing if name not in NOT_SERVED_REASONS]
+    if unclassified:
+        lines.append("  - not classified yet: " + ", ".join(f"`{n}`" for n in unclassified))
     return lines
 
 
