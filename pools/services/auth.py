@@ -53,6 +53,7 @@ from pools.models import (
     AuthSession,
     MfaFactor,
     PoolUser,
+    PreventUserExistenceErrors,
     SchemaAttribute,
     UserPool,
     UserStatus,
@@ -700,11 +701,16 @@ def _start_srp(start: _Start) -> AuthOutcome:
         lockout_check_unknown(pool=start.client.pool, username=username)
     else:
         _check_before_password(user)
-        if user.status == UserStatus.UNCONFIRMED:
+        if (
+            user.status == UserStatus.UNCONFIRMED
+            and start.client.prevent_user_existence_errors != PreventUserExistenceErrors.ENABLED
+        ):
             # AWS refuses an unconfirmed user here, before any proof, whatever the password:
             # amazon-cognito-identity-js#288 (AWS: intended), aws-amplify/amplify-swift#3053
             # (InitiateAuth's UserNotConfirmedException in a userSRP sign-in), moto's
-            # test_initiate_auth_for_unconfirmed_user.
+            # test_initiate_auth_for_unconfirmed_user. A client that hides which users exist
+            # answers unknown users with a challenge, so this one gets one too, and the proof
+            # tells the rest (`_check_after_password`).
             raise UserNotConfirmedException()
     user_id, salt_hex, verifier = _srp_material(client=start.client, user=user, username=username)
     private_b, public_b = _srp_server_values(verifier)

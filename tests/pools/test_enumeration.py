@@ -301,6 +301,21 @@ def test_a_known_users_refusal_while_locked_out_changes_nothing(
     assert _database() == before
 
 
+def test_srp_answers_an_unconfirmed_user_with_a_wrong_password_as_an_unknown_name(
+    hiding: AppClient, legacy: AppClient
+) -> None:
+    signup.sign_up(client=hiding, username="ivan", password=PASSWORD, attributes={})
+
+    # The first step is a challenge for both, and the wrong proof is refused alike.
+    assert (
+        _answer(_srp(hiding, "ivan"))
+        == _answer(_srp(hiding, UNKNOWN))
+        == (f"NotAuthorizedException: {INCORRECT}")
+    )
+    # Where unknown names are told, so is the unconfirmed user, at the first step (as AWS).
+    assert _answer(_srp(legacy, "ivan")) == "UserNotConfirmedException: User is not confirmed."
+
+
 def test_legacy_clients_still_say_that_the_user_does_not_exist(
     legacy: AppClient, pool: UserPool, clock: Clock
 ) -> None:
