@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cognitoadmin.regions import region_visible
 from pools.errors import NoSuchDomainException
 from pools.models import Domain, DomainStatus, UserPool
 
@@ -16,8 +17,10 @@ def domain_get(*, pool: UserPool, domain: str, for_update: bool = False) -> Doma
 
 
 def domain_find(*, domain: str) -> Domain | None:
-    """The domain of that name, whichever pool has it (names are unique across pools)."""
-    return Domain.objects.select_related("pool").filter(domain=domain).first()
+    """The domain of that name, whichever pool has it (names are unique across pools); within a
+    signed call, only a pool of the call's region has it (`cognitoadmin.regions`)."""
+    found = Domain.objects.select_related("pool").filter(domain=domain).first()
+    return found if found is not None and region_visible(found.pool.pool_id) else None
 
 
 def domain_active_find(*, domain: str, is_custom: bool) -> Domain | None:

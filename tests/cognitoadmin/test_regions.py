@@ -99,6 +99,12 @@ def test_another_regions_pool_is_not_found_and_nothing_changes(idps: dict[str, A
             call()
         assert _error(excinfo) == "ResourceNotFoundException"
 
+    # A domain of another region's pool is described as no domain, as Cognito answers one.
+    idps["eu-west-1"].create_user_pool_domain(UserPoolId=eu_pool["Id"], Domain="dublin-shop")
+    assert us.describe_user_pool_domain(Domain="dublin-shop")["DomainDescription"] == {}
+    described = idps["eu-west-1"].describe_user_pool_domain(Domain="dublin-shop")
+    assert described["DomainDescription"]["UserPoolId"] == eu_pool["Id"]
+
     pool = UserPool.objects.get(pool_id=eu_pool["Id"])
     assert not PoolUser.objects.filter(pool=pool).exists()
     assert not pool.groups.exists()
