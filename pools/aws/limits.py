@@ -15,6 +15,7 @@ from pools.services.provisioned_limits import api_rate_check
 def request_rate_limit(call: AwsCall, params: dict[str, Any]) -> None:
     if call.service != "cognito-idp":
         return
-    api_rate_check(operation=call.operation, params=params)
+    # A caller's own limits first: calls they refuse must not spend the account's rates.
     if call.caller is None:
         request_rate_check(operation=call.operation, client_ip=call.client_ip, params=params)
+    api_rate_check(operation=call.operation, params=params)

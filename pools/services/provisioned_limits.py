@@ -6,7 +6,9 @@ and AdminConfirmSignUp share UserCreation's 50 requests a second, ...). A catego
 account's: every user pool of the account in its Region draws on the same one, and so does a call
 that names no pool. This server serves one account, so each category has one counter for the
 whole server, in Django's cache (Redis in production: every process shares it), over one-second
-windows. Past the rate a call is refused with TooManyRequestsException before it runs.
+windows. Past the rate a call is refused with TooManyRequestsException before it runs. The counter
+is one for every region: Cognito's are per Region, but an unsigned call's region is that of the
+pool its client belongs to, which is known only after a lookup this check runs before.
 
 UpdateProvisionedLimit raises an adjustable category's rate, from its default up to the account's
 maximum (COGNITOADMIN_API_RATE_LIMIT_MAX here; Service Quotas' account-level maximum in Cognito).
