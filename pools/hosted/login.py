@@ -456,6 +456,7 @@ def _respond(
         responses=responses,
         admin=False,
         hosted=True,
+        ip_address=client_ip(request),
     )
 
 

@@ -11,17 +11,19 @@ maps an ARN, or the start of ARNs, to a sink URL (the longest matching key wins)
   `name` (the ARN's resource name without `stream`), as its one field `event`.
 
 An ARN that no key matches goes to a default by its kind, which needs no configuration: a log group
-`arn:aws:logs:...:log-group:NAME` to `<LOCAL_DIR>/logs/NAME.jsonl`; a Firehose stream
-`arn:aws:firehose:...:deliverystream/NAME` to the Redis stream NAME on the cache's Redis
-(CACHE_URL) when the cache is Redis, else `<LOCAL_DIR>/logs/firehose/NAME.jsonl`; a bucket
-`arn:aws:s3:::BUCKET` to one file a day, `<LOCAL_DIR>/logs/s3/BUCKET/YYYY-MM-DD.jsonl`. Names
-become file names with every character but letters, digits, `.`, `_` and `-` replaced by `_` and
-leading dots dropped, so that no name reaches outside its directory.
+`arn:aws:logs:REGION:ACCOUNT:log-group:NAME` to `<LOCAL_DIR>/logs/REGION/ACCOUNT/NAME.jsonl`; a
+Firehose stream `arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME` to the Redis stream
+`cognitoadmin:logs:REGION:ACCOUNT:NAME` on the cache's Redis (CACHE_URL) when the cache is Redis,
+else `<LOCAL_DIR>/logs/firehose/REGION/ACCOUNT/NAME.jsonl`; a bucket `arn:aws:s3:::BUCKET` to one
+file a day, `<LOCAL_DIR>/logs/s3/BUCKET/YYYY-MM-DD.jsonl`. Names become file and stream names with
+every character but letters, digits, `.`, `_` and `-` replaced by `_`, leading dots dropped and
+long ones shortened with a digest, so that no name reaches outside its directory or key space.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -38,6 +40,9 @@ SinkKind = Literal["file", "daily", "webhook", "redis"]
 # A stream that nobody reads must not fill Redis: the oldest entries go beyond about this many.
 STREAM_MAX_LENGTH = 100_000
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_NAME_MAX_LENGTH = 128
+# The cache's Redis holds other keys: the streams this server adds there by default live apart.
+DEFAULT_STREAM_PREFIX = "cognitoadmin:logs:"
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,21 @@ class Sink:
 
 
 def _file_name(name: str) -> str:
-    return _UNSAFE.sub("_", name).lstrip(".") or "_"
+    safe = _UNSAFE.sub("_", name).lstrip(".") or "_"
+    if len(safe) <= _NAME_MAX_LENGTH:
+        return safe
+    # A file system refuses names past 255 bytes, and ARNs may be 2048 characters long: a long
+    # name keeps its start and gains a digest of the whole, so that two stay apart.
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{safe[: _NAME_MAX_LENGTH - 17]}-{digest}"
+
+
+def _scope(arn: str) -> tuple[str, str]:
+    """An ARN's region and account as path segments: log groups and streams of one name in two
+    regions or accounts are two."""
+    parts = arn.split(":")
+    region, account = (parts[3], parts[4]) if len(parts) > 4 else ("", "")
+    return _file_name(region or "global"), _file_name(account or "global")
 
 
 def _resource_name(arn: str) -> str:
@@ -77,7 +96,7 @@ def sink_parse(url: str, *, arn: str = "") -> Sink:
     if scheme in {"redis", "rediss"}:
         query = parse_qs(parts.query)
         streams = query.pop("stream", [])
-        stream = streams[0] if streams else _resource_name(arn)
+        stream = streams[0] if streams else _file_name(_resource_name(arn))
         if not parts.hostname or len(streams) > 1 or (not streams and not arn):
             raise ValueError(f"{url!r} is not redis://host:port/db?stream=name")
         plain = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
@@ -104,13 +123,16 @@ def _default_sink(arn: str) -> Sink:
     service = arn.split(":")[2] if arn.count(":") >= 2 else ""
     name = _file_name(_resource_name(arn))
     if service == "s3":
+        # Bucket names are global: an S3 ARN names no region or account.
         return Sink("daily", str(logs / "s3" / name))
+    region, account = _scope(arn)
     if service == "firehose":
         cache_url: str = settings.CACHE_URL
         if urlsplit(cache_url).scheme in {"redis", "rediss"}:
-            return Sink("redis", cache_url, stream=_resource_name(arn))
-        return Sink("file", str(logs / "firehose" / f"{name}.jsonl"))
-    return Sink("file", str(logs / f"{name}.jsonl"))
+            stream = f"{DEFAULT_STREAM_PREFIX}{region}:{account}:{name}"
+            return Sink("redis", cache_url, stream=stream)
+        return Sink("file", str(logs / "firehose" / region / account / f"{name}.jsonl"))
+    return Sink("file", str(logs / region / account / f"{name}.jsonl"))
 
 
 def sink_for(arn: str) -> Sink:

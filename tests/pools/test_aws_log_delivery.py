@@ -195,13 +195,33 @@ def test_arns_without_a_mapping_go_to_their_kinds_default(
     settings.CACHE_URL = ""
     settings.COGNITOADMIN_LOG_DESTINATIONS = {}
     logs = tmp_path / "logs"
-    assert sink_for(GROUP_ARN) == Sink("file", str(logs / "cognito-exported.jsonl"))
+    scope = logs / "us-east-1" / "123456789012"
+    assert sink_for(GROUP_ARN) == Sink("file", str(scope / "cognito-exported.jsonl"))
+    # One name in another region or account is another log group.
+    elsewhere = GROUP_ARN.replace("us-east-1:123456789012", "eu-west-1:210987654321")
+    assert sink_for(elsewhere) == Sink(
+        "file", str(logs / "eu-west-1" / "210987654321" / "cognito-exported.jsonl")
+    )
     vended = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/../x:*"
-    assert sink_for(vended) == Sink("file", str(logs / "_aws_vendedlogs_.._x.jsonl"))
-    assert sink_for(STREAM_ARN) == Sink("file", str(logs / "firehose" / "activity.jsonl"))
+    assert sink_for(vended) == Sink("file", str(scope / "_aws_vendedlogs_.._x.jsonl"))
+    assert sink_for(STREAM_ARN) == Sink(
+        "file", str(logs / "firehose" / "us-east-1" / "123456789012" / "activity.jsonl")
+    )
     assert sink_for(BUCKET_ARN) == Sink("daily", str(logs / "s3" / "amzn-s3-demo-logging-bucket"))
+    # A name no file system takes is shortened, with a digest that keeps two such names apart.
+    long_group = sink_for(GROUP_ARN.replace("exported", "x" * 1500)).location
+    other_long = sink_for(GROUP_ARN.replace("exported", "x" * 1499 + "y")).location
+    assert len(Path(long_group).name) < 255
+    assert long_group != other_long
     settings.CACHE_URL = "redis://127.0.0.1:6379/3"
-    assert sink_for(STREAM_ARN) == Sink("redis", "redis://127.0.0.1:6379/3", stream="activity")
+    # On the cache's Redis the streams keep to a key space of their own, whatever the ARN says.
+    assert sink_for(STREAM_ARN) == Sink(
+        "redis",
+        "redis://127.0.0.1:6379/3",
+        stream="cognitoadmin:logs:us-east-1:123456789012:activity",
+    )
+    odd = STREAM_ARN.replace("deliverystream/activity", "deliverystream/:1:views.decorators")
+    assert sink_for(odd).stream == "cognitoadmin:logs:us-east-1:123456789012:_1_views.decorators"
 
 
 def test_the_longest_matching_prefix_decides(settings: Settings) -> None:
@@ -299,12 +319,31 @@ def test_sign_ins_go_to_a_jsonl_file(
 
 
 def test_no_events_without_configuration_or_threat_protection(
-    idp_public: Any, app: AppClient, settings: Settings, tmp_path: Path
+    idp: Any, idp_public: Any, app: AppClient, settings: Settings, tmp_path: Path
 ) -> None:
     settings.LOCAL_DIR = tmp_path
+    settings.CACHE_URL = ""
     make_user(pool=app.pool, username="bob", password=PASSWORD)
     _failed_sign_in(idp_public, app, "bob")
     assert not (tmp_path / "logs").exists()
+
+    # Configured, then threat protection turned off: the pool's sign-ins are not assessed, so
+    # there is no user activity to export.
+    idp.set_log_delivery_configuration(UserPoolId=app.pool.pool_id, LogConfigurations=[AUTH_EVENTS])
+    idp.update_user_pool(
+        UserPoolId=app.pool.pool_id,
+        UserPoolTier="PLUS",
+        UserPoolAddOns={"AdvancedSecurityMode": "OFF"},
+    )
+    _failed_sign_in(idp_public, app, "bob")
+    assert not (tmp_path / "logs").exists()
+    idp.update_user_pool(
+        UserPoolId=app.pool.pool_id,
+        UserPoolTier="PLUS",
+        UserPoolAddOns={"AdvancedSecurityMode": "AUDIT"},
+    )
+    _failed_sign_in(idp_public, app, "bob")
+    assert [path.name for path in (tmp_path / "logs").rglob("*.jsonl")] == ["activity.jsonl"]
 
 
 @pytest.fixture
