@@ -62,9 +62,15 @@ def region_for_new(name: str | None = None) -> str:
     management API), else the signed call's, else COGNITOADMIN_REGION."""
     if name is None:
         return _call_region.get() or default_region()
+    return region_check(name)
+
+
+def region_check(name: str) -> str:
+    """`name`, if this server serves that region; InvalidParameterException otherwise."""
+    if not REGION_RE.fullmatch(name):
+        raise InvalidParameterException("Not an AWS region name (such as us-east-1).")
     if not region_served(name):
-        shown = name if REGION_RE.fullmatch(name) else "The region"
-        raise InvalidParameterException(f"{shown} is not a region this server serves.")
+        raise InvalidParameterException(f"{name} is not a region this server serves.")
     return name
 
 

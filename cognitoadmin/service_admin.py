@@ -30,7 +30,7 @@ from django.utils.text import capfirst
 
 from cognitoadmin.authorization import ACCOUNT, is_authorized, request_caller
 from cognitoadmin.errors import ServiceError
-from cognitoadmin.regions import region_served
+from cognitoadmin.regions import region_check
 
 _M = TypeVar("_M", bound=Model)
 
@@ -380,6 +380,9 @@ class RegionFormField(forms.CharField):
 
     def clean(self, value: Any) -> str | None:
         region: str = super().clean(value).strip()
-        if region and not region_served(region):
-            raise forms.ValidationError("Not a region this server serves.")
-        return region or None
+        if not region:
+            return None
+        try:
+            return region_check(region)
+        except ServiceError as refusal:
+            raise forms.ValidationError(refusal.message) from None

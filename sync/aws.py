@@ -14,7 +14,7 @@ from typing import Any
 from cognitoadmin.authorization import ACCOUNT
 from cognitoadmin.awsjson import AwsCall, operation
 from cognitoadmin.ids import account_id, region
-from cognitoadmin.regions import call_region
+from cognitoadmin.regions import call_region, resource_region
 from identities.models import Identity
 from identities.services.credentials import SessionCredentials
 from sync.selectors.datasets import (
@@ -44,8 +44,7 @@ SERVICE = "cognito-sync"
 
 def identity_pool_arn(params: Mapping[str, Any]) -> str:
     pool_id = str(params.get("IdentityPoolId", ""))
-    # An identity pool id starts with its region (`us-east-1:<uuid>`).
-    pool_region = pool_id.partition(":")[0] or region()
+    pool_region = resource_region(pool_id) or region()
     return f"arn:aws:cognito-sync:{pool_region}:{account_id()}:identitypool/{pool_id}"
 
 

@@ -368,7 +368,8 @@ class IdentityPoolViewSet(IdentityPoolScopedViewSet):
     )
     def create(self, request: Request) -> Response:
         settings = dict(_valid(IdentityPoolCreateInputSerializer, request))
-        pool = identity_pool_create(settings=settings, region=settings.pop("region", None))
+        region = settings.pop("region", None)
+        pool = identity_pool_create(settings=settings, region=region)
         return _pool_response(pool, status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -26,6 +26,7 @@ from pools.admin.base import PoolServiceAdmin
 from pools.admin.branding import SET_UI_CUSTOMIZATION, UICustomizationAdminMixin
 from pools.forms import UserPoolCreateForm, UserPoolMfaConfigForm
 from pools.models import SchemaAttribute, UserPool
+from pools.selectors.pools import user_pools_of_region
 from pools.services.keys import signing_key_rotate
 from pools.services.pools import user_pool_create, user_pool_delete, user_pool_set_mfa_config
 from pools.shapes.pools import user_pool_mfa_config_shape
@@ -69,7 +70,7 @@ class RegionListFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[UserPool]) -> QuerySet[UserPool]:
         region = self.value()
-        return queryset.filter(pool_id__startswith=f"{region}_") if region else queryset
+        return user_pools_of_region(queryset, region=region) if region else queryset
 
 
 @admin.register(UserPool)

@@ -18,7 +18,8 @@ from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 
 from cognitoadmin.awsmodel import service_model
-from cognitoadmin.regions import region_served, resource_region
+from cognitoadmin.errors import ServiceError
+from cognitoadmin.regions import region_check, resource_region
 from pools.models import (
     Delivery,
     DeliveryChannel,
@@ -159,10 +160,10 @@ class RegionField(serializers.CharField):
     """A region this server serves (`cognitoadmin.regions`)."""
 
     def to_internal_value(self, data: Any) -> str:
-        value = str(super().to_internal_value(data))
-        if not region_served(value):
-            raise serializers.ValidationError("Not a region this server serves.")
-        return value
+        try:
+            return region_check(str(super().to_internal_value(data)))
+        except ServiceError as refusal:
+            raise serializers.ValidationError(refusal.message) from None
 
 
 class RegionQueryInputSerializer(QueryInputSerializer):

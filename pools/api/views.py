@@ -317,9 +317,8 @@ class UserPoolViewSet(PoolScopedViewSet):
     )
     def create(self, request: Request) -> Response:
         settings = _valid(s.UserPoolCreateInputSerializer, request).settings()
-        pool = user_pool_create(
-            name=settings.pop("PoolName"), settings=settings, region=settings.pop("region", None)
-        )
+        name, region = settings.pop("PoolName"), settings.pop("region", None)
+        pool = user_pool_create(name=name, settings=settings, region=region)
         data = s.UserPoolOutputSerializer(user_pool_shape(pool)).data
         return Response(data, status=status.HTTP_201_CREATED)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.db.models import QuerySet
+
 from cognitoadmin.awsmodel import model_validate
 from cognitoadmin.regions import region_visible
 from pools.errors import (
@@ -54,6 +56,11 @@ def user_pool_locked(*, pool: UserPool) -> UserPool:
 USER_POOLS_PAGE_SCOPE = "user_pools"
 
 
+def user_pools_of_region(pools: QuerySet[UserPool], *, region: str) -> QuerySet[UserPool]:
+    """Those of `pools` made in `region`, which their ids begin with."""
+    return pools.filter(pool_id__startswith=f"{region}_")
+
+
 def user_pools_page(
     *, max_results: int, next_token: str | None, region: str | None = None
 ) -> tuple[list[UserPool], str | None]:
@@ -61,7 +68,7 @@ def user_pools_page(
     model_validate("ListUserPools", {"MaxResults": max_results, "NextToken": next_token})
     pools = UserPool.objects.all()
     if region is not None:
-        pools = pools.filter(pool_id__startswith=f"{region}_")
+        pools = user_pools_of_region(pools, region=region)
     return keyset_page(
         pools,
         limit=max_results,

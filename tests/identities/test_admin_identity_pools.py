@@ -192,7 +192,7 @@ def test_add_makes_the_pool_in_the_region_chosen_and_the_list_filters_by_it(
 @pytest.mark.parametrize(
     ("changes", "field", "text"),
     [
-        ({"region": "moon-1"}, "region", "Not a region"),
+        ({"region": "moon-1"}, "region", "Not an AWS region name"),
         ({"developer_provider_name": "login.taken"}, "developer_provider_name", "already used"),
         (
             {"cognito_identity_providers": "accounts.google.com web"},

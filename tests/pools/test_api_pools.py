@@ -209,7 +209,9 @@ def test_create_in_a_region_not_served_is_refused_and_creates_nothing(
     response = api.post(URL, {"name": "tokyo", "region": "ap-northeast-1"}, format="json")
 
     assert response.status_code == 400
-    assert "region: Not a region this server serves." in response.json()["message"]
+    assert (
+        "region: ap-northeast-1 is not a region this server serves." in response.json()["message"]
+    )
     assert not UserPool.objects.exists()
 
 
