@@ -77,6 +77,10 @@ class UserPoolTier(models.TextChoices):
     PLUS = "PLUS"
 
 
+def first_auth_factors_default() -> list[str]:
+    return ["PASSWORD"]
+
+
 class UserPool(TimestampedModel):
     pool_id = models.CharField(max_length=55, unique=True, editable=False)
     name = models.CharField(max_length=128, db_index=True)
@@ -134,6 +138,14 @@ class UserPool(TimestampedModel):
     # sessions (refresh-token families), and each client's SSO session bound applies.
     session_tracking_enabled = models.BooleanField(default=False)
     token_sessions_max_per_user = models.PositiveSmallIntegerField(default=20)
+
+    # Choice-based sign-in (USER_AUTH): Policies.SignInPolicy.AllowedFirstAuthFactors, and the
+    # passkey settings of SetUserPoolMfaConfig's WebAuthnConfiguration. Without a relying party
+    # id, passkeys belong to the pool's domain.
+    allowed_first_auth_factors = models.JSONField(default=first_auth_factors_default, blank=True)
+    webauthn_relying_party_id = models.CharField(max_length=127, blank=True)
+    webauthn_user_verification = models.CharField(max_length=16, default="preferred")
+    webauthn_factor_configuration = models.CharField(max_length=40, default="SINGLE_FACTOR")
 
     # Stored and echoed in the AWS shape.
     account_recovery_mechanisms = models.JSONField(default=list, blank=True)
@@ -635,6 +647,58 @@ class Device(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name or self.device_key
+
+
+class WebAuthnCredential(models.Model):
+    """A user's passkey: CompleteWebAuthnRegistration stores its id, its public key (COSE, not a
+    secret) and sign counter; a WEB_AUTHN answer is checked against them. The same credential id
+    in two pools is two credentials."""
+
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="webauthn_credentials"
+    )
+    user = models.ForeignKey(
+        PoolUser, on_delete=models.CASCADE, related_name="webauthn_credentials"
+    )
+    # base64url, as WebAuthn's JSON carries it (credential ids are at most 1,023 bytes).
+    credential_id = models.CharField(max_length=1400, editable=False)
+    public_key = models.TextField(editable=False)
+    sign_count = models.PositiveBigIntegerField(default=0, editable=False)
+    relying_party_id = models.CharField(max_length=127, editable=False)
+    friendly_name = models.CharField(max_length=256, blank=True)
+    authenticator_attachment = models.CharField(max_length=32, blank=True, editable=False)
+    transports = models.JSONField(default=list, blank=True, editable=False)
+    aaguid = models.CharField(max_length=36, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "credential_id"], name="webauthn_credential_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.friendly_name or self.credential_id[:16]
+
+
+class WebAuthnRegistration(models.Model):
+    """The passkey registration a user has started (StartWebAuthnRegistration) and not yet
+    completed: its challenge, to be signed once, until `expires_at`. A new start replaces it."""
+
+    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="+")
+    user = models.OneToOneField(
+        PoolUser, on_delete=models.CASCADE, related_name="webauthn_registration"
+    )
+    challenge = models.CharField(max_length=128, editable=False)
+    relying_party_id = models.CharField(max_length=127, editable=False)
+    user_verification = models.CharField(max_length=16, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+
+    def __str__(self) -> str:
+        return f"passkey registration of {self.user_id}"
 
 
 class PasswordHistoryEntry(models.Model):
