@@ -31,6 +31,7 @@ __all__ = [
     "MFAMethodNotFoundException",
     "NoSuchDomainException",
     "NotAuthorizedException",
+    "OperationNotEnabledException",
     "PasswordHistoryPolicyViolationException",
     "PasswordResetRequiredException",
     "RefreshTokenReuseException",
@@ -102,6 +103,14 @@ class NoSuchDomainException(InvalidParameterException):
     api_status = 404
     api_code = "ResourceNotFoundException"
     default_message = "No such domain or user pool exists."
+
+
+class OperationNotEnabledException(ServiceError):
+    """An operation the pool's configuration does not allow (the session operations while it does
+    not track sessions)."""
+
+    aws_type = "OperationNotEnabledException"
+    api_status = 409
 
 
 class PasswordHistoryPolicyViolationException(ServiceError):

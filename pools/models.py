@@ -744,6 +744,15 @@ class RefreshToken(models.Model):
     # The last redeem, written only while the pool tracks sessions: the least recently used
     # sign-in is the one a sign-in over TokenSession.MaxPerUser evicts.
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The hosted sign-in session an authorization code of this sign-in came from: the token
+    # session's OriginSessionId, and what RevokeUserSession's LINKED ends with it.
+    hosted_session = models.ForeignKey(
+        "HostedSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="token_sessions",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -824,6 +833,10 @@ class AuthorizationCode(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     origin_jti = models.CharField(max_length=64, blank=True, editable=False)
+    # The hosted sign-in session that issued the code, handed on to the sign-in its exchange makes.
+    hosted_session = models.ForeignKey(
+        HostedSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]

@@ -19,5 +19,6 @@ from pools.aws import (  # noqa: F401
     self_service,
     sessions,
     terms,
+    user_sessions,
     users,
 )

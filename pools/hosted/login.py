@@ -143,9 +143,9 @@ def _signed_in(
     the implicit flow's tokens)."""
     user = outcome.signed_in_user
     assert user is not None  # noqa: S101 - auth_hosted_sign_in's contract
-    token = hosted_session_start(user=user, amr=outcome.amr)
+    token, session = hosted_session_start(user=user, amr=outcome.amr)
     url = authorization_complete(
-        request=authorize, user=user, auth_time=timezone.now(), amr=outcome.amr
+        request=authorize, user=user, auth_time=timezone.now(), amr=outcome.amr, session=session
     )
     response = redirect(url)
     response.set_signed_cookie(
@@ -329,6 +329,7 @@ def _continue_session(request: HttpRequest, authorize: AuthorizeRequest) -> Http
         user=session.user,
         auth_time=session.auth_time,
         amr=tuple(session.amr),
+        session=session,
     )
     return redirect(url)
 

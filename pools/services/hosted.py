@@ -45,6 +45,7 @@ from pools.models import (
     AuthorizationCode,
     HostedSession,
     PoolUser,
+    RefreshToken,
     UserPool,
     UserStatus,
 )
@@ -252,12 +253,12 @@ def authorize_error_redirect(*, request: AuthorizeRequest, error: str, descripti
 # --- the sign-in session ---------------------------------------------------------------------
 
 
-def hosted_session_start(*, user: PoolUser, amr: tuple[str, ...]) -> str:
-    """A new hosted sign-in session for `user`; the token for the browser's cookie. The row holds
-    only its digest."""
+def hosted_session_start(*, user: PoolUser, amr: tuple[str, ...]) -> tuple[str, HostedSession]:
+    """A new hosted sign-in session for `user`: the token for the browser's cookie, and the row,
+    which holds only its digest."""
     token = secrets.token_urlsafe(SESSION_BYTES)
     now = timezone.now()
-    HostedSession.objects.create(
+    session = HostedSession.objects.create(
         pool_id=user.pool_id,
         user=user,
         token_digest=digest(token, purpose=SESSION_DIGEST_PURPOSE),
@@ -265,7 +266,7 @@ def hosted_session_start(*, user: PoolUser, amr: tuple[str, ...]) -> str:
         amr=list(amr),
         expires_at=now + dt.timedelta(seconds=settings.COGNITOADMIN_HOSTED_SESSION_SECONDS),
     )
-    return token
+    return token, session
 
 
 def hosted_session_find(*, client: AppClient, token: str) -> HostedSession | None:
@@ -311,17 +312,31 @@ def _code_digest(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
+def _sign_in_link(*, origin_jti: str, session_id: int | None) -> None:
+    """The sign-in `origin_jti` came through the hosted session `session_id`: its token session
+    names it as OriginSessionId (`user_sessions.py`)."""
+    if session_id is not None:
+        RefreshToken.objects.filter(origin_jti=origin_jti).update(hosted_session_id=session_id)
+
+
 def authorization_complete(
-    *, request: AuthorizeRequest, user: PoolUser, auth_time: dt.datetime, amr: tuple[str, ...]
+    *,
+    request: AuthorizeRequest,
+    user: PoolUser,
+    auth_time: dt.datetime,
+    amr: tuple[str, ...],
+    session: HostedSession | None = None,
 ) -> str:
     """Where the browser goes once `user` has signed in: the redirect URI with a new code and the
     state, or (implicit) with the tokens in its fragment: no refresh token, the ID token only with
-    openid."""
+    openid. `session` is the hosted session the sign-in came through."""
     client = request.client
     if user.pool_id != client.pool_id:
         raise NotAuthorizedException("The user does not belong to the app client's pool.")
     state = {"state": request.state} if request.state is not None else {}
+    session_id = session.pk if session is not None else None
     if request.response_type == "token":
+        issued: list[str] = []
         result = tokens_issue(
             user=user,
             client=client,
@@ -331,7 +346,9 @@ def authorization_complete(
             nonce=request.nonce,
             with_at_hash=True,
             with_refresh_token=False,
+            issued=issued.append,
         )
+        _sign_in_link(origin_jti=issued[0], session_id=session_id)
         values = {"access_token": result["AccessToken"]}
         if OPENID_SCOPE in request.scopes:
             values["id_token"] = result["IdToken"]
@@ -351,6 +368,7 @@ def authorization_complete(
         auth_time=auth_time,
         amr=list(amr),
         expires_at=timezone.now() + CODE_LIFETIME,
+        hosted_session_id=session_id,
     )
     return _with(request.redirect_uri, {"code": code, **state})
 
@@ -401,6 +419,7 @@ def authorization_code_redeem(
                 with_at_hash=True,
                 issued=issued.append,
             )
+            _sign_in_link(origin_jti=issued[0], session_id=row.hosted_session_id)
             row.used_at = timezone.now()
             row.origin_jti = issued[0]
             row.save(update_fields=["used_at", "origin_jti"])

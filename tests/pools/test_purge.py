@@ -171,7 +171,7 @@ def test_authorization_codes_and_hosted_sessions_go_once_expired_or_ended(
         client=app, redirect_uri="https://app.example.com/cb", state=None, response_type="code"
     )
     authorization_complete(request=request, user=user, auth_time=clock(), amr=())
-    ended = hosted_session_start(user=user, amr=())
+    ended, _ = hosted_session_start(user=user, amr=())
     hosted_session_end(token=ended)
     hosted_session_start(user=user, amr=())
     clock.advance(minutes=5, seconds=1)
