@@ -20,4 +20,5 @@ from pools.aws import (  # noqa: F401
     sessions,
     terms,
     users,
+    webauthn,
 )
