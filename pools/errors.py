@@ -53,6 +53,13 @@ __all__ = [
     "UserNotFoundException",
     "UserPoolTaggingException",
     "UsernameExistsException",
+    "WebAuthnChallengeNotFoundException",
+    "WebAuthnClientMismatchException",
+    "WebAuthnConfigurationMissingException",
+    "WebAuthnCredentialNotSupportedException",
+    "WebAuthnNotEnabledException",
+    "WebAuthnOriginNotAllowedException",
+    "WebAuthnRelyingPartyMismatchException",
 ]
 
 
@@ -245,3 +252,38 @@ class DeviceKeyExistsException(ServiceError):
 class ServiceQuotaExceededException(ServiceError):
     aws_type = "ServiceQuotaExceededException"
     default_message = "The request exceeds the account-level maximum limit."
+
+
+class WebAuthnNotEnabledException(ServiceError):
+    aws_type = "WebAuthnNotEnabledException"
+    default_message = "Passkeys are not enabled for this user pool."
+
+
+class WebAuthnConfigurationMissingException(ServiceError):
+    aws_type = "WebAuthnConfigurationMissingException"
+    default_message = "The user pool has neither a passkey relying party id nor a domain."
+
+
+class WebAuthnChallengeNotFoundException(ServiceError):
+    aws_type = "WebAuthnChallengeNotFoundException"
+    default_message = "No passkey registration is pending, or it has expired."
+
+
+class WebAuthnClientMismatchException(ServiceError):
+    aws_type = "WebAuthnClientMismatchException"
+    default_message = "The passkey registration was started by another app client."
+
+
+class WebAuthnRelyingPartyMismatchException(ServiceError):
+    aws_type = "WebAuthnRelyingPartyMismatchException"
+    default_message = "The passkey belongs to another relying party than this user pool's."
+
+
+class WebAuthnOriginNotAllowedException(ServiceError):
+    aws_type = "WebAuthnOriginNotAllowedException"
+    default_message = "The passkey was registered at an origin outside the relying party."
+
+
+class WebAuthnCredentialNotSupportedException(ServiceError):
+    aws_type = "WebAuthnCredentialNotSupportedException"
+    default_message = "The passkey provider or its credential is not supported."

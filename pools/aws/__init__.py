@@ -21,4 +21,5 @@ from pools.aws import (  # noqa: F401
     terms,
     user_sessions,
     users,
+    webauthn,
 )

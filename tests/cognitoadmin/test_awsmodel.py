@@ -47,6 +47,13 @@ def test_members_come_back_typed_without_unknown_or_absent_ones() -> None:
         assert model_validate("ListGroups", params) == {"UserPoolId": "us-east-1_abc", "Unknown": 1}
 
 
+@pytest.mark.parametrize("document", [{"id": "abc", "response": {"a": [1, None]}}, [1], "text"])
+def test_a_document_member_is_kept_whole_whatever_json_it_holds(document: Any) -> None:
+    params = {"AccessToken": "a.b.c", "Credential": document}
+
+    assert model_validate("CompleteWebAuthnRegistration", params) == params
+
+
 def test_a_required_member_left_out_is_named() -> None:
     with pytest.raises(InvalidParameterException, match="'userPoolId' failed to satisfy"):
         model_validate("ListGroups", {"UserPoolId": None})

@@ -292,10 +292,22 @@ def _string(shape: Shape, name: str, world: World) -> st.SearchStrategy[Any]:
     return st.one_of(st.sampled_from(known), generic) if known else generic
 
 
+# A document (CompleteWebAuthnRegistration's Credential) holds any JSON value.
+_JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=20), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
 def valid(  # noqa: PLR0911
     shape: Shape, name: str, world: World, depth: int = 0
 ) -> st.SearchStrategy[Any]:
     """Values that fit `shape` (mostly: a generated string may still miss its pattern)."""
+    if shape.metadata.get("document"):
+        return _JSON_VALUES
     if isinstance(shape, StructureShape):
         required = set(shape.required_members)
         members = {n: valid(m, n, world, depth + 1) for n, m in shape.members.items()}
@@ -406,7 +418,8 @@ def mutate(  # noqa: PLR0912
     """`value` with one part of it broken, somewhere down the shape."""
     moves = ["here"]
     if isinstance(shape, StructureShape) and isinstance(value, dict):
-        moves += ["member", "member", "unknown"]
+        # A document's structure has no members to break one of.
+        moves += ["member", "member", "unknown"] if shape.members else ["unknown"]
         if shape.required_members:
             moves += ["drop-required", "null-required"]
     if isinstance(shape, ListShape) and isinstance(value, list) and value:

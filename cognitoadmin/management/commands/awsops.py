@@ -38,10 +38,6 @@ _EXCHANGE = "no issue yet (OAuth 2.0 token exchange, RFC 8693)"
 NOT_SERVED_REASONS: dict[str, str] = {
     "AdminGetUserAuthFactors": _CHOICE_SIGN_IN,
     "GetUserAuthFactors": _CHOICE_SIGN_IN,
-    "StartWebAuthnRegistration": _CHOICE_SIGN_IN,
-    "CompleteWebAuthnRegistration": _CHOICE_SIGN_IN,
-    "ListWebAuthnCredentials": _CHOICE_SIGN_IN,
-    "DeleteWebAuthnCredential": _CHOICE_SIGN_IN,
     "AdminLinkProviderForUser": _FEDERATION,
     "AdminDisableProviderForUser": _FEDERATION,
     "GetSigningCertificate": _FEDERATION,
