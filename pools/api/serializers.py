@@ -288,6 +288,15 @@ class _UserPoolSettingsSerializer(StrictInputSerializer):
             "their value."
         ),
     )
+    allowed_first_auth_factors = _choices(
+        "AuthFactorType",
+        source="Policies.SignInPolicy.AllowedFirstAuthFactors",
+        required=False,
+        help_text=(
+            "The first factors of choice-based sign-in (USER_AUTH): PASSWORD, always, and any of "
+            "EMAIL_OTP, SMS_OTP and WEB_AUTHN (passkeys)."
+        ),
+    )
     auto_verified_attributes = _choices(
         "VerifiedAttributeType", source="AutoVerifiedAttributes", required=False
     )
@@ -374,6 +383,11 @@ class UserPoolOutputSerializer(serializers.Serializer[Any]):
     tier = serializers.CharField(source="UserPoolTier", required=False)
     deletion_protection = serializers.CharField(source="DeletionProtection", required=False)
     password_policy = PasswordPolicySerializer(source="Policies.PasswordPolicy", required=False)
+    allowed_first_auth_factors = serializers.ListField(
+        child=serializers.CharField(),
+        source="Policies.SignInPolicy.AllowedFirstAuthFactors",
+        required=False,
+    )
     username_attributes = serializers.ListField(
         child=serializers.CharField(), source="UsernameAttributes", default=list
     )
@@ -448,6 +462,18 @@ class EmailMfaConfigurationSerializer(StrictInputSerializer):
     subject = _text(source="Subject", required=False)
 
 
+class WebAuthnConfigurationSerializer(StrictInputSerializer):
+    relying_party_id = _text(
+        source="RelyingPartyId",
+        required=False,
+        help_text="The domain passkeys belong to; without one, the pool's domain.",
+    )
+    user_verification = _choice("UserVerificationType", source="UserVerification", required=False)
+    factor_configuration = _choice(
+        "WebAuthnFactorConfigurationType", source="FactorConfiguration", required=False
+    )
+
+
 class _UserPoolMfaConfigSerializer(StrictInputSerializer):
     """SetUserPoolMfaConfig's members, and GetUserPoolMfaConfig's output."""
 
@@ -464,6 +490,11 @@ class _UserPoolMfaConfigSerializer(StrictInputSerializer):
         source="EmailMfaConfiguration",
         required=False,
         help_text="Present (even empty) when email MFA is on; left out, it is off.",
+    )
+    webauthn_configuration = WebAuthnConfigurationSerializer(
+        source="WebAuthnConfiguration",
+        required=False,
+        help_text="Passkey settings; members left out keep their value.",
     )
 
 

@@ -24,7 +24,7 @@ from pools.services.profile import (
 from pools.services.recovery import password_forgot, password_forgot_confirm
 from pools.services.signup import confirmation_code_resend, sign_up_confirm
 from pools.services.verification import AccessTokenContext, access_token_verify
-from pools.shapes.users import user_attributes_shape
+from pools.shapes.users import user_attributes_shape, user_auth_factors_shape
 
 
 def _named(items: list[dict[str, str]]) -> dict[str, str]:
@@ -106,6 +106,11 @@ def get_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
         "UserAttributes": user_attributes_shape(context.user, names=names),
         **mfa_settings_shape(context.user),
     }
+
+
+@operation("GetUserAuthFactors")
+def get_user_auth_factors(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return user_auth_factors_shape(_signed_in(params).user)
 
 
 @operation("ChangePassword")

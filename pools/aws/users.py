@@ -21,7 +21,7 @@ from pools.services.users import (
     user_reset_password,
     user_update_attributes,
 )
-from pools.shapes.users import admin_get_user_shape, user_shape
+from pools.shapes.users import admin_get_user_shape, user_auth_factors_shape, user_shape
 
 
 def request_user(params: dict[str, Any]) -> PoolUser:
@@ -56,6 +56,11 @@ def admin_create_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
 @operation("AdminGetUser", permission="pools.view_pooluser", resource=pool_arn)
 def admin_get_user(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
     return admin_get_user_shape(request_user(params))
+
+
+@operation("AdminGetUserAuthFactors", permission="pools.view_pooluser", resource=pool_arn)
+def admin_get_user_auth_factors(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    return user_auth_factors_shape(request_user(params))
 
 
 @operation("AdminUpdateUserAttributes", permission="pools.change_pooluser", resource=pool_arn)

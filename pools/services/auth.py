@@ -68,6 +68,7 @@ from pools.services.clients import (
     app_client_check_write_attributes,
     app_client_verify_secret_hash,
 )
+from pools.services.codes import code_delivery_simulated_for_sign_in
 from pools.services.devices import (
     device_authenticated,
     device_skips_mfa,
@@ -85,6 +86,7 @@ from pools.services.log_delivery import auth_event_log
 from pools.services.mfa import (
     AMR_FOR_FACTOR,
     CODE_MISMATCH,
+    MEDIUM_FOR_FACTOR,
     MFA_SETUP,
     SELECT_MFA_TYPE,
     mfa_code_matches,
@@ -119,6 +121,11 @@ from pools.services.srp import (
 )
 from pools.services.tokens import USER_DISABLED, tokens_issue
 from pools.services.users import user_update_attributes
+from pools.services.webauthn import (
+    webauthn_authentication_options,
+    webauthn_authentication_verify,
+    webauthn_has_credentials,
+)
 
 PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105
 NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105
@@ -130,6 +137,10 @@ TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset b
 SESSION_INVALID = "Invalid session for the user."
 SESSION_USED = "Invalid session for the user, session can only be used once."
 SESSION_EXPIRED = "Invalid session for the user, session is expired."
+PASSKEY_REFUSED = "Passkey authentication failed."
+PASSKEY_NOT_MULTI_FACTOR = (
+    "This user must complete MFA: sign in with a passkey that verifies the user, or another factor."
+)
 # Answers a session takes to a code challenge (SMS, email, authenticator, its set-up) before it
 # ends: guessing a six-digit code gets this many tries per password proved.
 CODE_ATTEMPTS_PER_SESSION = 3
@@ -155,6 +166,8 @@ class AuthOutcome:
     challenge_parameters: dict[str, str] = field(default_factory=dict)
     signed_in_user: PoolUser | None = None
     amr: tuple[str, ...] = ()
+    # SELECT_CHALLENGE's choice of first factors (USER_AUTH).
+    available_challenges: tuple[str, ...] = ()
     # Who signed in, once tokens are due (for the sign-in's user activity log).
     user: PoolUser | None = field(default=None, compare=False, repr=False)
 
@@ -162,11 +175,14 @@ class AuthOutcome:
         """The output members of InitiateAuth and RespondToAuthChallenge (and the Admin ones)."""
         if self.authentication_result is not None:
             return {"ChallengeParameters": {}, "AuthenticationResult": self.authentication_result}
-        return {
+        shape: dict[str, Any] = {
             "ChallengeName": self.challenge_name,
             "Session": self.session,
             "ChallengeParameters": self.challenge_parameters,
         }
+        if self.available_challenges:
+            shape["AvailableChallenges"] = list(self.available_challenges)
+        return shape
 
 
 # --- shared rules ---------------------------------------------------------------------------
@@ -581,6 +597,14 @@ def _start_password(start: _Start) -> AuthOutcome:
             usernames=[username],
         )
     user = _user_resolve(client=start.client, username=username)
+    return _password_sign_in(start, user=user, username=username, password=password)
+
+
+def _password_sign_in(
+    start: _Start, *, user: PoolUser | None, username: str, password: str
+) -> AuthOutcome:
+    """The password checked against the stored hash, for `user` (None: nobody of that name, and
+    the client hides it)."""
     if user is None:
         # A wrong password for a user of that name: locked out alike, hashed alike, counted alike.
         lockout_check_unknown(pool=start.client.pool, username=username)
@@ -697,6 +721,13 @@ def _start_srp(start: _Start) -> AuthOutcome:
     )
     public_a = _srp_public_a(srp_a)
     user = _user_resolve(client=start.client, username=username)
+    return _srp_begin(start, user=user, username=username, public_a=public_a)
+
+
+def _srp_begin(
+    start: _Start, *, user: PoolUser | None, username: str, public_a: int
+) -> AuthOutcome:
+    """PASSWORD_VERIFIER for the client's A: B, the salt and a SECRET_BLOCK to sign."""
     if user is None:
         lockout_check_unknown(pool=start.client.pool, username=username)
     else:
@@ -765,6 +796,318 @@ def _start_not_available(start: _Start) -> AuthOutcome:
     )
 
 
+# --- choice-based sign-in (USER_AUTH) -------------------------------------------------------
+#
+# The user names themselves and proves it with one of the first factors the pool allows
+# (SignInPolicy) and they have: their password (sent, or by SRP), a code sent to their verified
+# email address or phone number, or a passkey. PREFERRED_CHALLENGE starts one at once (and falls
+# back to the choice when the user lacks it); without it SELECT_CHALLENGE lists the choice.
+#
+# MFA: a password is followed by the MFA the user owes, as in every other flow. A one-time code
+# is itself the proof of a second channel and is offered only to users who owe no MFA, as
+# Cognito does; a passkey likewise, unless the pool counts passkeys with user verification as
+# multi-factor (FactorConfiguration MULTI_FACTOR_WITH_USER_VERIFICATION), when such an assertion
+# is the MFA too.
+#
+# With PreventUserExistenceErrors the choice is the pool's, the same for every name, and a
+# factor a user lacks (or a name nobody has) gets a challenge that no answer passes, so that
+# neither the list nor the next step tells who exists or what they have.
+
+SELECT_CHALLENGE = "SELECT_CHALLENGE"
+PASSWORD_CHALLENGE = "PASSWORD"  # noqa: S105
+PASSWORD_SRP = "PASSWORD_SRP"  # noqa: S105
+SMS_OTP = "SMS_OTP"
+WEB_AUTHN = "WEB_AUTHN"
+EMAIL_OTP = str(MfaFactor.EMAIL)
+FIRST_FACTORS = (PASSWORD_CHALLENGE, PASSWORD_SRP, WEB_AUTHN, EMAIL_OTP, SMS_OTP)
+# The code challenges of a first factor: the MFA factor whose delivery they share, and the
+# response that carries the code.
+_OTP_FACTORS: dict[str, tuple[MfaFactor, str]] = {
+    EMAIL_OTP: (MfaFactor.EMAIL, "EMAIL_OTP_CODE"),
+    SMS_OTP: (MfaFactor.SMS, "SMS_OTP_CODE"),
+}
+MULTI_FACTOR_WITH_USER_VERIFICATION = "MULTI_FACTOR_WITH_USER_VERIFICATION"
+# How each first factor proved the user (RFC 8176): a code by email ("otp"), by SMS ("sms"), a
+# passkey ("hwk"), with user verification also a second factor ("mfa").
+AMR_FOR_FIRST_FACTOR: dict[str, tuple[str, ...]] = {
+    EMAIL_OTP: ("otp",),
+    SMS_OTP: ("sms",),
+    WEB_AUTHN: ("hwk",),
+}
+AMR_PASSKEY_VERIFIED = ("hwk", "mfa")
+
+
+def _pool_first_factors(pool: UserPool) -> list[str]:
+    """The first factors the pool offers, as challenge names (a password is sent or proved by
+    SRP)."""
+    allowed = set(pool.allowed_first_auth_factors)
+    allowed |= {PASSWORD_SRP} if PASSWORD_CHALLENGE in allowed else set()
+    return [factor for factor in FIRST_FACTORS if factor in allowed]
+
+
+def _user_has_factor(user: PoolUser, factor: str) -> bool:
+    """Whether `user` can sign in with `factor`, leaving aside whether the pool allows it."""
+    if factor in (PASSWORD_CHALLENGE, PASSWORD_SRP):
+        return bool(user.password)
+    owes_mfa = mfa_owed(user=user) is not None
+    if factor == WEB_AUTHN:
+        passkeys_count_as_mfa = (
+            user.pool.webauthn_factor_configuration == MULTI_FACTOR_WITH_USER_VERIFICATION
+        )
+        return webauthn_has_credentials(user=user) and (passkeys_count_as_mfa or not owes_mfa)
+    if owes_mfa:
+        return False
+    if factor == EMAIL_OTP:
+        return bool(user.email and user.email_verified)
+    return bool(user.phone_number and user.phone_number_verified)
+
+
+def _first_factors_of(client: AppClient, user: PoolUser | None) -> list[str]:
+    """AvailableChallenges: the pool's first factors that the user has; for every name alike when
+    the client hides which users exist."""
+    offered = _pool_first_factors(client.pool)
+    if client.prevent_user_existence_errors == PreventUserExistenceErrors.ENABLED:
+        return offered
+    assert user is not None  # noqa: S101 (only hidden clients sign in nobody)
+    return [factor for factor in offered if _user_has_factor(user, factor)]
+
+
+def _check_factor_allowed(pool: UserPool, factor: str, member: str) -> None:
+    if factor not in FIRST_FACTORS:
+        raise InvalidParameterException(f"{member} must be one of {', '.join(FIRST_FACTORS)}.")
+    if factor not in _pool_first_factors(pool):
+        raise InvalidParameterException(
+            f"{factor} is not an allowed first authentication factor of this user pool."
+        )
+
+
+def _start_user_auth(start: _Start) -> AuthOutcome:
+    """USER_AUTH: the user's first factor, the one they prefer or the one they choose."""
+    username = _required(start.parameters, "USERNAME")
+    preferred = start.parameters.get("PREFERRED_CHALLENGE")
+    if preferred is not None:
+        _check_factor_allowed(start.client.pool, preferred, "PREFERRED_CHALLENGE")
+    if not start.hosted:  # the hosted pages are this server: the client proves itself at /token
+        _secret_hash_check(
+            client=start.client,
+            secret_hash=start.parameters.get("SECRET_HASH"),
+            usernames=[username],
+        )
+    user = _user_resolve(client=start.client, username=username)
+    if user is not None:
+        _check_before_password(user)
+    available = _first_factors_of(start.client, user)
+    if preferred in available:
+        return _first_factor_begin(
+            start, user=user, username=username, factor=preferred, values=start.parameters
+        )
+    session = _session_open(
+        client=start.client,
+        user=user,
+        challenge_name=SELECT_CHALLENGE,
+        admin=start.admin,
+        state={"username": username, "available": available, "hosted": start.hosted},
+    )
+    return AuthOutcome(
+        challenge_name=SELECT_CHALLENGE, session=session, available_challenges=tuple(available)
+    )
+
+
+def _first_factor_begin(
+    start: _Start,
+    *,
+    user: PoolUser | None,
+    username: str,
+    factor: str,
+    values: Mapping[str, str],
+) -> AuthOutcome:
+    """Start `factor`, one of the user's AvailableChallenges, with what `values` (AuthParameters,
+    or the answer to SELECT_CHALLENGE) carry for it: PASSWORD, SRP_A."""
+    has_factor = user is not None and _user_has_factor(user, factor)
+    if factor == PASSWORD_CHALLENGE:
+        return _password_sign_in(
+            start, user=user, username=username, password=_required(values, "PASSWORD")
+        )
+    if factor == PASSWORD_SRP:
+        public_a = _srp_public_a(_required(values, "SRP_A"))
+        return _srp_begin(start, user=user, username=username, public_a=public_a)
+    state: dict[str, Any] = {"username": username, "first_factor": factor, "hosted": start.hosted}
+    parameters: dict[str, str] = {}
+    if factor == WEB_AUTHN:
+        options, state["challenge"] = webauthn_authentication_options(
+            pool=start.client.pool, user=user if has_factor else None
+        )
+        parameters["CREDENTIAL_REQUEST_OPTIONS"] = json.dumps(options, separators=(",", ":"))
+    else:
+        mfa_factor, _response = _OTP_FACTORS[factor]
+        if has_factor:
+            assert user is not None  # noqa: S101 (has_factor)
+            state["code"], details = mfa_code_send(user=user, factor=mfa_factor)
+        else:
+            # No code goes out and none matches: a digest of nothing anyone was sent.
+            state["code"] = secrets.token_hex(32)
+            details = code_delivery_simulated_for_sign_in(
+                client=start.client, username=username, medium=MEDIUM_FOR_FACTOR[mfa_factor]
+            )
+        parameters["CODE_DELIVERY_DELIVERY_MEDIUM"] = details["DeliveryMedium"]
+        parameters["CODE_DELIVERY_DESTINATION"] = details["Destination"]
+    session = _session_open(
+        client=start.client,
+        user=user,
+        challenge_name=factor,
+        admin=start.admin,
+        state={**state, "device_key": start.parameters.get("DEVICE_KEY", "")},
+    )
+    return AuthOutcome(challenge_name=factor, session=session, challenge_parameters=parameters)
+
+
+def _first_factor_pending(answer: _Answer, challenge_name: str) -> tuple[_Pending, PoolUser | None]:
+    """The session of a USER_AUTH step, with the checks its every answer passes: USERNAME naming
+    the user it began for, SECRET_HASH, and a user who may still sign in."""
+    if not answer.session:
+        raise InvalidParameterException("Missing required parameter Session")
+    username = _required(answer.responses, "USERNAME")
+    pending = _session_find(
+        client=answer.client,
+        token=answer.session,
+        challenge_name=challenge_name,
+        admin=answer.admin,
+        hosted=answer.hosted,
+    )
+    user = pending.row.user
+    names = [pending.state["username"], *(_user_names(user) if user else [])]
+    if not answer.hosted:
+        _secret_hash_check(
+            client=answer.client,
+            secret_hash=answer.responses.get("SECRET_HASH"),
+            usernames=[username, *names],
+        )
+    normalize = answer.client.pool.normalize_username
+    if normalize(username) not in {normalize(name) for name in names if name}:
+        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    if user is not None:
+        _check_before_password(user)
+    return pending, user
+
+
+def _answer_select_challenge(answer: _Answer, choice: str | None = None) -> AuthOutcome:
+    """SELECT_CHALLENGE: ANSWER names one of the AvailableChallenges, with what it needs
+    (PASSWORD, SRP_A); a code or passkey challenge follows, or the password's outcome. PASSWORD and
+    PASSWORD_SRP answer the same session when the choice came without its value."""
+    pending, user = _first_factor_pending(answer, SELECT_CHALLENGE)
+    choice = choice or _required(answer.responses, "ANSWER")
+    available = pending.state["available"]
+    if choice not in available:
+        raise InvalidParameterException(f"ANSWER must be one of {', '.join(available)}.")
+    username = pending.state["username"]
+    start = _Start(
+        client=answer.client,
+        flow="USER_AUTH",
+        parameters=answer.responses,
+        admin=answer.admin,
+        hosted=answer.hosted,
+    )
+    needed = {PASSWORD_CHALLENGE: "PASSWORD", PASSWORD_SRP: "SRP_A"}.get(choice)
+    _session_consume(pending)
+    if needed and not answer.responses.get(needed):
+        # The password is asked for next, through a session that takes the same choice again.
+        session = _session_open(
+            client=answer.client,
+            user=user,
+            challenge_name=SELECT_CHALLENGE,
+            admin=answer.admin,
+            state=pending.state,
+        )
+        return AuthOutcome(challenge_name=choice, session=session)
+    return _first_factor_begin(
+        start, user=user, username=username, factor=choice, values=answer.responses
+    )
+
+
+def _answer_password_choice(answer: _Answer) -> AuthOutcome:
+    return _answer_select_challenge(answer, PASSWORD_CHALLENGE)
+
+
+def _answer_password_srp_choice(answer: _Answer) -> AuthOutcome:
+    return _answer_select_challenge(answer, PASSWORD_SRP)
+
+
+def _first_factor_proved(
+    answer: _Answer, pending: _Pending, user: PoolUser, amr: tuple[str, ...]
+) -> AuthOutcome:
+    _check_after_password(user)
+    return _signed_in(
+        _SignIn(
+            client=answer.client,
+            user=user,
+            admin=answer.admin,
+            amr=amr,
+            device_key=pending.state.get("device_key", ""),
+            hosted=answer.hosted,
+        )
+    )
+
+
+def _answer_otp(answer: _Answer, challenge_name: str) -> AuthOutcome:
+    """EMAIL_OTP or SMS_OTP as a first factor: the code, within the session's tries."""
+    pending, user = _first_factor_pending(answer, challenge_name)
+    factor, response = _OTP_FACTORS[challenge_name]
+    code = _required(answer.responses, response)
+    _session_attempt(pending)
+    if user is None or not mfa_code_matches(
+        user=user, code=code, expected_digest=pending.state["code"]
+    ):
+        raise CodeMismatchException(CODE_MISMATCH)
+    with transaction.atomic():
+        _session_consume(pending)
+        mfa_factor_proved(user=user, factor=factor)
+    return _first_factor_proved(answer, pending, user, AMR_FOR_FIRST_FACTOR[challenge_name])
+
+
+def _answer_sms_otp(answer: _Answer) -> AuthOutcome:
+    return _answer_otp(answer, SMS_OTP)
+
+
+def _answer_web_authn(answer: _Answer) -> AuthOutcome:
+    """WEB_AUTHN: the passkey's assertion (CREDENTIAL, AuthenticationResponseJSON) for the
+    challenge the session holds. Used up whatever the outcome: a challenge is signed once."""
+    pending, user = _first_factor_pending(answer, WEB_AUTHN)
+    credential = _required(answer.responses, "CREDENTIAL")
+    _session_consume(pending)
+    if user is None or not webauthn_has_credentials(user=user):
+        raise NotAuthorizedException(PASSKEY_REFUSED)
+    verified = webauthn_authentication_verify(
+        user=user, credential=credential, challenge=pending.state["challenge"]
+    )
+    counts_as_mfa = verified and (
+        user.pool.webauthn_factor_configuration == MULTI_FACTOR_WITH_USER_VERIFICATION
+    )
+    if mfa_owed(user=user) is not None and not counts_as_mfa:
+        # Offered to such a user only as their MFA too, which an assertion without user
+        # verification is not.
+        raise NotAuthorizedException(PASSKEY_NOT_MULTI_FACTOR)
+    return _first_factor_proved(
+        answer,
+        pending,
+        user,
+        AMR_PASSKEY_VERIFIED if counts_as_mfa else AMR_FOR_FIRST_FACTOR[WEB_AUTHN],
+    )
+
+
+def auth_factors_configured(*, user: PoolUser) -> list[str]:
+    """GetUserAuthFactors' ConfiguredUserAuthFactors: the first factors of USER_AUTH that the
+    pool allows and the user has set up (a password, a verified email address or phone number, a
+    passkey), whether or not their MFA lets them use one today."""
+    pool_factors = set(user.pool.allowed_first_auth_factors)
+    configured = {
+        PASSWORD_CHALLENGE: bool(user.password),
+        EMAIL_OTP: bool(user.email and user.email_verified),
+        SMS_OTP: bool(user.phone_number and user.phone_number_verified),
+        WEB_AUTHN: WEB_AUTHN in pool_factors and webauthn_has_credentials(user=user),
+    }
+    return [factor for factor, has in configured.items() if has and factor in pool_factors]
+
+
 @dataclass(frozen=True)
 class _Flow:
     start: Callable[[_Start], AuthOutcome]
@@ -796,7 +1139,7 @@ _FLOWS: dict[str, _Flow] = {
     "CUSTOM_AUTH": _Flow(
         _start_not_available, frozenset({"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"})
     ),
-    "USER_AUTH": _Flow(_start_not_available, frozenset({"ALLOW_USER_AUTH"})),
+    "USER_AUTH": _Flow(_start_user_auth, frozenset({"ALLOW_USER_AUTH"})),
 }
 
 
@@ -897,6 +1240,25 @@ def auth_hosted_sign_in(
         ip_address=ip_address,
         request_id="",
         outcome=partial(_start_password, start),
+    )
+
+
+def auth_hosted_first_factor(
+    *, client: AppClient, username: str, factor: str, ip_address: str = ""
+) -> AuthOutcome:
+    """The hosted `/login` page's sign-in without a password: USER_AUTH's own start with `factor`
+    (EMAIL_OTP, SMS_OTP or WEB_AUTHN) preferred, whose challenge is answered through
+    `auth_respond(hosted=True)`. As for `auth_hosted_sign_in`, the pool's SignInPolicy governs the
+    hosted pages, not the client's ExplicitAuthFlows. A user who lacks the factor gets
+    SELECT_CHALLENGE, with what they have."""
+    parameters = {"USERNAME": username, "PREFERRED_CHALLENGE": factor}
+    start = _Start(client=client, flow="USER_AUTH", parameters=parameters, admin=False, hosted=True)
+    return _logged(
+        client=client,
+        username=username,
+        ip_address=ip_address,
+        request_id="",
+        outcome=partial(_start_user_auth, start),
     )
 
 
@@ -1102,7 +1464,27 @@ def _answer_sms(answer: _Answer) -> AuthOutcome:
 
 
 def _answer_email(answer: _Answer) -> AuthOutcome:
+    """EMAIL_OTP: the code of email MFA, or of a USER_AUTH sign-in that began with it."""
+    if _first_factor_session(answer, EMAIL_OTP):
+        return _answer_otp(answer, EMAIL_OTP)
     return _answer_factor(answer, MfaFactor.EMAIL)
+
+
+def _first_factor_session(answer: _Answer, challenge_name: str) -> bool:
+    """Whether the Session is of a first factor's challenge (one name serves two challenges)."""
+    if not answer.session:
+        return False
+    row = AuthSession.objects.filter(
+        session_digest=digest(answer.session, purpose=SESSION_DIGEST_PURPOSE),
+        client=answer.client,
+        challenge_name=challenge_name,
+    ).first()
+    if row is None:
+        return False
+    try:
+        return "first_factor" in _session_open_row(row).state
+    except NotAuthorizedException:
+        return False
 
 
 def _answer_software_token(answer: _Answer) -> AuthOutcome:
@@ -1298,6 +1680,11 @@ _CHALLENGES: dict[str, Callable[[_Answer], AuthOutcome]] = {
     MFA_SETUP: _answer_mfa_setup,
     DEVICE_SRP_AUTH: _answer_device_srp,
     DEVICE_PASSWORD_VERIFIER: _answer_device_password_verifier,
+    SELECT_CHALLENGE: _answer_select_challenge,
+    PASSWORD_CHALLENGE: _answer_password_choice,
+    PASSWORD_SRP: _answer_password_srp_choice,
+    SMS_OTP: _answer_sms_otp,
+    WEB_AUTHN: _answer_web_authn,
 }
 
 

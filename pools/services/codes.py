@@ -290,3 +290,15 @@ def code_delivery_simulated(
     unknown_user_write(client=client)
     transaction.on_commit(partial(unknown_user_write, client=client), robust=True)
     return code_delivery_details(medium=medium, destination=destination)
+
+
+def code_delivery_simulated_for_sign_in(
+    *, client: AppClient, username: str, medium: Medium
+) -> dict[str, Any]:
+    """The CodeDeliveryDetails of a sign-in code (USER_AUTH's EMAIL_OTP or SMS_OTP) that goes to
+    nobody: for a name nobody has, or a user without a verified address for `medium`, when the
+    client hides which users exist. Nothing is sent; the write of a real code's outbox row is
+    made and undone (`unknown_user_write`)."""
+    destination = _simulated_destination(pool=client.pool, username=username, medium=medium)
+    unknown_user_write(client=client)
+    return code_delivery_details(medium=medium, destination=destination)

@@ -8,6 +8,7 @@ dropped), so the rules written here are the ones the model cannot express.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from pools.models import (
     SchemaAttribute,
     UserPool,
     UserPoolTier,
+    first_auth_factors_default,
 )
 from pools.selectors.pools import user_pool_locked
 from pools.services.schema import custom_attributes_build, schema_attributes_build
@@ -49,6 +51,9 @@ _INVITE_PLACEHOLDERS = ("{username}", "{####}")
 # Lambda triggers that deliver codes themselves receive them encrypted with the pool's KMS key.
 _CUSTOM_SENDERS = ("CustomSMSSender", "CustomEmailSender")
 _PAID_TIERS = (UserPoolTier.ESSENTIALS, UserPoolTier.PLUS)
+# A relying party id is a host name (WebAuthn's "valid domain string"): labels of letters,
+# digits and hyphens, as the pool's domain or a parent of it.
+_RELYING_PARTY_ID = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
 
 _SMS_REQUIRED_FOR_MFA = (
     "SMS configuration and Auto verification for phone_number are required when MFA is "
@@ -249,6 +254,11 @@ def _settings_fields(checked: Mapping[str, Any]) -> dict[str, Any]:
         "user_pool_add_ons": dict(checked.get("UserPoolAddOns", DEFAULT_USER_POOL_ADD_ONS)),
         "account_recovery_mechanisms": _recovery_mechanisms(checked),
         "tier": checked.get("UserPoolTier", UserPoolTier.ESSENTIALS),
+        "allowed_first_auth_factors": _distinct(
+            checked.get("Policies", {})
+            .get("SignInPolicy", {})
+            .get("AllowedFirstAuthFactors", first_auth_factors_default())
+        ),
     }
 
 
@@ -295,11 +305,58 @@ def _check_pool(pool: UserPool) -> None:
         raise FeatureUnavailableInTierException(
             "PasswordHistorySize requires the ESSENTIALS or PLUS feature plan."
         )
+    _check_first_factors(pool)
     version = pool.lambda_config.get("PreTokenGenerationConfig", {}).get("LambdaVersion")
     if version in ("V2_0", "V3_0") and pool.tier not in _PAID_TIERS:
         raise FeatureUnavailableInTierException(
             f"Pre token generation {version} requires the ESSENTIALS or PLUS feature plan."
         )
+
+
+def _check_first_factors(pool: UserPool) -> None:
+    """SignInPolicy: a password stays possible for everyone, and the passwordless factors need the
+    plan and the messages that carry them (an OTP by email goes through the pool's own email
+    sending, as email MFA does)."""
+    factors = set(pool.allowed_first_auth_factors)
+    if "PASSWORD" not in factors:
+        raise InvalidParameterException(
+            "SignInPolicy.AllowedFirstAuthFactors must include PASSWORD."
+        )
+    if "SOFTWARE_TOKEN" in factors:
+        raise InvalidParameterException(
+            "SOFTWARE_TOKEN is not supported as a first authentication factor."
+        )
+    if factors - {"PASSWORD"} and pool.tier not in _PAID_TIERS:
+        raise FeatureUnavailableInTierException(
+            "Passwordless first factors (EMAIL_OTP, SMS_OTP, WEB_AUTHN) require the ESSENTIALS or "
+            "PLUS feature plan."
+        )
+    if "EMAIL_OTP" in factors and pool.email_configuration.get("EmailSendingAccount") != (
+        "DEVELOPER"
+    ):
+        raise InvalidParameterException(
+            "EMAIL_OTP sign-in requires EmailConfiguration.EmailSendingAccount DEVELOPER."
+        )
+    if "SMS_OTP" in factors and not pool.sms_configuration:
+        raise InvalidParameterException("SMS_OTP sign-in requires an SmsConfiguration.")
+
+
+def _webauthn_settings(pool: UserPool, config: Mapping[str, Any]) -> None:
+    """WebAuthnConfiguration: a member left out keeps its value."""
+    rp_id = config.get("RelyingPartyId")
+    if rp_id is not None:
+        if not _RELYING_PARTY_ID.fullmatch(rp_id):
+            raise InvalidParameterException(
+                "WebAuthnConfiguration.RelyingPartyId must be a domain name, such as "
+                "auth.example.com, without a scheme, port or path."
+            )
+        pool.webauthn_relying_party_id = rp_id.lower()
+    pool.webauthn_user_verification = config.get(
+        "UserVerification", pool.webauthn_user_verification
+    )
+    pool.webauthn_factor_configuration = config.get(
+        "FactorConfiguration", pool.webauthn_factor_configuration
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,6 +503,8 @@ def user_pool_set_mfa_config(*, pool: UserPool, settings: Mapping[str, Any]) -> 
     pool.software_token_mfa_enabled = software_token
     pool.email_mfa_enabled = email is not None
     pool.email_mfa_configuration = dict(email or {})
+    if "WebAuthnConfiguration" in checked:
+        _webauthn_settings(pool, checked["WebAuthnConfiguration"])
     _check_pool(pool)
     pool.save()
     return pool

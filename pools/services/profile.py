@@ -40,9 +40,10 @@ from pools.services.users import (
 
 
 def password_change(*, user: PoolUser, previous: str, proposed: str) -> None:
-    """ChangePassword: the current password proves the change; the new one meets the policy."""
+    """ChangePassword: the current password proves the change; the new one meets the policy. A
+    user who has none (signed up passwordless) sets their first with the access token alone."""
     attempt_record(action=LimitedAction.CHANGE_PASSWORD, pool=user.pool, user=user)
-    if not password_check(user=user, password=previous):
+    if user.password and not password_check(user=user, password=previous):
         raise NotAuthorizedException("Incorrect username or password.")
     # Cognito's ChangePassword leaves the user's sessions signed in.
     password_replace(user=user, password=proposed, sign_out=False)

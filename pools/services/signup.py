@@ -52,6 +52,9 @@ from pools.services.users import (
     user_verify_attribute,
 )
 
+# The first factors that sign in a user who has no password.
+PASSWORDLESS_FACTORS = frozenset({"EMAIL_OTP", "SMS_OTP"})
+
 
 def _attribute_list(attributes: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Name": name, "Value": value} for name, value in attributes.items()]
@@ -70,6 +73,9 @@ def sign_up(
 ) -> dict[str, Any]:
     """SignUp: an UNCONFIRMED user, and a code sent to the attribute the pool verifies
     automatically. Returns SignUp's output (UserConfirmed, CodeDeliveryDetails, UserSub).
+
+    Where the pool signs users in with a code by email or SMS, `password` may be empty: the user
+    has none, and signs in with codes (`auth.py`'s USER_AUTH) until they set one.
 
     `validation_data` is checked for shape only: it exists for a PreSignUp Lambda trigger, which
     this server does not run.
@@ -90,7 +96,8 @@ def sign_up(
         raise NotAuthorizedException("SignUp is not permitted for this user pool")
     app_client_check_write_attributes(client=client, names=attributes.keys())
     values = attributes_validate(pool=pool, attributes=attributes, creating=True, admin=False)
-    password_validate(pool=pool, password=password)
+    if password or not PASSWORDLESS_FACTORS & set(pool.allowed_first_auth_factors):
+        password_validate(pool=pool, password=password)
     user = user_insert(
         pool=pool,
         username=username,

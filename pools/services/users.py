@@ -176,7 +176,8 @@ def user_insert(
     Applies the pool's username rules (with UsernameAttributes the name is stored as that
     attribute and the username is the `sub`), the verified flags' rule, and the uniqueness of the
     username and of sign-in names. `values` come from `attributes_validate` and the caller has
-    checked the password; a FORCE_CHANGE_PASSWORD user's password expires as the pool says.
+    checked the password ("" for none); a FORCE_CHANGE_PASSWORD user's password expires as the
+    pool says.
     """
     sign_in_attribute = _username_check(pool=pool, username=username)
     user = PoolUser(pool=pool)
@@ -207,7 +208,8 @@ def user_insert(
     )
 
     attributes_apply(user=user, values=values)
-    password_assign(user=user, password=password)
+    if password:  # a passwordless user (SignUp without one) has no password to check at all
+        password_assign(user=user, password=password)
     user.status = status
     if status == UserStatus.FORCE_CHANGE_PASSWORD:
         user.temporary_password_expires_at = temporary_password_expiry(pool=pool)
@@ -216,7 +218,8 @@ def user_insert(
             user.save(force_insert=True)
     except IntegrityError:
         raise UsernameExistsException(taken_message) from None
-    password_history_record(user=user)
+    if password:
+        password_history_record(user=user)
     return user
 
 

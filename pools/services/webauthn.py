@@ -411,17 +411,22 @@ def webauthn_has_credentials(*, user: PoolUser) -> bool:
     ).exists()
 
 
-def webauthn_authentication_options(*, user: PoolUser) -> tuple[dict[str, Any], str]:
+def webauthn_authentication_options(
+    *, pool: UserPool, user: PoolUser | None
+) -> tuple[dict[str, Any], str]:
     """The CredentialRequestOptions of a WEB_AUTHN challenge for `user`, and its challenge
-    (base64url) for the caller to keep until the answer comes."""
-    pool = user.pool
+    (base64url) for the caller to keep until the answer comes. Without a user (a name nobody has,
+    where the client hides it) they allow no credential, as a request for a discoverable passkey
+    does."""
     rp_id = webauthn_relying_party_id(pool)
     challenge = secrets.token_bytes(CHALLENGE_BYTES)
     options = generate_authentication_options(
         rp_id=rp_id,
         challenge=challenge,
         timeout=int(CEREMONY_TIMEOUT.total_seconds() * 1000),
-        allow_credentials=[_descriptor(credential) for credential in _credentials(user, rp_id)],
+        allow_credentials=[
+            _descriptor(credential) for credential in (_credentials(user, rp_id) if user else [])
+        ],
         user_verification=UserVerificationRequirement(pool.webauthn_user_verification),
     )
     return options_to_json_dict(options), bytes_to_base64url(challenge)

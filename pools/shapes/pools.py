@@ -57,7 +57,10 @@ def user_pool_shape(pool: UserPool) -> dict[str, Any]:
     shape: dict[str, Any] = {
         "Id": pool.pool_id,
         "Name": pool.name,
-        "Policies": {"PasswordPolicy": _password_policy(pool)},
+        "Policies": {
+            "PasswordPolicy": _password_policy(pool),
+            "SignInPolicy": {"AllowedFirstAuthFactors": list(pool.allowed_first_auth_factors)},
+        },
         "DeletionProtection": pool.deletion_protection,
         "LambdaConfig": dict(pool.lambda_config),
         "Status": pool.status,
@@ -127,6 +130,9 @@ def user_pool_description_shape(pool: UserPool) -> dict[str, Any]:
     }
 
 
+_WEBAUTHN_DEFAULTS = {"UserVerification": "preferred", "FactorConfiguration": "SINGLE_FACTOR"}
+
+
 def user_pool_mfa_config_shape(pool: UserPool) -> dict[str, Any]:
     """GetUserPoolMfaConfig's output: the MFA setting and the factors that are enabled."""
     shape: dict[str, Any] = {}
@@ -144,4 +150,14 @@ def user_pool_mfa_config_shape(pool: UserPool) -> dict[str, Any]:
     if pool.email_mfa_enabled:
         shape["EmailMfaConfiguration"] = dict(pool.email_mfa_configuration)
     shape["MfaConfiguration"] = pool.mfa_configuration
+    webauthn: dict[str, Any] = {
+        "UserVerification": pool.webauthn_user_verification,
+        "FactorConfiguration": pool.webauthn_factor_configuration,
+    }
+    if pool.webauthn_relying_party_id:
+        webauthn["RelyingPartyId"] = pool.webauthn_relying_party_id
+    # Like the factor blocks, named once there is something to say: passkeys allowed, or settings
+    # of its own (a pool that never heard of passkeys answers as it always did).
+    if "WEB_AUTHN" in pool.allowed_first_auth_factors or webauthn != _WEBAUTHN_DEFAULTS:
+        shape["WebAuthnConfiguration"] = webauthn
     return shape

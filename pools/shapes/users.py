@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pools.models import STANDARD_ATTRIBUTE_COLUMNS, PoolUser
+from pools.services.auth import auth_factors_configured
 from pools.services.mfa import mfa_settings_shape
 
 
@@ -49,4 +50,16 @@ def admin_get_user_shape(user: PoolUser) -> dict[str, Any]:
         "Enabled": user.enabled,
         "UserStatus": user.status,
         **mfa_settings_shape(user),
+    }
+
+
+def user_auth_factors_shape(user: PoolUser) -> dict[str, Any]:
+    """GetUserAuthFactors' and AdminGetUserAuthFactors' output: the user's MFA (as GetUser tells
+    it, without the legacy MFAOptions) and their USER_AUTH first factors."""
+    mfa = mfa_settings_shape(user)
+    mfa.pop("MFAOptions", None)
+    return {
+        "Username": user.username,
+        **mfa,
+        "ConfiguredUserAuthFactors": auth_factors_configured(user=user),
     }

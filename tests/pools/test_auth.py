@@ -305,7 +305,7 @@ def test_an_unknown_flow_is_refused(client: AppClient) -> None:
         auth_initiate(client=client, flow="MAGIC_AUTH", parameters={}, admin=False)
 
 
-@pytest.mark.parametrize("flow", ["CUSTOM_AUTH", "USER_AUTH"])
+@pytest.mark.parametrize("flow", ["CUSTOM_AUTH"])
 def test_flows_not_built_yet_say_so(pool: UserPool, user: PoolUser, flow: str) -> None:
     client = make_app_client(pool=pool, ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH", "ALLOW_USER_AUTH"])
     with pytest.raises(UnsupportedOperationException, match=f"{flow} flow is not available"):

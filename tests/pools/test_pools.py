@@ -207,7 +207,10 @@ def test_create_stores_every_setting_and_describe_echoes_it() -> None:
 
     shape = user_pool_shape(UserPool.objects.get(pk=pool.pk))
     assert shape["Name"] == "full"
-    assert shape["Policies"] == FULL_SETTINGS["Policies"]
+    assert shape["Policies"] == {
+        **FULL_SETTINGS["Policies"],
+        "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]},
+    }
     assert shape["DeletionProtection"] == "ACTIVE"
     assert shape["LambdaConfig"] == {
         "PreSignUp": LAMBDA,

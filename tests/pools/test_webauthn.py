@@ -155,13 +155,13 @@ def test_a_pool_without_a_relying_party_has_no_passkey_to_offer(alice: PoolUser)
     alice.refresh_from_db()
     assert not webauthn_has_credentials(user=alice)
     with pytest.raises(WebAuthnConfigurationMissingException):
-        webauthn_authentication_options(user=alice)
+        webauthn_authentication_options(pool=alice.pool, user=alice)
 
 
 def test_authentication_options_name_the_users_passkeys_and_the_pools_rules(
     alice: PoolUser, device: SoftAuthenticator
 ) -> None:
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     assert options == {
         "challenge": challenge,
         "rpId": RP_ID,
@@ -171,7 +171,7 @@ def test_authentication_options_name_the_users_passkeys_and_the_pools_rules(
         ],
         "userVerification": "preferred",
     }
-    assert webauthn_authentication_options(user=alice)[1] != challenge
+    assert webauthn_authentication_options(pool=alice.pool, user=alice)[1] != challenge
 
 
 # --- the answer ------------------------------------------------------------------------------
@@ -180,14 +180,14 @@ def test_authentication_options_name_the_users_passkeys_and_the_pools_rules(
 def test_a_good_answer_is_accepted_and_its_counter_kept(
     alice: PoolUser, device: SoftAuthenticator, clock: Clock
 ) -> None:
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options)
     assert webauthn_authentication_verify(user=alice, credential=answer, challenge=challenge)
     stored = WebAuthnCredential.objects.get(credential_id=device.id)
     assert stored.sign_count == 1
     assert stored.last_used_at == clock.now
 
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     device.user_verification = False
     text = json.dumps(device.authenticate(options))  # as RespondToAuthChallenge carries it
     assert not webauthn_authentication_verify(user=alice, credential=text, challenge=challenge)
@@ -197,8 +197,8 @@ def test_a_good_answer_is_accepted_and_its_counter_kept(
 def test_an_answer_to_another_challenge_is_refused(
     alice: PoolUser, device: SoftAuthenticator
 ) -> None:
-    options, challenge = webauthn_authentication_options(user=alice)
-    _other_options, other = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
+    _other_options, other = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options, challenge=other)
     assert "another challenge" in _refused(alice, answer, challenge)
 
@@ -206,7 +206,7 @@ def test_an_answer_to_another_challenge_is_refused(
 def test_an_answer_from_another_origin_is_refused(
     alice: PoolUser, device: SoftAuthenticator
 ) -> None:
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options, origin="https://evil.test")
     assert "origin https://evil.test" in _refused(alice, answer, challenge)
 
@@ -214,13 +214,13 @@ def test_an_answer_from_another_origin_is_refused(
 def test_an_answer_signed_for_another_relying_party_is_refused(
     alice: PoolUser, device: SoftAuthenticator
 ) -> None:
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options, rp_id="evil.test")
     assert "another relying party" in _refused(alice, answer, challenge)
 
 
 def test_a_replayed_answer_is_refused(alice: PoolUser, device: SoftAuthenticator) -> None:
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options)
     webauthn_authentication_verify(user=alice, credential=answer, challenge=challenge)
     assert "sign count of 1 was not greater than current count of 1" in _refused(
@@ -230,11 +230,11 @@ def test_a_replayed_answer_is_refused(alice: PoolUser, device: SoftAuthenticator
 
 def test_a_counter_going_backwards_is_refused(alice: PoolUser, device: SoftAuthenticator) -> None:
     for _ in range(3):
-        options, challenge = webauthn_authentication_options(user=alice)
+        options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
         webauthn_authentication_verify(
             user=alice, credential=device.authenticate(options), challenge=challenge
         )
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options, sign_count=2)  # a clone of the authenticator
     assert "sign count of 2" in _refused(alice, answer, challenge)
     assert WebAuthnCredential.objects.get(credential_id=device.id).sign_count == 3
@@ -244,7 +244,7 @@ def test_another_users_passkey_is_refused(
     pool: UserPool, alice: PoolUser, device: SoftAuthenticator
 ) -> None:
     bob = make_user(pool=pool, username="bob", password="Passw0rd!")
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options)
     assert "not one of this user's passkeys" in _refused(bob, answer, challenge)
 
@@ -254,7 +254,7 @@ def test_the_same_passkey_id_in_another_pool_is_another_pools(
 ) -> None:
     other_pool = passkey_pool()
     carol = make_user(pool=other_pool, username="alice", password="Passw0rd!")
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     assert "not one of" in _refused(carol, device.authenticate(options), challenge)
 
 
@@ -265,7 +265,7 @@ def test_without_user_verification_a_pool_that_requires_it_refuses(
     alice.refresh_from_db()
     device = SoftAuthenticator(origin=ORIGIN)
     register(alice, client, device)
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     assert options["userVerification"] == "required"
     device.user_verification = False
     assert "User verification is required" in _refused(
@@ -274,7 +274,7 @@ def test_without_user_verification_a_pool_that_requires_it_refuses(
 
 
 def test_a_forged_signature_is_refused(alice: PoolUser, device: SoftAuthenticator) -> None:
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options)
     impostor = SoftAuthenticator(origin=ORIGIN)
     impostor.credential_id = device.credential_id  # the id is public, the key is not
@@ -300,7 +300,7 @@ def test_a_forged_signature_is_refused(alice: PoolUser, device: SoftAuthenticato
 def test_a_malformed_answer_is_a_bad_parameter(
     alice: PoolUser, device: SoftAuthenticator, answer: Any
 ) -> None:
-    _options, challenge = webauthn_authentication_options(user=alice)
+    _options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     before = _passkeys()
     with pytest.raises(InvalidParameterException):
         webauthn_authentication_verify(user=alice, credential=answer, challenge=challenge)
@@ -322,7 +322,7 @@ def test_a_malformed_answer_is_a_bad_parameter(
 def test_a_malformed_response_member_is_a_bad_parameter_or_refused(
     alice: PoolUser, device: SoftAuthenticator, member: str, value: Any
 ) -> None:
-    options, challenge = webauthn_authentication_options(user=alice)
+    options, challenge = webauthn_authentication_options(pool=alice.pool, user=alice)
     answer = device.authenticate(options)
     answer["response"][member] = value
     before = _passkeys()

@@ -13,7 +13,6 @@ from cognitoadmin.awsmodel import service_model
 README_START = "<!-- awsops:start -->"
 README_END = "<!-- awsops:end -->"
 
-_CHOICE_SIGN_IN = "issue 16 (choice-based sign-in: auth factors, passkeys, sessions)"
 _FEDERATION = "issue 13 (federation)"
 _CONSOLE = "issue 18 (admin console: user import jobs, sign-in history)"
 _NO_RISK = "not planned (threat protection: this server rates no risk)"
@@ -36,8 +35,6 @@ _EXCHANGE = "no issue yet (OAuth 2.0 token exchange, RFC 8693)"
 # Why each cognito-idp operation is not served, and the issue that will serve it: the README's
 # list and `--missing` print these. A test fails when botocore has an operation nobody classified.
 NOT_SERVED_REASONS: dict[str, str] = {
-    "AdminGetUserAuthFactors": _CHOICE_SIGN_IN,
-    "GetUserAuthFactors": _CHOICE_SIGN_IN,
     "AdminLinkProviderForUser": _FEDERATION,
     "AdminDisableProviderForUser": _FEDERATION,
     "GetSigningCertificate": _FEDERATION,
