@@ -62,8 +62,12 @@ from pools.selectors.clients import app_client_get_by_id
 from pools.services.auth import (
     CODE_RESPONSES,
     NEW_PASSWORD_REQUIRED,
+    SELECT_CHALLENGE,
+    SMS_OTP,
     USER_ATTRIBUTE_PREFIX,
+    WEB_AUTHN,
     AuthOutcome,
+    auth_hosted_first_factor,
     auth_hosted_sign_in,
     auth_respond,
     auth_software_token_associate,
@@ -104,8 +108,21 @@ _FACTORS = {
     str(MfaFactor.SOFTWARE_TOKEN): ("An authenticator app", "the code from your authenticator app"),
     str(MfaFactor.SMS): ("A code by text message", "the code we sent by text message"),
     str(MfaFactor.EMAIL): ("A code by email", "the code we sent by email"),
+    SMS_OTP: ("A code by text message", "the code we sent by text message"),
 }
-_CODE_CHALLENGES = frozenset(str(factor) for factor in CODE_RESPONSES)
+# The code challenges these pages answer, and the response each code goes in: MFA's, and a code
+# as the first factor (USER_AUTH's EMAIL_OTP, which shares its name with email MFA, and SMS_OTP).
+_CODE_RESPONSES = {str(factor): name for factor, name in CODE_RESPONSES.items()} | {
+    SMS_OTP: "SMS_OTP_CODE"
+}
+_CODE_CHALLENGES = frozenset(_CODE_RESPONSES)
+# The ways to sign in without a password that the sign-in page offers, where the pool allows them.
+_PASSWORDLESS = {
+    WEB_AUTHN: "Sign in with a passkey",
+    str(MfaFactor.EMAIL): "Email me a sign-in code",
+    SMS_OTP: "Text me a sign-in code",
+}
+PASSKEY_NOT_GIVEN = "Your browser gave no passkey. Try again, or sign in another way."
 SOFTWARE_TOKEN = str(MfaFactor.SOFTWARE_TOKEN)
 EMAIL = str(MfaFactor.EMAIL)
 # What MFA_SETUP sets up on these pages, in the order its choice offers them.
@@ -161,11 +178,12 @@ def _signed_in(
 
 
 def _challenge_state(
-    authorize: AuthorizeRequest, outcome: AuthOutcome, username: str
+    authorize: AuthorizeRequest, outcome: AuthOutcome, username: str, first_factor: bool
 ) -> dict[str, Any]:
     """What the challenge's pages carry between them (signed into a hidden field)."""
     parameters = outcome.challenge_parameters
     return {
+        "first_factor": first_factor,
         "session": outcome.session,
         "challenge": outcome.challenge_name,
         "username": parameters.get("USER_ID_FOR_SRP", username),
@@ -175,6 +193,7 @@ def _challenge_state(
         "destination": parameters.get("CODE_DELIVERY_DESTINATION", ""),
         "factors": parameters.get("MFAS_CAN_CHOOSE", "[]"),
         "setup": parameters.get("MFAS_CAN_SETUP", "[]"),
+        "passkey_options": parameters.get("CREDENTIAL_REQUEST_OPTIONS", "{}"),
     }
 
 
@@ -195,6 +214,7 @@ def _code_context(token: str, state: Mapping[str, Any]) -> dict[str, Any]:
     the code went (the masked destination) or which authenticator shows it."""
     return {
         "state": token,
+        "first_factor": state.get("first_factor", False),
         "asks_for": _FACTORS[state["challenge"]][1],
         "device": state.get("device", ""),
         "destination": state.get("destination", ""),
@@ -210,21 +230,41 @@ def _factor_choices(state: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _next_step(
-    request: HttpRequest, authorize: AuthorizeRequest, outcome: AuthOutcome, username: str
+    request: HttpRequest,
+    authorize: AuthorizeRequest,
+    outcome: AuthOutcome,
+    username: str,
+    *,
+    first_factor: bool = False,
 ) -> HttpResponse:
+    """The page of the challenge `outcome` asks for, or the end of the sign-in. `first_factor`:
+    the challenge proves who the user is (a sign-in code), not a second factor."""
     if outcome.signed_in_user is not None:
         return _signed_in(request, authorize, outcome)
     challenge = outcome.challenge_name or ""
-    values = _challenge_state(authorize, outcome, username)
+    values = _challenge_state(authorize, outcome, username, first_factor)
     state = signing.dumps(values, salt=CHALLENGE_SALT)
     if challenge in _CODE_CHALLENGES:
         context = _code_context(state, values)
         return page(request, "hosted/mfa.html", context, authorize=authorize)
+    if challenge == WEB_AUTHN:
+        return _passkey_page(request, authorize, values, state)
     if challenge == SELECT_MFA_TYPE:
         context = {"state": state, "choices": _factor_choices(values)}
         return page(request, "hosted/select_mfa.html", context, authorize=authorize)
     if challenge == MFA_SETUP and _setup_choices(values):
         return _mfa_setup_start(request, authorize, values, state)
+    return _last_step_page(request, authorize, challenge, values, state)
+
+
+def _last_step_page(
+    request: HttpRequest,
+    authorize: AuthorizeRequest,
+    challenge: str,
+    values: Mapping[str, Any],
+    state: str,
+) -> HttpResponse:
+    """A new password's page, or the page of a step these pages cannot take."""
     if challenge == NEW_PASSWORD_REQUIRED:
         required = _required_attributes(values)
         return page(
@@ -241,6 +281,27 @@ def _next_step(
         "hosted/unsupported.html",
         {"step": step, "challenge": challenge, "advice": advice},
         authorize=authorize,
+    )
+
+
+def _passkey_page(
+    request: HttpRequest,
+    authorize: AuthorizeRequest,
+    values: Mapping[str, Any],
+    state: str,
+    *,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """WEB_AUTHN: the browser asks the user's passkey for an assertion of the challenge's request
+    options, and the form posts it (CREDENTIAL)."""
+    try:
+        options = json.loads(values.get("passkey_options", "{}"))
+    except ValueError:
+        options = {}
+    context = {"state": state, "options": options, "errors": {"form": error} if error else {}}
+    return page(
+        request, "hosted/passkey.html", context, status=status, authorize=authorize, script=True
     )
 
 
@@ -310,8 +371,14 @@ def _login_form(
         "username": username,
         "notice": NOTICES.get(request.GET.get("notice", "")) if request.method != "POST" else "",
         "can_sign_up": not authorize.client.pool.allow_admin_create_user_only,
+        "passwordless": _passwordless_choices(authorize),
     }
     return page(request, "hosted/login.html", context, status=status, authorize=authorize)
+
+
+def _passwordless_choices(authorize: AuthorizeRequest) -> list[tuple[str, str]]:
+    allowed = authorize.client.pool.allowed_first_auth_factors
+    return [(factor, label) for factor, label in _PASSWORDLESS.items() if factor in allowed]
 
 
 # --- the views -------------------------------------------------------------------------------
@@ -355,6 +422,15 @@ def login(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         response = _continue_session(request, authorize)
         return response or _login_form(request, authorize)
+    method = form_field(request, "method")
+    if method in dict(_passwordless_choices(authorize)):
+        username = form_field(request, "username").strip()
+        return _passwordless_sign_in(request, authorize, username, method)
+    return _password_sign_in(request, authorize)
+
+
+def _password_sign_in(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
+    """`/login` with a username and password."""
     username, password = form_field(request, "username").strip(), form_field(request, "password")
     errors = {}
     if not username:
@@ -394,6 +470,42 @@ def login(request: HttpRequest) -> HttpResponse:
             status=error_status(error),
         )
     return _next_step(request, authorize, outcome, username)
+
+
+def _passwordless_sign_in(
+    request: HttpRequest, authorize: AuthorizeRequest, username: str, factor: str
+) -> HttpResponse:
+    """`/login` with a way to sign in without a password: USER_AUTH's start with that factor, as
+    InitiateAuth takes it; its code page follows. A user who lacks it is told to use their
+    password (where the client hides which users exist, nobody is told: the code page comes, and
+    no code)."""
+    if not username:
+        errors = {"username": "Enter your username."}
+        return _login_form(request, authorize, errors=errors, status=400)
+    client = authorize.client
+    try:
+        rate_check(
+            request,
+            "InitiateAuth",
+            {"ClientId": client.client_id, "AuthParameters": {"USERNAME": username}},
+        )
+        outcome = auth_hosted_first_factor(
+            client=client, username=username, factor=factor, ip_address=client_ip(request)
+        )
+    except ServiceError as error:
+        return _login_form(
+            request,
+            authorize,
+            errors={"form": error.message},
+            username=username,
+            status=error_status(error),
+        )
+    if outcome.challenge_name == SELECT_CHALLENGE:
+        message = "That way of signing in is not set up for your account. Use your password."
+        return _login_form(
+            request, authorize, errors={"form": message}, username=username, status=400
+        )
+    return _next_step(request, authorize, outcome, username, first_factor=True)
 
 
 def _state(
@@ -470,7 +582,7 @@ def _mfa(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
     if not code:
         context["errors"] = {"code": f"Enter {context['asks_for']}."}
         return page(request, "hosted/mfa.html", context, status=400, authorize=authorize)
-    response = CODE_RESPONSES[MfaFactor(state["challenge"])]
+    response = _CODE_RESPONSES[state["challenge"]]
     try:
         outcome = _respond(request, authorize, state, {response: code})
     except (CodeMismatchException, TooManyRequestsException) as error:
@@ -482,6 +594,22 @@ def _mfa(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
     except InvalidParameterException:
         context["errors"] = {"code": f"Enter {context['asks_for']}: 6 digits."}
         return page(request, "hosted/mfa.html", context, status=400, authorize=authorize)
+    except ServiceError as error:
+        raise _LoginAgain(_login_again_message(error)) from None
+    return _next_step(request, authorize, outcome, state["username"])
+
+
+def _passkey(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResponse:
+    """`POST /passkey`: the passkey's assertion (WEB_AUTHN's CREDENTIAL), as RespondToAuthChallenge
+    checks it. The challenge is signed once: a refused assertion is a new sign-in."""
+    state = _state(request, authorize, frozenset({WEB_AUTHN}))
+    credential = form_field(request, "credential")
+    if not credential:
+        return _passkey_page(
+            request, authorize, state, request.POST["state"], error=PASSKEY_NOT_GIVEN, status=400
+        )
+    try:
+        outcome = _respond(request, authorize, state, {"CREDENTIAL": credential})
     except ServiceError as error:
         raise _LoginAgain(_login_again_message(error)) from None
     return _next_step(request, authorize, outcome, state["username"])
@@ -639,6 +767,7 @@ def _new_password(request: HttpRequest, authorize: AuthorizeRequest) -> HttpResp
 
 
 mfa = _challenge_view(_mfa)
+passkey = _challenge_view(_passkey)
 select_mfa = _challenge_view(_select_mfa)
 mfa_setup = _challenge_view(_mfa_setup)
 new_password = _challenge_view(_new_password)

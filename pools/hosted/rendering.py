@@ -152,8 +152,11 @@ def page(
     *,
     status: int = 200,
     authorize: AuthorizeRequest | None = None,
+    script: bool = False,
 ) -> HttpResponse:
-    """A hosted page: its styles allowed by a nonce, no script at all, no framing, no caching."""
+    """A hosted page: its styles allowed by a nonce, no framing, no caching, and no script at all
+    unless the page needs one of its own (`script`: the passkey page, which only the browser's
+    WebAuthn API can answer), allowed by the same nonce."""
     nonce = secrets.token_urlsafe(16)
     query = urlencode(authorize.parameters) if authorize is not None else ""
     branding = _branding(request, authorize)
@@ -173,7 +176,7 @@ def page(
     policy = {
         **settings.COGNITOADMIN_CSP,
         "default-src": ["'none'"],
-        "script-src": ["'none'"],
+        "script-src": [f"'nonce-{nonce}'"] if script else ["'none'"],
         "style-src": [f"'nonce-{nonce}'"],
         "img-src": _image_sources(branding),
         "connect-src": ["'none'"],

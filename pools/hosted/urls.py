@@ -29,6 +29,7 @@ urlpatterns = [
     path("oauth2/authorize", login.authorize, name="oauth2-authorize"),
     path("login", login.login, name="login"),
     path("mfa", login.mfa, name="mfa"),
+    path("passkey", login.passkey, name="passkey"),
     path("selectMfa", login.select_mfa, name="select-mfa"),
     path("mfaSetup", login.mfa_setup, name="mfa-setup"),
     path("forceChangePassword", login.new_password, name="force-change-password"),
