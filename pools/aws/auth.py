@@ -40,6 +40,7 @@ def _initiate(
         parameters=params.get("AuthParameters", {}),
         admin=admin,
         client_metadata=params.get("ClientMetadata"),
+        session=params.get("Session"),
         ip_address=call.client_ip,
         request_id=call.request_id,
     ).as_aws()

@@ -54,14 +54,14 @@ def sign_up(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("ConfirmSignUp")
 def confirm_sign_up(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    sign_up_confirm(
+    session = sign_up_confirm(
         client=app_client_get_by_id(client_id=params["ClientId"]),
         username=params["Username"],
         code=params["ConfirmationCode"],
         secret_hash=params.get("SecretHash"),
         force_alias_creation=params.get("ForceAliasCreation", False),
     )
-    return {}
+    return {"Session": session}
 
 
 @operation("ResendConfirmationCode")

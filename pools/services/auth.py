@@ -583,6 +583,8 @@ class _Start:
     parameters: Mapping[str, str]
     admin: bool
     hosted: bool = False
+    # InitiateAuth's Session: ConfirmSignUp's, for USER_AUTH.
+    session: str | None = None
 
 
 def _start_password(start: _Start) -> AuthOutcome:
@@ -827,6 +829,8 @@ _OTP_FACTORS: dict[str, tuple[MfaFactor, str]] = {
     SMS_OTP: (MfaFactor.SMS, "SMS_OTP_CODE"),
 }
 MULTI_FACTOR_WITH_USER_VERIFICATION = "MULTI_FACTOR_WITH_USER_VERIFICATION"
+# The state of ConfirmSignUp's Session: no challenge anyone answers, a sign-in USER_AUTH completes.
+SIGN_UP_CONFIRMED = "SIGN_UP_CONFIRMED"
 # How each first factor proved the user (RFC 8176): a code by email ("otp"), by SMS ("sms"), a
 # passkey ("hwk"), with user verification also a second factor ("mfa").
 AMR_FOR_FIRST_FACTOR: dict[str, tuple[str, ...]] = {
@@ -893,6 +897,8 @@ def _start_user_auth(start: _Start) -> AuthOutcome:
             secret_hash=start.parameters.get("SECRET_HASH"),
             usernames=[username],
         )
+    if start.session:
+        return _sign_up_session_sign_in(start, username)
     user = _user_resolve(client=start.client, username=username)
     if user is not None:
         _check_before_password(user)
@@ -910,6 +916,48 @@ def _start_user_auth(start: _Start) -> AuthOutcome:
     )
     return AuthOutcome(
         challenge_name=SELECT_CHALLENGE, session=session, available_challenges=tuple(available)
+    )
+
+
+def auth_sign_up_session(*, client: AppClient, user: PoolUser, medium: str) -> str:
+    """ConfirmSignUp's Session: the code that confirmed the sign-up came through the user's email
+    or phone (`medium`), which USER_AUTH takes as their first factor, once, from the same client,
+    within the client's AuthSessionValidity."""
+    return _session_open(
+        client=client,
+        user=user,
+        challenge_name=SIGN_UP_CONFIRMED,
+        admin=False,
+        state={"amr": list(AMR_FOR_FIRST_FACTOR[SMS_OTP if medium == "SMS" else EMAIL_OTP])},
+    )
+
+
+def _sign_up_session_sign_in(start: _Start, username: str) -> AuthOutcome:
+    """USER_AUTH with ConfirmSignUp's Session: signed in by the sign-up's code, with the MFA the
+    user owes still to come."""
+    assert start.session is not None  # noqa: S101 (the caller's condition)
+    row = (
+        AuthSession.objects.select_related("user__pool")
+        .filter(
+            session_digest=digest(start.session, purpose=SESSION_DIGEST_PURPOSE),
+            client=start.client,
+            challenge_name=SIGN_UP_CONFIRMED,
+        )
+        .first()
+    )
+    if row is None or row.user is None:
+        raise NotAuthorizedException(SESSION_INVALID)
+    pending = _session_open_row(row)
+    user = row.user
+    normalize = user.pool.normalize_username
+    if normalize(username) not in {normalize(name) for name in _user_names(user) if name}:
+        raise NotAuthorizedException(SESSION_INVALID)
+    _check_before_password(user)
+    _check_after_password(user)
+    _session_consume(pending)
+    amr = tuple(pending.state["amr"]) if mfa_owed(user=user) is None else ()
+    return _signed_in(
+        _SignIn(client=start.client, user=user, admin=start.admin, amr=amr, hosted=start.hosted)
     )
 
 
@@ -1197,12 +1245,14 @@ def auth_initiate(
     parameters: Mapping[str, str],
     admin: bool,
     client_metadata: Mapping[str, str] | None = None,
+    session: str | None = None,
     ip_address: str = "",
     request_id: str = "",
 ) -> AuthOutcome:
     """InitiateAuth (`admin` False) or AdminInitiateAuth (`admin` True) with `flow` and its
     AuthParameters. `client_metadata` is for Lambda triggers, which this server does not run.
-    `ip_address` and `request_id`, the call's, go into the user activity log."""
+    `session` is ConfirmSignUp's, which only USER_AUTH takes. `ip_address` and `request_id`,
+    the call's, go into the user activity log."""
     spec = _FLOWS.get(flow)
     if spec is None:
         raise InvalidParameterException(f"{flow} is not a valid AuthFlow.")
@@ -1210,7 +1260,13 @@ def auth_initiate(
         raise InvalidParameterException("Initiate Auth method not supported.")
     if not _flow_enabled(client, spec, flow):
         raise InvalidParameterException(f"{flow} flow not enabled for this client")
-    start = _Start(client=client, flow=flow, parameters=parameters, admin=admin)
+    start = _Start(
+        client=client,
+        flow=flow,
+        parameters=parameters,
+        admin=admin,
+        session=session if flow == "USER_AUTH" else None,
+    )
     if spec is _REFRESH:
         return spec.start(start)  # a refresh is no sign-in
     return _logged(

@@ -25,10 +25,11 @@ from pools.errors import (
     InvalidParameterException,
     NotAuthorizedException,
 )
-from pools.models import AppClient, CodePurpose, UserPool, UserStatus
+from pools.models import AppClient, CodePurpose, PoolUser, UserPool, UserStatus
 from pools.selectors.clients import app_client_get_by_id
 from pools.selectors.users import user_for_client_request
 from pools.services.attributes import attributes_validate
+from pools.services.auth import auth_sign_up_session
 from pools.services.client_requests import (
     client_request_validate,
     unknown_user_check,
@@ -42,7 +43,7 @@ from pools.services.codes import (
     code_medium_for_sign_up,
     code_send,
 )
-from pools.services.delivery import ATTRIBUTE_FOR_MEDIUM
+from pools.services.delivery import ATTRIBUTE_FOR_MEDIUM, Medium
 from pools.services.limits import LimitedAction, attempt_record
 from pools.services.passwords import password_validate
 from pools.services.users import (
@@ -124,10 +125,11 @@ def sign_up_confirm(
     secret_hash: str | None = None,
     hosted: bool = False,
     force_alias_creation: bool = False,
-) -> None:
+) -> str:
     """ConfirmSignUp: the code from SignUp (or ResendConfirmationCode) makes the user CONFIRMED
     and verifies the attribute it was sent to. If that attribute is another user's verified
     alias, AliasExistsException, unless `force_alias_creation` moves the alias to this user.
+    Returns the Session that signs the user in with USER_AUTH, the code being the first factor.
 
     Not one transaction: a wrong code must count even though the request fails (`code_check`).
     """
@@ -140,9 +142,10 @@ def sign_up_confirm(
         ConfirmationCode=code,
         ForceAliasCreation=force_alias_creation,
     )
-    _sign_up_code_check(
+    user, medium = _sign_up_code_check(
         client=client, username=username, code=code, force_alias_creation=force_alias_creation
     )
+    return auth_sign_up_session(client=client, user=user, medium=medium or "EMAIL")
 
 
 def sign_up_confirm_by_link(
@@ -162,7 +165,8 @@ def sign_up_confirm_by_link(
 
 def _sign_up_code_check(
     *, client: AppClient, username: str, code: str, force_alias_creation: bool
-) -> None:
+) -> tuple[PoolUser, Medium | None]:
+    """The sign-up's code checked and the user confirmed: the user, and where the code went."""
     user = user_for_client_request(client=client, username=username)
     attempt_record(
         action=LimitedAction.CONFIRM_SIGN_UP, pool=client.pool, user=user, username=username
@@ -184,6 +188,7 @@ def _sign_up_code_check(
                 attribute=ATTRIBUTE_FOR_MEDIUM[medium],
                 force_alias_creation=force_alias_creation,
             )
+    return user, medium
 
 
 @transaction.atomic

@@ -612,3 +612,43 @@ def test_a_pool_without_passwordless_sign_in_still_needs_a_password(idp_public: 
     with pytest.raises(idp_public.exceptions.InvalidPasswordException):
         idp_public.sign_up(ClientId=client.client_id, Username="carol")
     assert not PoolUser.objects.exists()
+
+
+def test_confirm_sign_up_gives_a_session_that_signs_in_once(
+    idp_public: Any, pool: UserPool
+) -> None:
+    pool.auto_verified_attributes = ["email"]
+    pool.save()
+    client = make_app_client(pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
+    other = make_app_client(pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
+    idp_public.sign_up(
+        ClientId=client.client_id,
+        Username="dana",
+        UserAttributes=[{"Name": "email", "Value": "dana@example.com"}],
+    )
+    session = idp_public.confirm_sign_up(
+        ClientId=client.client_id,
+        Username="dana",
+        ConfirmationCode=sent_code(str(mail.outbox[-1].body)),
+    )["Session"]
+
+    def sign_in(client_id: str, username: str = "dana") -> Any:
+        return idp_public.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_AUTH",
+            AuthParameters={"USERNAME": username},
+            Session=session,
+        )
+
+    before = _state()
+    for client_id, username in ((other.client_id, "dana"), (client.client_id, "alice")):
+        with pytest.raises(idp_public.exceptions.NotAuthorizedException):
+            sign_in(client_id, username)
+    assert _state() == before
+
+    result = sign_in(client.client_id)["AuthenticationResult"]
+    assert _claims(result["IdToken"])["amr"] == ["otp"]
+    assert len(mail.outbox) == 1  # the sign-up's code was the first factor: no other was sent
+    with pytest.raises(idp_public.exceptions.NotAuthorizedException) as refused:
+        sign_in(client.client_id)
+    assert "session can only be used once" in _message(refused)

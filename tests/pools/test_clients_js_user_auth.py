@@ -1,7 +1,8 @@
 """Amplify v6's auth library in Node against the live server: choice-based sign-in (USER_AUTH),
 through `tests/js/amplify_user_auth.mjs`. One sign-in with an email code (preferredChallenge
 EMAIL_OTP; the code is known only to this side, in `mail.outbox`: the script asks for it on stdout
-and reads it on stdin), one that takes the first-factor selection and chooses PASSWORD_SRP."""
+and reads it on stdin), one that takes the first-factor selection and chooses PASSWORD_SRP, and a
+sign-up without a password that signs in by itself (autoSignIn, with ConfirmSignUp's Session)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,25 @@ def client(transactional_db: None) -> AppClient:
     )
 
 
-def _command(node: str, url: str, client: AppClient, mode: str) -> list[str]:
-    return [node, str(SCRIPT), url, client.pool.pool_id, client.client_id, "alice", PASSWORD, mode]
+def _command(
+    node: str, url: str, client: AppClient, mode: str, *extra: str, username: str = "alice"
+) -> list[str]:
+    pool_id = client.pool.pool_id
+    return [node, str(SCRIPT), url, pool_id, client.client_id, username, PASSWORD, mode, *extra]
+
+
+def _with_code(command: list[str]) -> tuple[dict[str, Any], str, Any]:
+    """Runs a script that asks for a code: what it asked, its last line, and the email sent."""
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as script:
+        assert script.stdout is not None
+        asked = json.loads(script.stdout.readline() or "null")
+        assert asked is not None, script.communicate(timeout=TIMEOUT)[1]
+        email = mail.outbox[-1]
+        stdout, stderr = script.communicate(f"{sent_code(str(email.body))}\n", timeout=TIMEOUT)
+    assert script.returncode == 0, stderr
+    return asked, stdout.splitlines()[-1], email
 
 
 def _verified(token: str, client: AppClient, **options: Any) -> dict[str, Any]:
@@ -71,19 +89,7 @@ def _assert_signed_in(out: dict[str, Any], client: AppClient) -> dict[str, Any]:
 
 
 def test_amplify_signs_in_with_an_email_code(live: str, node: str, client: AppClient) -> None:
-    with subprocess.Popen(
-        _command(node, live, client, "email"),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as script:
-        assert script.stdout is not None
-        asked = json.loads(script.stdout.readline() or "null")
-        assert asked is not None, script.communicate(timeout=TIMEOUT)[1]
-        [email] = mail.outbox
-        stdout, stderr = script.communicate(f"{sent_code(str(email.body))}\n", timeout=TIMEOUT)
-    assert script.returncode == 0, stderr
+    asked, last, email = _with_code(_command(node, live, client, "email"))
 
     assert asked == {
         "waitingFor": "EMAIL_OTP_CODE",
@@ -91,7 +97,7 @@ def test_amplify_signs_in_with_an_email_code(live: str, node: str, client: AppCl
         "codeDeliveryDetails": {"deliveryMedium": "EMAIL", "destination": "a***@e***"},
     }
     assert email.to == ["alice@example.com"]
-    out = json.loads(stdout.splitlines()[-1])
+    out = json.loads(last)
     assert out["steps"][-1] == {"isSignedIn": True, "signInStep": "DONE"}
     assert _assert_signed_in(out, client)["amr"] == ["otp"]
 
@@ -119,3 +125,28 @@ def test_amplify_chooses_a_first_factor(live: str, node: str, client: AppClient)
     assert "amr" not in _assert_signed_in(out, client)
     assert mail.outbox == []
     assert PoolUser.objects.get(username="alice").failed_sign_in_count == 0
+
+
+def test_amplify_signs_up_without_a_password_and_is_signed_in(
+    live: str, node: str, client: AppClient
+) -> None:
+    pool = client.pool
+    pool.auto_verified_attributes = ["email"]
+    pool.save()
+    command = _command(node, live, client, "signup", "lea@example.com", username="lea")
+    asked, last, email = _with_code(command)
+
+    assert asked["waitingFor"] == "SIGN_UP_CODE"
+    assert asked["signUpStep"] == "CONFIRM_SIGN_UP"
+    assert email.to == ["lea@example.com"]
+    out = json.loads(last)
+    assert out["steps"][1:] == [
+        {"isSignUpComplete": True, "signUpStep": "COMPLETE_AUTO_SIGN_IN"},
+        {"isSignedIn": True, "signInStep": "DONE"},
+    ]
+    assert out["username"] == "lea"
+    assert _verified(out["idToken"], client, audience=client.client_id)["amr"] == ["otp"]
+    lea = PoolUser.objects.get(username="lea")
+    assert (lea.password, lea.email_verified) == ("", True)
+    # No second code: the sign-up's was the first factor.
+    assert len(mail.outbox) == 1
