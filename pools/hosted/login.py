@@ -441,11 +441,7 @@ def _password_sign_in(request: HttpRequest, authorize: AuthorizeRequest) -> Http
         return _login_form(request, authorize, errors=errors, username=username, status=400)
     client = authorize.client
     try:
-        rate_check(
-            request,
-            "InitiateAuth",
-            {"ClientId": client.client_id, "AuthParameters": {"USERNAME": username}},
-        )
+        _initiate_rate_check(request, client, username)
         outcome = auth_hosted_sign_in(
             client=client, username=username, password=password, ip_address=client_ip(request)
         )
@@ -462,14 +458,30 @@ def _password_sign_in(request: HttpRequest, authorize: AuthorizeRequest) -> Http
             request, authorize, errors={"form": error.message}, username=username, status=400
         )
     except ServiceError as error:
-        return _login_form(
-            request,
-            authorize,
-            errors={"form": error.message},
-            username=username,
-            status=error_status(error),
-        )
+        return _login_refused(request, authorize, username, error)
     return _next_step(request, authorize, outcome, username)
+
+
+def _initiate_rate_check(request: HttpRequest, client: AppClient, username: str) -> None:
+    """The sign-in page's start is InitiateAuth's: its rate limits apply."""
+    rate_check(
+        request,
+        "InitiateAuth",
+        {"ClientId": client.client_id, "AuthParameters": {"USERNAME": username}},
+    )
+
+
+def _login_refused(
+    request: HttpRequest, authorize: AuthorizeRequest, username: str, error: ServiceError
+) -> HttpResponse:
+    """The sign-in form again, saying why the service refused."""
+    return _login_form(
+        request,
+        authorize,
+        errors={"form": error.message},
+        username=username,
+        status=error_status(error),
+    )
 
 
 def _passwordless_sign_in(
@@ -484,22 +496,12 @@ def _passwordless_sign_in(
         return _login_form(request, authorize, errors=errors, status=400)
     client = authorize.client
     try:
-        rate_check(
-            request,
-            "InitiateAuth",
-            {"ClientId": client.client_id, "AuthParameters": {"USERNAME": username}},
-        )
+        _initiate_rate_check(request, client, username)
         outcome = auth_hosted_first_factor(
             client=client, username=username, factor=factor, ip_address=client_ip(request)
         )
     except ServiceError as error:
-        return _login_form(
-            request,
-            authorize,
-            errors={"form": error.message},
-            username=username,
-            status=error_status(error),
-        )
+        return _login_refused(request, authorize, username, error)
     if outcome.challenge_name == SELECT_CHALLENGE:
         message = "That way of signing in is not set up for your account. Use your password."
         return _login_form(

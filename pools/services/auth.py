@@ -1010,29 +1010,9 @@ def _first_factor_begin(
 
 
 def _first_factor_pending(answer: _Answer, challenge_name: str) -> tuple[_Pending, PoolUser | None]:
-    """The session of a USER_AUTH step, with the checks its every answer passes: USERNAME naming
-    the user it began for, SECRET_HASH, and a user who may still sign in."""
-    if not answer.session:
-        raise InvalidParameterException("Missing required parameter Session")
-    username = _required(answer.responses, "USERNAME")
-    pending = _session_find(
-        client=answer.client,
-        token=answer.session,
-        challenge_name=challenge_name,
-        admin=answer.admin,
-        hosted=answer.hosted,
-    )
-    user = pending.row.user
-    names = [pending.state["username"], *(_user_names(user) if user else [])]
-    if not answer.hosted:
-        _secret_hash_check(
-            client=answer.client,
-            secret_hash=answer.responses.get("SECRET_HASH"),
-            usernames=[username, *names],
-        )
-    normalize = answer.client.pool.normalize_username
-    if normalize(username) not in {normalize(name) for name in names if name}:
-        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+    """The session of a USER_AUTH step (for nobody, where the client hides who exists), with the
+    checks of `_answered` and a user who may still sign in."""
+    pending, user = _answered(answer, challenge_name)
     if user is not None:
         _check_before_password(user)
     return pending, user
@@ -1456,12 +1436,12 @@ def _answer_new_password(answer: _Answer) -> AuthOutcome:
 # --- MFA answers ----------------------------------------------------------------------------
 
 
-def _continued(
+def _answered(
     answer: _Answer, challenge_name: str, token: str | None = None
-) -> tuple[_Pending, PoolUser]:
-    """The session an answer after the password continues (`token`, or the Session), its user,
-    and the checks every such answer passes: USERNAME naming that user, SECRET_HASH, and a user
-    who may still sign in."""
+) -> tuple[_Pending, PoolUser | None]:
+    """The session an answer continues (`token`, or the Session), its user, and the checks every
+    answer after the first step passes: USERNAME naming the user the sign-in began for,
+    SECRET_HASH, and a user who is not disabled."""
     token = token or answer.session
     if not token:
         raise InvalidParameterException("Missing required parameter Session")
@@ -1474,21 +1454,28 @@ def _continued(
         hosted=answer.hosted,
     )
     user = pending.row.user
-    if user is None:
-        raise NotAuthorizedException(SESSION_INVALID)
-    names = _user_names(user)
+    names = [pending.state.get("username"), *(_user_names(user) if user else [])]
     if not answer.hosted:
         _secret_hash_check(
             client=answer.client,
             secret_hash=answer.responses.get("SECRET_HASH"),
             usernames=[username, *names],
         )
-    if user.pool.normalize_username(username) not in {
-        user.pool.normalize_username(name) for name in names if name
-    }:
+    normalize = answer.client.pool.normalize_username
+    if normalize(username) not in {normalize(name) for name in names if name}:
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-    if not user.enabled:
+    if user is not None and not user.enabled:
         raise NotAuthorizedException(USER_DISABLED)
+    return pending, user
+
+
+def _continued(
+    answer: _Answer, challenge_name: str, token: str | None = None
+) -> tuple[_Pending, PoolUser]:
+    """`_answered`, for a step after the password: it has a user."""
+    pending, user = _answered(answer, challenge_name, token)
+    if user is None:
+        raise NotAuthorizedException(SESSION_INVALID)
     return pending, user
 
 

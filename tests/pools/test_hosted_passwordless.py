@@ -17,13 +17,13 @@ from pools.services.sms import SmsMessage
 from tests.builders import make_user, sent_code
 from tests.pools.hosted_fixtures import CALLBACK, OIDC_SCOPES, Browser, plain_http, web_app
 from tests.pools.oauth_fixtures import PASSWORD, url
-from tests.pools.test_aws_user_auth import passwordless_pool
+from tests.pools.test_aws_user_auth import alice, passwordless_pool
 from tests.pools.test_hosted_mfa import reached_the_app
 from tests.pools.test_mfa import SMS_CONFIGURATION
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_http")]
 
-__all__ = ["plain_http", "url"]
+__all__ = ["alice", "plain_http", "url"]
 
 
 @pytest.fixture
@@ -34,19 +34,6 @@ def pool(url: str) -> UserPool:
 @pytest.fixture
 def web(pool: UserPool) -> AppClient:
     return web_app(pool, AllowedOAuthScopes=OIDC_SCOPES)
-
-
-@pytest.fixture
-def alice(pool: UserPool) -> PoolUser:
-    return make_user(
-        pool=pool,
-        username="alice",
-        password=PASSWORD,
-        email="alice@example.com",
-        email_verified="true",
-        phone_number="+15555550100",
-        phone_number_verified="true",
-    )
 
 
 def _login(browser: Browser, client: AppClient) -> requests.Response:
