@@ -47,6 +47,7 @@ from pools.errors import (
     UnsupportedOperationException,
     UserNotConfirmedException,
     UserNotFoundException,
+    WebAuthnConfigurationMissingException,
 )
 from pools.models import (
     AppClient,
@@ -125,6 +126,7 @@ from pools.services.webauthn import (
     webauthn_authentication_options,
     webauthn_authentication_verify,
     webauthn_has_credentials,
+    webauthn_relying_party_id,
 )
 
 PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105
@@ -843,9 +845,15 @@ AMR_PASSKEY_VERIFIED = ("hwk", "mfa")
 
 def _pool_first_factors(pool: UserPool) -> list[str]:
     """The first factors the pool offers, as challenge names (a password is sent or proved by
-    SRP)."""
+    SRP). Passkeys need a relying party: a pool with neither a relying party id nor a domain
+    offers none."""
     allowed = set(pool.allowed_first_auth_factors)
     allowed |= {PASSWORD_SRP} if PASSWORD_CHALLENGE in allowed else set()
+    if WEB_AUTHN in allowed:
+        try:
+            webauthn_relying_party_id(pool)
+        except WebAuthnConfigurationMissingException:
+            allowed.discard(WEB_AUTHN)
     return [factor for factor in FIRST_FACTORS if factor in allowed]
 
 

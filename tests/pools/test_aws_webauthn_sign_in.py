@@ -271,3 +271,22 @@ def test_hidden_users_get_a_passkey_challenge_that_nothing_answers(
     assert options["allowCredentials"] == []
     with pytest.raises(idp_public.exceptions.NotAuthorizedException):
         _answer(idp_public, hidden, challenge, passkey.authenticate(options), username="nobody")
+
+
+def test_a_pool_without_a_relying_party_offers_no_passkeys(idp_public: Any) -> None:
+    """Neither a RelyingPartyId nor a domain: nobody is offered WEB_AUTHN, hidden or not."""
+    pool = passwordless_pool(["PASSWORD", "WEB_AUTHN"])
+    make_user(pool=pool, username="alice", password=PASSWORD)
+    for hidden in ("LEGACY", "ENABLED"):
+        client = make_app_client(
+            pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"], PreventUserExistenceErrors=hidden
+        )
+        for name in ("alice", "nobody") if hidden == "ENABLED" else ("alice",):
+            answer = idp_public.initiate_auth(
+                ClientId=client.client_id,
+                AuthFlow="USER_AUTH",
+                AuthParameters={"USERNAME": name},
+            )
+            assert answer["AvailableChallenges"] == ["PASSWORD", "PASSWORD_SRP"]
+            with pytest.raises(idp_public.exceptions.InvalidParameterException):
+                _challenge(idp_public, client, name)
