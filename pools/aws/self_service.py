@@ -61,7 +61,7 @@ def confirm_sign_up(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
         secret_hash=params.get("SecretHash"),
         force_alias_creation=params.get("ForceAliasCreation", False),
     )
-    return {"Session": session}
+    return {"Session": session} if session else {}
 
 
 @operation("ResendConfirmationCode")

@@ -67,6 +67,7 @@ from pools.services.auth import (
     USER_ATTRIBUTE_PREFIX,
     WEB_AUTHN,
     AuthOutcome,
+    auth_first_factors_offered,
     auth_hosted_first_factor,
     auth_hosted_sign_in,
     auth_respond,
@@ -377,8 +378,8 @@ def _login_form(
 
 
 def _passwordless_choices(authorize: AuthorizeRequest) -> list[tuple[str, str]]:
-    allowed = authorize.client.pool.allowed_first_auth_factors
-    return [(factor, label) for factor, label in _PASSWORDLESS.items() if factor in allowed]
+    offered = auth_first_factors_offered(authorize.client.pool)
+    return [(factor, label) for factor, label in _PASSWORDLESS.items() if factor in offered]
 
 
 # --- the views -------------------------------------------------------------------------------

@@ -843,7 +843,7 @@ AMR_FOR_FIRST_FACTOR: dict[str, tuple[str, ...]] = {
 AMR_PASSKEY_VERIFIED = ("hwk", "mfa")
 
 
-def _pool_first_factors(pool: UserPool) -> list[str]:
+def auth_first_factors_offered(pool: UserPool) -> list[str]:
     """The first factors the pool offers, as challenge names (a password is sent or proved by
     SRP). Passkeys need a relying party: a pool with neither a relying party id nor a domain
     offers none."""
@@ -874,11 +874,15 @@ def _user_has_factor(user: PoolUser, factor: str) -> bool:
     return bool(user.phone_number and user.phone_number_verified)
 
 
+def _hides_users(client: AppClient) -> bool:
+    return client.prevent_user_existence_errors == PreventUserExistenceErrors.ENABLED
+
+
 def _first_factors_of(client: AppClient, user: PoolUser | None) -> list[str]:
     """AvailableChallenges: the pool's first factors that the user has; for every name alike when
     the client hides which users exist."""
-    offered = _pool_first_factors(client.pool)
-    if client.prevent_user_existence_errors == PreventUserExistenceErrors.ENABLED:
+    offered = auth_first_factors_offered(client.pool)
+    if _hides_users(client):
         return offered
     assert user is not None  # noqa: S101 (only hidden clients sign in nobody)
     return [factor for factor in offered if _user_has_factor(user, factor)]
@@ -887,7 +891,7 @@ def _first_factors_of(client: AppClient, user: PoolUser | None) -> list[str]:
 def _check_factor_allowed(pool: UserPool, factor: str, member: str) -> None:
     if factor not in FIRST_FACTORS:
         raise InvalidParameterException(f"{member} must be one of {', '.join(FIRST_FACTORS)}.")
-    if factor not in _pool_first_factors(pool):
+    if factor not in auth_first_factors_offered(pool):
         raise InvalidParameterException(
             f"{factor} is not an allowed first authentication factor of this user pool."
         )
@@ -908,8 +912,7 @@ def _start_user_auth(start: _Start) -> AuthOutcome:
     if start.session:
         return _sign_up_session_sign_in(start, username)
     user = _user_resolve(client=start.client, username=username)
-    if user is not None:
-        _check_before_password(user)
+    _check_before_first_factor(start.client, user, username)
     available = _first_factors_of(start.client, user)
     if preferred in available:
         return _first_factor_begin(
@@ -958,7 +961,9 @@ def _sign_up_session_sign_in(start: _Start, username: str) -> AuthOutcome:
     pending = _session_open_row(row)
     user = row.user
     normalize = user.pool.normalize_username
-    if normalize(username) not in {normalize(name) for name in _user_names(user) if name}:
+    if pending.state.get("admin") != start.admin or normalize(username) not in {
+        normalize(name) for name in _user_names(user) if name
+    }:
         raise NotAuthorizedException(SESSION_INVALID)
     _check_before_password(user)
     _check_after_password(user)
@@ -990,8 +995,11 @@ def _first_factor_begin(
     state: dict[str, Any] = {"username": username, "first_factor": factor, "hosted": start.hosted}
     parameters: dict[str, str] = {}
     if factor == WEB_AUTHN:
+        # A client that hides who exists names no credential: passkeys are discoverable (the
+        # registration asks for a resident key), and a list of ids would tell who has one.
+        named = has_factor and not _hides_users(start.client)
         options, state["challenge"] = webauthn_authentication_options(
-            pool=start.client.pool, user=user if has_factor else None
+            pool=start.client.pool, user=user if named else None
         )
         parameters["CREDENTIAL_REQUEST_OPTIONS"] = json.dumps(options, separators=(",", ":"))
     else:
@@ -1017,12 +1025,20 @@ def _first_factor_begin(
     return AuthOutcome(challenge_name=factor, session=session, challenge_parameters=parameters)
 
 
+def _check_before_first_factor(client: AppClient, user: PoolUser | None, username: str) -> None:
+    """States that refuse a sign-in whatever the factor; for a name nobody has (where the client
+    hides it), the lockout kept for that name, as the password flows check it."""
+    if user is None:
+        lockout_check_unknown(pool=client.pool, username=username)
+    else:
+        _check_before_password(user)
+
+
 def _first_factor_pending(answer: _Answer, challenge_name: str) -> tuple[_Pending, PoolUser | None]:
     """The session of a USER_AUTH step (for nobody, where the client hides who exists), with the
-    checks of `_answered` and a user who may still sign in."""
+    checks of `_answered` and of `_check_before_first_factor`."""
     pending, user = _answered(answer, challenge_name)
-    if user is not None:
-        _check_before_password(user)
+    _check_before_first_factor(answer.client, user, pending.state["username"])
     return pending, user
 
 
@@ -1087,6 +1103,14 @@ def _first_factor_proved(
 def _answer_otp(answer: _Answer, challenge_name: str) -> AuthOutcome:
     """EMAIL_OTP or SMS_OTP as a first factor: the code, within the session's tries."""
     pending, user = _first_factor_pending(answer, challenge_name)
+    return _otp_checked(answer, pending, user, challenge_name)
+
+
+def _otp_checked(
+    answer: _Answer, pending: _Pending, user: PoolUser | None, challenge_name: str
+) -> AuthOutcome:
+    """The code of a first factor's challenge, whose session `_first_factor_pending` found. A
+    user who has come to owe MFA since the code was offered is asked for it next."""
     factor, response = _OTP_FACTORS[challenge_name]
     code = _required(answer.responses, response)
     _session_attempt(pending)
@@ -1097,7 +1121,8 @@ def _answer_otp(answer: _Answer, challenge_name: str) -> AuthOutcome:
     with transaction.atomic():
         _session_consume(pending)
         mfa_factor_proved(user=user, factor=factor)
-    return _first_factor_proved(answer, pending, user, AMR_FOR_FIRST_FACTOR[challenge_name])
+    amr = AMR_FOR_FIRST_FACTOR[challenge_name] if mfa_owed(user=user) is None else ()
+    return _first_factor_proved(answer, pending, user, amr)
 
 
 def _answer_sms_otp(answer: _Answer) -> AuthOutcome:
@@ -1112,9 +1137,15 @@ def _answer_web_authn(answer: _Answer) -> AuthOutcome:
     _session_consume(pending)
     if user is None or not webauthn_has_credentials(user=user):
         raise NotAuthorizedException(PASSKEY_REFUSED)
-    verified = webauthn_authentication_verify(
-        user=user, credential=credential, challenge=pending.state["challenge"]
-    )
+    try:
+        verified = webauthn_authentication_verify(
+            user=user, credential=credential, challenge=pending.state["challenge"]
+        )
+    except (NotAuthorizedException, InvalidParameterException):
+        if _hides_users(answer.client):
+            # Why it failed would tell that the name is a user's, and one with a passkey.
+            raise NotAuthorizedException(PASSKEY_REFUSED) from None
+        raise
     counts_as_mfa = verified and (
         user.pool.webauthn_factor_configuration == MULTI_FACTOR_WITH_USER_VERIFICATION
     )
@@ -1139,7 +1170,7 @@ def auth_factors_configured(*, user: PoolUser) -> list[str]:
         PASSWORD_CHALLENGE: bool(user.password),
         EMAIL_OTP: bool(user.email and user.email_verified),
         SMS_OTP: bool(user.phone_number and user.phone_number_verified),
-        WEB_AUTHN: WEB_AUTHN in pool_factors and webauthn_has_credentials(user=user),
+        WEB_AUTHN: webauthn_has_credentials(user=user),
     }
     return [factor for factor, has in configured.items() if has and factor in pool_factors]
 
@@ -1392,30 +1423,7 @@ def _answer_new_password(answer: _Answer) -> AuthOutcome:
     if not answer.session:
         raise InvalidParameterException("Missing required parameter Session")
     new_password = _required(responses, "NEW_PASSWORD")
-    username = _required(responses, "USERNAME")
-    pending = _session_find(
-        client=answer.client,
-        token=answer.session,
-        challenge_name=NEW_PASSWORD_REQUIRED,
-        admin=answer.admin,
-        hosted=answer.hosted,
-    )
-    user = pending.row.user
-    if user is None:
-        raise NotAuthorizedException(SESSION_INVALID)
-    names = _user_names(user)
-    if not answer.hosted:
-        _secret_hash_check(
-            client=answer.client,
-            secret_hash=responses.get("SECRET_HASH"),
-            usernames=[username, *names],
-        )
-    if user.pool.normalize_username(username) not in {
-        user.pool.normalize_username(name) for name in names if name
-    }:
-        raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-    if not user.enabled:
-        raise NotAuthorizedException(USER_DISABLED)
+    pending, user = _continued(answer, NEW_PASSWORD_REQUIRED)
     if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
         # An administrator set a password meanwhile: this challenge no longer applies.
         raise NotAuthorizedException(SESSION_INVALID)
@@ -1491,6 +1499,13 @@ def _answer_factor(answer: _Answer, factor: MfaFactor) -> AuthOutcome:
     """SMS_MFA, EMAIL_OTP and SOFTWARE_TOKEN_MFA: the code, within the session's tries. A wrong
     code leaves the session open for another try; the right one ends it with tokens."""
     pending, user = _continued(answer, factor)
+    return _factor_checked(answer, pending, user, factor)
+
+
+def _factor_checked(
+    answer: _Answer, pending: _Pending, user: PoolUser, factor: MfaFactor
+) -> AuthOutcome:
+    """The code of an MFA challenge, whose session `_continued` found."""
     code = _required(answer.responses, CODE_RESPONSES[factor])
     _session_attempt(pending)
     if factor == MfaFactor.SOFTWARE_TOKEN:
@@ -1515,27 +1530,15 @@ def _answer_sms(answer: _Answer) -> AuthOutcome:
 
 
 def _answer_email(answer: _Answer) -> AuthOutcome:
-    """EMAIL_OTP: the code of email MFA, or of a USER_AUTH sign-in that began with it."""
-    if _first_factor_session(answer, EMAIL_OTP):
-        return _answer_otp(answer, EMAIL_OTP)
-    return _answer_factor(answer, MfaFactor.EMAIL)
-
-
-def _first_factor_session(answer: _Answer, challenge_name: str) -> bool:
-    """Whether the Session is of a first factor's challenge (one name serves two challenges)."""
-    if not answer.session:
-        return False
-    row = AuthSession.objects.filter(
-        session_digest=digest(answer.session, purpose=SESSION_DIGEST_PURPOSE),
-        client=answer.client,
-        challenge_name=challenge_name,
-    ).first()
-    if row is None:
-        return False
-    try:
-        return "first_factor" in _session_open_row(row).state
-    except NotAuthorizedException:
-        return False
+    """EMAIL_OTP: the code of email MFA, or of a USER_AUTH sign-in that began with it (one name
+    serves two challenges; the session's sealed state tells which)."""
+    pending, user = _answered(answer, EMAIL_OTP)
+    if "first_factor" in pending.state:
+        _check_before_first_factor(answer.client, user, pending.state["username"])
+        return _otp_checked(answer, pending, user, EMAIL_OTP)
+    if user is None:
+        raise NotAuthorizedException(SESSION_INVALID)
+    return _factor_checked(answer, pending, user, MfaFactor.EMAIL)
 
 
 def _answer_software_token(answer: _Answer) -> AuthOutcome:

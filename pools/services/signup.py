@@ -125,11 +125,12 @@ def sign_up_confirm(
     secret_hash: str | None = None,
     hosted: bool = False,
     force_alias_creation: bool = False,
-) -> str:
+) -> str | None:
     """ConfirmSignUp: the code from SignUp (or ResendConfirmationCode) makes the user CONFIRMED
     and verifies the attribute it was sent to. If that attribute is another user's verified
     alias, AliasExistsException, unless `force_alias_creation` moves the alias to this user.
-    Returns the Session that signs the user in with USER_AUTH, the code being the first factor.
+    Returns the Session that signs the user in with USER_AUTH, the code being the first factor
+    (none when the pool no longer sends sign-up codes anywhere).
 
     Not one transaction: a wrong code must count even though the request fails (`code_check`).
     """
@@ -145,7 +146,8 @@ def sign_up_confirm(
     user, medium = _sign_up_code_check(
         client=client, username=username, code=code, force_alias_creation=force_alias_creation
     )
-    return auth_sign_up_session(client=client, user=user, medium=medium or "EMAIL")
+    # A code the pool no longer says where it went proves no channel: no sign-in from it.
+    return auth_sign_up_session(client=client, user=user, medium=medium) if medium else None
 
 
 def sign_up_confirm_by_link(

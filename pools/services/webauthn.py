@@ -205,7 +205,7 @@ def _base64url_member(response: dict[str, Any], name: str) -> bytes:
 def _client_data(response: dict[str, Any]) -> _ClientData:
     try:
         data = json.loads(_base64url_member(response, "clientDataJSON"))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidParameterException("The credential's clientDataJSON is not JSON.") from None
     data = data if isinstance(data, dict) else {}
     kind, challenge, origin = data.get("type"), data.get("challenge"), data.get("origin")
@@ -359,7 +359,7 @@ def webauthn_registration_complete(
         friendly_name=_FRIENDLY_NAMES.get(attachment, _DEFAULT_FRIENDLY_NAME),
         authenticator_attachment=attachment,
         transports=sorted(
-            {value for value in transports if value in known}
+            {value for value in transports if isinstance(value, str) and value in known}
             if isinstance(transports, list)
             else set()
         ),
@@ -490,7 +490,9 @@ def webauthn_authentication_verify(*, user: PoolUser, credential: Any, challenge
         raise _refused(str(exc).rstrip(".")) from None
     except (WebAuthnException, ValueError, TypeError, KeyError, IndexError):
         raise _refused("its signature could not be checked") from None
-    # Conditional on the counter read above: of two uses of one answer racing, one wins.
+    # Conditional on the counter read above, so that a counter never goes back when two answers
+    # race. (A replayed answer is refused before this: each challenge is answered once, and the
+    # sign-in's session is used up first. Synced passkeys keep their counter at 0.)
     used = WebAuthnCredential.objects.filter(pk=stored.pk, sign_count=stored.sign_count).update(
         sign_count=verified.new_sign_count, last_used_at=timezone.now()
     )

@@ -18,6 +18,8 @@ from django.core import mail
 from pycognito.aws_srp import AWSSRP
 
 from pools.models import AppClient, AuthSession, PoolUser, RefreshToken, UserPool
+from pools.services.lockout import lockout_record_failure, lockout_record_failure_unknown
+from pools.services.mfa import mfa_preference_set
 from pools.services.pools import user_pool_set_mfa_config
 from pools.services.sms import SmsMessage
 from tests.builders import make_app_client, make_user, make_user_pool, sent_code
@@ -428,7 +430,8 @@ def test_hidden_users_get_the_pools_choice_and_a_code_that_never_comes(
     client = make_app_client(
         pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"], PreventUserExistenceErrors="ENABLED"
     )
-    offered = ["PASSWORD", "PASSWORD_SRP", "WEB_AUTHN", "EMAIL_OTP", "SMS_OTP"]
+    # WEB_AUTHN is allowed but the pool has no relying party (no RelyingPartyId, no domain).
+    offered = ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP", "SMS_OTP"]
     for name in ("nobody", "bob"):
         chosen = _start(idp_public, client, name)
         assert chosen["AvailableChallenges"] == offered
@@ -652,3 +655,66 @@ def test_confirm_sign_up_gives_a_session_that_signs_in_once(
     with pytest.raises(idp_public.exceptions.NotAuthorizedException) as refused:
         sign_in(client.client_id)
     assert "session can only be used once" in _message(refused)
+
+
+def test_a_locked_out_name_reads_the_same_whether_it_is_a_users_or_nobodys(
+    idp_public: Any, pool: UserPool, alice: PoolUser
+) -> None:
+    hidden = make_app_client(
+        pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"], PreventUserExistenceErrors="ENABLED"
+    )
+    for _ in range(10):  # locked for 2^5 seconds: the test does not race the lock
+        lockout_record_failure(user=alice)
+        lockout_record_failure_unknown(pool=pool, username="nobody")
+    answers = set()
+    for name in ("alice", "nobody"):
+        with pytest.raises(idp_public.exceptions.NotAuthorizedException) as refused:
+            _start(idp_public, hidden, name)
+        answers.add(_message(refused))
+    assert answers == {"Password attempts exceeded"}
+
+
+def test_mfa_owed_since_the_code_was_sent_is_asked_after_it(
+    idp_public: Any, client: AppClient, alice: PoolUser, pool: UserPool, sms_outbox: list[Any]
+) -> None:
+    challenge = _start(idp_public, client, PREFERRED_CHALLENGE="EMAIL_OTP")
+    code = sent_code(str(mail.outbox[-1].body))
+    alice.pool = user_pool_set_mfa_config(
+        pool=pool,
+        settings={
+            "MfaConfiguration": "OPTIONAL",
+            "SmsMfaConfiguration": {"SmsConfiguration": SMS_CONFIGURATION},
+        },
+    )
+    mfa_preference_set(user=alice, preferences={"SMSMfaSettings": {"Enabled": True}})
+
+    mfa = _respond(idp_public, client, "EMAIL_OTP", challenge["Session"], EMAIL_OTP_CODE=code)
+    assert mfa["ChallengeName"] == "SMS_MFA"
+    assert "AuthenticationResult" not in mfa
+
+
+def test_confirm_sign_up_session_is_not_for_the_admin_flow(
+    idp_public: Any, idp: Any, pool: UserPool
+) -> None:
+    pool.auto_verified_attributes = ["email"]
+    pool.save()
+    client = make_app_client(pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
+    idp_public.sign_up(
+        ClientId=client.client_id,
+        Username="dana",
+        UserAttributes=[{"Name": "email", "Value": "dana@example.com"}],
+    )
+    session = idp_public.confirm_sign_up(
+        ClientId=client.client_id,
+        Username="dana",
+        ConfirmationCode=sent_code(str(mail.outbox[-1].body)),
+    )["Session"]
+    with pytest.raises(idp.exceptions.NotAuthorizedException):
+        idp.admin_initiate_auth(
+            UserPoolId=pool.pool_id,
+            ClientId=client.client_id,
+            AuthFlow="USER_AUTH",
+            AuthParameters={"USERNAME": "dana"},
+            Session=session,
+        )
+    assert not RefreshToken.objects.exists()

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from pools.models import AppClient, PoolUser, UserPool, WebAuthnCredential, WebAuthnRegistration
 from tests.builders import make_app_client, make_user, make_user_pool
 from tests.conftest import Clock
-from tests.pools.webauthn_authenticator import SoftAuthenticator, unb64url
+from tests.pools.webauthn_authenticator import SoftAuthenticator, b64url, unb64url
 
 pytestmark = pytest.mark.django_db
 
@@ -453,6 +453,30 @@ def test_a_malformed_credential_is_a_bad_parameter(
         AccessToken=token,
         Credential=credential,
     )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        # Thirty thousand nested arrays as the client data: refused, not a crash.
+        {"clientDataJSON": b64url(b"[" * 30_000)},
+        {"transports": [{}]},
+    ],
+)
+def test_a_credential_damaged_inside_is_refused_or_ignored_without_a_crash(
+    idp_public: Any, token: str, damage: dict[str, Any]
+) -> None:
+    options = idp_public.start_web_authn_registration(AccessToken=token)
+    credential = SoftAuthenticator(origin=ORIGIN).register(options["CredentialCreationOptions"])
+    credential["response"].update(damage)
+    try:
+        idp_public.complete_web_authn_registration(AccessToken=token, Credential=credential)
+    except ClientError as refused:
+        assert refused.response["Error"]["Code"] == "InvalidParameterException"
+        assert not WebAuthnCredential.objects.exists()
+    else:
+        # Transports that are no transport names are left out, as py_webauthn leaves them.
+        assert WebAuthnCredential.objects.get().transports == []
 
 
 def test_a_broken_attestation_is_a_bad_parameter(idp_public: Any, token: str) -> None:

@@ -290,3 +290,27 @@ def test_a_pool_without_a_relying_party_offers_no_passkeys(idp_public: Any) -> N
             assert answer["AvailableChallenges"] == ["PASSWORD", "PASSWORD_SRP"]
             with pytest.raises(idp_public.exceptions.InvalidParameterException):
                 _challenge(idp_public, client, name)
+
+
+def test_hidden_users_cannot_be_told_apart_by_their_passkeys(
+    idp_public: Any, pool: UserPool, passkey: SoftAuthenticator
+) -> None:
+    """Where the client hides who exists, alice (who has a passkey) and a name nobody has get the
+    same challenge and the same refusal; alice's own passkey still signs her in."""
+    hidden = make_app_client(
+        pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"], PreventUserExistenceErrors="ENABLED"
+    )
+    stranger = SoftAuthenticator(origin=ORIGIN)
+    refusals = set()
+    for name in ("alice", "nobody"):
+        challenge = _challenge(idp_public, hidden, name)
+        options = _options(challenge)
+        assert options["allowCredentials"] == []
+        with pytest.raises(idp_public.exceptions.NotAuthorizedException) as refused:
+            _answer(idp_public, hidden, challenge, stranger.authenticate(options), username=name)
+        refusals.add(refused.value.response["Error"]["Message"])
+    assert refusals == {"Passkey authentication failed."}
+
+    challenge = _challenge(idp_public, hidden)
+    result = _answer(idp_public, hidden, challenge, passkey.authenticate(_options(challenge)))
+    assert "AccessToken" in result["AuthenticationResult"]
