@@ -88,6 +88,13 @@ DOORS: dict[str, dict[str, Any]] = {
     "ListDevices": {"Limit": 10},
     "UpdateDeviceStatus": {"DeviceKey": DEVICE, "DeviceRememberedStatus": "remembered"},
     "ForgetDevice": {"DeviceKey": DEVICE},
+    "GetUserAuthFactors": {},
+    "StartWebAuthnRegistration": {},
+    "CompleteWebAuthnRegistration": {"Credential": {"id": "abc", "type": "public-key"}},
+    "ListWebAuthnCredentials": {"MaxResults": 5},
+    "DeleteWebAuthnCredential": {"CredentialId": "abc"},
+    "ListUserSessions": {},
+    "RevokeUserSession": {"SessionId": "tkn" + "a" * 25},
 }
 # The doors boto3 drives against a live server.
 LIVE_DOORS = [
