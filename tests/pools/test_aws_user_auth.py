@@ -564,23 +564,30 @@ def test_get_user_auth_factors_names_the_users_first_factors(
 # --- users without a password -----------------------------------------------------------------
 
 
-def test_a_user_signs_up_without_a_password_and_signs_in_with_codes(
-    idp_public: Any, pool: UserPool
-) -> None:
+def _signed_up(idp_public: Any, pool: UserPool, username: str) -> tuple[AppClient, str]:
+    """A user who signed up without a password in a pool that verifies email, and confirmed it
+    with the code: the client they used, and ConfirmSignUp's Session."""
     pool.auto_verified_attributes = ["email"]
     pool.save()
     client = make_app_client(pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
     signed_up = idp_public.sign_up(
         ClientId=client.client_id,
-        Username="carol",
-        UserAttributes=[{"Name": "email", "Value": "carol@example.com"}],
+        Username=username,
+        UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
     )
     assert signed_up["UserConfirmed"] is False
-    idp_public.confirm_sign_up(
+    session: str = idp_public.confirm_sign_up(
         ClientId=client.client_id,
-        Username="carol",
+        Username=username,
         ConfirmationCode=sent_code(str(mail.outbox[-1].body)),
-    )
+    )["Session"]
+    return client, session
+
+
+def test_a_user_signs_up_without_a_password_and_signs_in_with_codes(
+    idp_public: Any, pool: UserPool
+) -> None:
+    client, _session = _signed_up(idp_public, pool, "carol")
     carol = PoolUser.objects.get(username="carol")
     assert carol.password == ""
 
@@ -620,20 +627,8 @@ def test_a_pool_without_passwordless_sign_in_still_needs_a_password(idp_public: 
 def test_confirm_sign_up_gives_a_session_that_signs_in_once(
     idp_public: Any, pool: UserPool
 ) -> None:
-    pool.auto_verified_attributes = ["email"]
-    pool.save()
-    client = make_app_client(pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
+    client, session = _signed_up(idp_public, pool, "dana")
     other = make_app_client(pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
-    idp_public.sign_up(
-        ClientId=client.client_id,
-        Username="dana",
-        UserAttributes=[{"Name": "email", "Value": "dana@example.com"}],
-    )
-    session = idp_public.confirm_sign_up(
-        ClientId=client.client_id,
-        Username="dana",
-        ConfirmationCode=sent_code(str(mail.outbox[-1].body)),
-    )["Session"]
 
     def sign_in(client_id: str, username: str = "dana") -> Any:
         return idp_public.initiate_auth(
@@ -696,19 +691,7 @@ def test_mfa_owed_since_the_code_was_sent_is_asked_after_it(
 def test_confirm_sign_up_session_is_not_for_the_admin_flow(
     idp_public: Any, idp: Any, pool: UserPool
 ) -> None:
-    pool.auto_verified_attributes = ["email"]
-    pool.save()
-    client = make_app_client(pool=pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
-    idp_public.sign_up(
-        ClientId=client.client_id,
-        Username="dana",
-        UserAttributes=[{"Name": "email", "Value": "dana@example.com"}],
-    )
-    session = idp_public.confirm_sign_up(
-        ClientId=client.client_id,
-        Username="dana",
-        ConfirmationCode=sent_code(str(mail.outbox[-1].body)),
-    )["Session"]
+    client, session = _signed_up(idp_public, pool, "dana")
     with pytest.raises(idp.exceptions.NotAuthorizedException):
         idp.admin_initiate_auth(
             UserPoolId=pool.pool_id,

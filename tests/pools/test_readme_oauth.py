@@ -23,13 +23,30 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 RUFF = Path(sys.executable).parent / "ruff"
 
 
-def python_block() -> str:
+def readme_python_block(heading: str) -> str:
+    """The one ```python block of the README section whose heading starts with `heading`."""
     text = README.read_text(encoding="utf-8")
-    start = text.index("\n## OAuth 2.0 endpoints\n")
+    start = text.index(f"\n## {heading}")
     section = text[start : text.index("\n## ", start + 1)]
     (block,) = re.findall(r"^```python\n(.*?)^```$", section, re.M | re.S)
     code: str = block
     return code
+
+
+def assert_ruff_formatted(code: str) -> None:
+    done = subprocess.run(
+        [str(RUFF), "format", "--check", "--stdin-filename", "example.py", "-"],
+        input=code,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def python_block() -> str:
+    return readme_python_block("OAuth 2.0 endpoints\n")
 
 
 def test_the_readme_client_credentials_example_gets_a_token_the_jwks_verifies(
@@ -54,12 +71,4 @@ def test_the_readme_client_credentials_example_gets_a_token_the_jwks_verifies(
 
 
 def test_the_readme_example_is_ruff_formatted() -> None:
-    done = subprocess.run(
-        [str(RUFF), "format", "--check", "--stdin-filename", "example.py", "-"],
-        input=python_block(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert_ruff_formatted(python_block())

@@ -4,10 +4,6 @@ key substituted, `input` answered with the codes the server sent), and the block
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,20 +13,13 @@ from identities.models import AccessKey
 from pools.models import PoolUser
 from tests.builders import sent_code
 from tests.cognitoadmin.test_readme_aws import substituted
+from tests.pools.test_readme_oauth import README, assert_ruff_formatted, readme_python_block
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-RUFF = Path(sys.executable).parent / "ruff"
-
 
 def python_block() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("\n## Passwordless sign-in")
-    section = text[start : text.index("\n## ", start + 1)]
-    (block,) = re.findall(r"^```python\n(.*?)^```$", section, re.M | re.S)
-    code: str = block
-    return code
+    return readme_python_block("Passwordless sign-in")
 
 
 def test_the_readme_example_signs_up_and_in_without_a_password(
@@ -47,12 +36,4 @@ def test_the_readme_example_signs_up_and_in_without_a_password(
 
 
 def test_the_readme_example_is_ruff_formatted() -> None:
-    done = subprocess.run(
-        [str(RUFF), "format", "--check", "--stdin-filename", "example.py", "-"],
-        input=python_block(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert_ruff_formatted(python_block())
