@@ -25,6 +25,9 @@ class SerializationException(ServiceError):
     aws_type = "SerializationException"
 
 
+_INTEGER_BITS = {"integer": 32, "long": 64}
+
+
 @cache
 def service_model(service: str) -> ServiceModel:
     return botocore.session.get_session().get_service_model(service)
@@ -128,6 +131,11 @@ class _Validator:
         if kind in {"integer", "long"}:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SerializationException(f"Expected an integer at '{path}'.")
+            bits = _INTEGER_BITS[kind]
+            if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+                # Smithy's integer is 32-bit and long 64-bit; AWS refuses a number beyond them
+                # before any rule sees it, as we must before a database column does.
+                raise SerializationException(f"Expected a {bits}-bit integer at '{path}'.")
             low, high = shape.metadata.get("min"), shape.metadata.get("max")
             if low is not None and value < low:
                 self.fail(value, path, f"Member must have value greater than or equal to {low}")

@@ -158,6 +158,24 @@ def test_a_wrong_member_type_deep_in_the_input_is_a_serialization_error(
     assert UserPool.objects.count() == 0
 
 
+@pytest.mark.parametrize("precedence", [2**31, -(2**31) - 1, 2**63])
+def test_an_integer_beyond_32_bits_is_a_serialization_error_and_creates_nothing(
+    aws_url: str, operator_key: tuple[AccessKey, str], pool: UserPool, precedence: int
+) -> None:
+    body = json.dumps({"UserPoolId": pool.pool_id, "GroupName": "g", "Precedence": precedence})
+
+    response = signed_post(aws_url, operator_key, "CreateGroup", body.encode())
+
+    assert "32-bit integer at 'precedence'" in assert_aws_error(response, "SerializationException")
+    assert not pool.groups.exists()
+
+
+def test_the_largest_32_bit_integer_is_accepted(idp: Any, pool: UserPool) -> None:
+    group = idp.create_group(UserPoolId=pool.pool_id, GroupName="g", Precedence=2**31 - 1)["Group"]
+
+    assert group["Precedence"] == 2**31 - 1
+
+
 def test_a_constraint_violation_names_the_member_as_cognito_does(idp: Any) -> None:
     error = client_error(idp.describe_user_pool, UserPoolId="not a pool id")
 

@@ -397,7 +397,8 @@ def broken(shape: Shape) -> st.SearchStrategy[Any]:
     elif kind in {"integer", "long"}:
         lo = shape.metadata.get("min", -(2**31))
         hi = shape.metadata.get("max", 2**31 - 1)
-        choices.append(st.sampled_from([lo - 1, lo, hi, hi + 1, -(2**63) - 1, 2**63, 10**300]))
+        edges = [lo - 1, lo, hi, hi + 1, -(2**31) - 1, 2**31, -(2**63) - 1, 2**63, 10**300]
+        choices.append(st.sampled_from(edges))
     elif kind in {"double", "float", "timestamp"}:
         choices.append(st.sampled_from([-1, 1e308, -1e308, 1e20, 2**63, 10**300, 5e-324]))
     elif isinstance(shape, ListShape | MapShape):
