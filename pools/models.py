@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django_otp.models import ThrottlingMixin
+from social_django.models import AbstractUserSocialAuth
 
 from cognitoadmin.fields import ModifiedAtField
 from cognitoadmin.ids import user_pool_arn
@@ -146,6 +147,11 @@ class UserPool(TimestampedModel):
     webauthn_relying_party_id = models.CharField(max_length=127, blank=True)
     webauthn_user_verification = models.CharField(max_length=16, default="preferred")
     webauthn_factor_configuration = models.CharField(max_length=40, default="SINGLE_FACTOR")
+
+    # The pool's SAML service-provider certificate (GetSigningCertificate), made at first use;
+    # its private key signs AuthnRequests and is sealed at rest.
+    saml_certificate = models.TextField(blank=True, editable=False)
+    saml_private_key_sealed = models.TextField(blank=True, editable=False)
 
     # Stored and echoed in the AWS shape.
     account_recovery_mechanisms = models.JSONField(default=list, blank=True)
@@ -571,6 +577,45 @@ class IdentityProvider(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.provider_type})"
+
+
+# Cognito's name for the upstream account's subject when linking identities.
+COGNITO_SUBJECT = "Cognito_Subject"
+
+
+class FederatedIdentity(AbstractUserSocialAuth):
+    """An account at one of the pool's identity providers, tied to one pool user.
+
+    social-auth's association model, scoped by pool: `provider` is the IdP's name in the pool
+    (ProviderName) and `uid` the upstream value of `attribute_name` (its subject unless an
+    operator linked by another attribute). A first federated sign-in makes the row with
+    `primary` set, for the `<ProviderName>_<subject>` user it creates; AdminLinkProviderForUser
+    makes one without, for an existing user. `extra_data` holds no upstream tokens.
+    """
+
+    pool = models.ForeignKey(
+        UserPool, on_delete=models.CASCADE, related_name="federated_identities"
+    )
+    # Overridden so that the reverse name does not clash with social_django's own table.
+    user = models.ForeignKey(
+        PoolUser, on_delete=models.CASCADE, related_name="federated_identities"
+    )
+    provider_type = models.CharField(max_length=16, choices=ProviderType.choices)
+    attribute_name = models.CharField(max_length=128, default=COGNITO_SUBJECT)
+    primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "provider", "attribute_name", "uid"],
+                name="federated_identity_unique",
+            ),
+            models.CheckConstraint(condition=~models.Q(uid=""), name="federated_identity_uid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.uid}"
 
 
 class _VerifyAllowed(models.Model):
