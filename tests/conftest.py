@@ -111,8 +111,13 @@ def api(operator: User) -> APIClient:
 
 
 def _boto3_client(service: str, endpoint: str, **credentials: Any) -> Any:
+    return _client(service, endpoint, credentials, validate=True)
+
+
+def _client(service: str, endpoint: str, credentials: dict[str, Any], *, validate: bool) -> Any:
     config = Config(
         retries={"max_attempts": 1},
+        parameter_validation=validate,
         **({} if credentials else {"signature_version": botocore.UNSIGNED}),
     )
     return boto3.client(
@@ -137,6 +142,28 @@ def idp(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
         aws_access_key_id=key.access_key_id,
         aws_secret_access_key=secret,
     )
+
+
+def unchecked_client(
+    service: str, aws_url: str, operator_key: tuple[AccessKey, str] | None = None
+) -> Any:
+    """A client that sends whatever it is given, as SDKs without botocore's checks do: the
+    server is the only one to check. Signed with the operator's key when one is given."""
+    credentials = {}
+    if operator_key is not None:
+        key, secret = operator_key
+        credentials = {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": secret}
+    return _client(service, aws_url, credentials, validate=False)
+
+
+@pytest.fixture
+def idp_unchecked(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
+    return unchecked_client("cognito-idp", aws_url, operator_key)
+
+
+@pytest.fixture
+def iam_unchecked(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
+    return unchecked_client("iam", aws_url, operator_key)
 
 
 @pytest.fixture

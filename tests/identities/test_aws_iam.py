@@ -11,9 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.contrib.auth.models import User
 
@@ -41,20 +39,6 @@ def iam(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
     key, secret = operator_key
     return _boto3_client(
         "iam", aws_url, aws_access_key_id=key.access_key_id, aws_secret_access_key=secret
-    )
-
-
-@pytest.fixture
-def iam_unchecked(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
-    """Like `iam`, but sends what botocore would refuse itself, as other SDKs do."""
-    key, secret = operator_key
-    return boto3.client(
-        "iam",
-        endpoint_url=aws_url,
-        region_name="us-east-1",
-        aws_access_key_id=key.access_key_id,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
     )
 
 

@@ -9,16 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.contrib.auth.models import User
 
 from identities.models import AccessKey, Identity, IdentityPool
 from tests.builders import make_access_key
 from tests.cognitoadmin.test_readme_aws import aws_cli
-from tests.conftest import _boto3_client
+from tests.conftest import _boto3_client, unchecked_client
 from tests.identities.test_identity_pools import (
     identity_rows,
     make_identity,
@@ -45,15 +43,7 @@ def identity(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
 
 @pytest.fixture
 def unchecked(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
-    """The same client, sending whatever it is given: the server is the only one to check."""
-    config = Config(retries={"max_attempts": 1}, parameter_validation=False)
-    return boto3.client(
-        "cognito-identity",
-        endpoint_url=aws_url,
-        region_name="us-east-1",
-        config=config,
-        **_credentials(operator_key),
-    )
+    return unchecked_client("cognito-identity", aws_url, operator_key)
 
 
 def _error(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:

@@ -8,9 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.contrib.auth.models import User
 from django.core.cache import cache
@@ -181,19 +179,6 @@ def test_create_refuses_bad_input_and_changes_nothing(
     )
     assert (got_code, got_status) == (code, status)
     assert message in got_message
-
-
-@pytest.fixture
-def iam_unchecked(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
-    access_key, secret = operator_key
-    return boto3.client(
-        "iam",
-        endpoint_url=aws_url,
-        region_name="us-east-1",
-        aws_access_key_id=access_key.access_key_id,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
 
 
 def test_duplicates_unknown_providers_and_limits(iam: Any) -> None:

@@ -16,18 +16,16 @@ import json
 import secrets
 from typing import Any
 
-import boto3
-import botocore
 import jwt
 import pyotp
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 from pytest_django import Settings
 
 from pools.models import AppClient, AuthSession, PoolUser, RefreshToken, SoftwareToken, UserPool
 from pools.services.sms import SmsMessage
 from tests.builders import make_app_client, make_user, sent_code
+from tests.conftest import unchecked_client
 from tests.pools.test_mfa import mfa_pool
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -654,16 +652,7 @@ def test_what_the_model_refuses_is_refused_by_botocore_and_by_the_server(
         idp_public.verify_software_token(AccessToken=access, UserCode="12")
 
     # A client that does not check (as other SDKs don't) hears the service's own answer.
-    unchecked = boto3.client(
-        "cognito-idp",
-        endpoint_url=aws_url,
-        region_name="us-east-1",
-        config=Config(
-            retries={"max_attempts": 1},
-            signature_version=botocore.UNSIGNED,
-            parameter_validation=False,
-        ),
-    )
+    unchecked = unchecked_client("cognito-idp", aws_url)
     before = _state()
     with pytest.raises(ClientError) as short:
         unchecked.verify_software_token(AccessToken=access, UserCode="12")

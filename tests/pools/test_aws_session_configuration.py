@@ -10,12 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from identities.models import AccessKey
 from pools.models import AppClient, PoolUser, UserPool
 from tests.builders import make_app_client, make_user, make_user_pool
 from tests.cognitoadmin.test_fuzz_aws import snapshot
@@ -28,20 +25,6 @@ __all__ = ["alice", "live_pool", "plain_http", "public", "url"]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_http")]
-
-
-@pytest.fixture
-def unchecked(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
-    """A signed client that sends what it is given: bad input reaches the server."""
-    key, secret = operator_key
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=aws_url,
-        region_name="us-east-1",
-        aws_access_key_id=key.access_key_id,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
 
 
 def _refused(error: pytest.ExceptionInfo[ClientError], code: str) -> str:
@@ -171,12 +154,12 @@ def test_turning_tracking_off_keeps_the_client_configuration_dormant(
     ],
 )
 def test_bad_pool_configurations_are_refused_and_change_nothing(
-    unchecked: Any, pool: UserPool, members: dict[str, Any]
+    idp_unchecked: Any, pool: UserPool, members: dict[str, Any]
 ) -> None:
     before = snapshot()
 
     with pytest.raises(ClientError) as error:
-        unchecked.set_user_pool_session_configuration(UserPoolId=pool.pool_id, **members)
+        idp_unchecked.set_user_pool_session_configuration(UserPoolId=pool.pool_id, **members)
 
     assert error.value.response["Error"]["Code"] in {
         "InvalidParameterException",
@@ -197,14 +180,14 @@ def test_bad_pool_configurations_are_refused_and_change_nothing(
     ],
 )
 def test_bad_client_configurations_are_refused_and_change_nothing(
-    idp: Any, unchecked: Any, pool: UserPool, sso: Any
+    idp: Any, idp_unchecked: Any, pool: UserPool, sso: Any
 ) -> None:
     client = make_app_client(pool=pool)
     _track(idp, pool)
     before = snapshot()
 
     with pytest.raises(ClientError) as error:
-        unchecked.set_user_pool_client_session_configuration(
+        idp_unchecked.set_user_pool_client_session_configuration(
             UserPoolId=pool.pool_id, ClientId=client.client_id, SSOSession=sso
         )
 

@@ -9,13 +9,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from identities.models import AccessKey
 from pools.models import AppClient, UserPool
 from pools.services import user_sessions
 from tests.builders import make_app_client, make_user, make_user_pool
@@ -32,20 +29,6 @@ pytestmark = [
 
 SESSION_ID = re.compile(r"(tkn|sso)[a-z0-9]{25}")
 UNKNOWN_ID = "tkn" + "0" * 25
-
-
-@pytest.fixture
-def unchecked(aws_url: str, operator_key: tuple[AccessKey, str]) -> Any:
-    """A signed client that sends what it is given: bad input reaches the server."""
-    key, secret = operator_key
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=aws_url,
-        region_name="us-east-1",
-        aws_access_key_id=key.access_key_id,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
 
 
 @pytest.fixture
@@ -537,7 +520,7 @@ def test_another_pools_user_and_unknown_pools_are_refused_and_change_nothing(
     ["", "tkn", "abc" + "0" * 25, "TKN" + "0" * 25, "tkn" + "0" * 24, "tkn" + "A" * 25],
 )
 def test_malformed_session_ids_are_invalid_and_change_nothing(
-    unchecked: Any,
+    idp_unchecked: Any,
     idp_public: Any,
     tracked: UserPool,
     public: AppClient,
@@ -548,7 +531,7 @@ def test_malformed_session_ids_are_invalid_and_change_nothing(
 
     for associated in ("NONE", "SOME"):
         with pytest.raises(ClientError) as error:
-            unchecked.admin_revoke_user_session(
+            idp_unchecked.admin_revoke_user_session(
                 UserPoolId=tracked.pool_id,
                 Username="alice",
                 SessionId=session_id,
