@@ -13,7 +13,13 @@ from typing import Any
 from django import forms
 
 from cognitoadmin.service_admin import RegionFormField
-from pools.models import DeletionProtection, Group, MfaConfiguration, UserPool
+from pools.models import (
+    DeletionProtection,
+    Group,
+    MfaConfiguration,
+    ProviderType,
+    UserPool,
+)
 from pools.services.clients import AUTH_FLOWS, DEFAULT_AUTH_FLOWS
 from pools.services.pools import (
     DEFAULT_PASSWORD_MINIMUM_LENGTH,
@@ -242,3 +248,52 @@ class UICustomizationForm(forms.Form):
     keep_image = forms.BooleanField(
         required=False, initial=True, label="Keep the current logo (when no new one is chosen)"
     )
+
+
+_DETAILS_HELP = (
+    "ProviderDetails as JSON, as CreateIdentityProvider takes them (for OIDC: client_id, "
+    "client_secret, attributes_request_method, oidc_issuer, authorize_scopes). On a change, a "
+    "secret left out keeps its value."
+)
+_MAPPING_HELP = (
+    'AttributeMapping as JSON: pool attribute to provider claim, e.g. {"email": "email"}.'
+)
+
+
+def _json_object(value: Any, name: str) -> dict[str, str]:
+    # The services check the keys and values; a form only needs an object of strings to hand on.
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise forms.ValidationError(f"The {name} must be a JSON object of strings.")
+    return value
+
+
+class IdentityProviderFields(forms.Form):
+    details = forms.JSONField(label="provider details", help_text=_DETAILS_HELP)
+    mapping = forms.JSONField(label="attribute mapping", required=False, help_text=_MAPPING_HELP)
+    identifiers = forms.CharField(
+        label="IdP identifiers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line: what idp_identifier on /oauth2/authorize may name it by.",
+    )
+
+    def clean_details(self) -> dict[str, str]:
+        return _json_object(self.cleaned_data.get("details"), "provider details")
+
+    def clean_mapping(self) -> dict[str, str]:
+        return _json_object(self.cleaned_data.get("mapping"), "attribute mapping")
+
+    def clean_identifiers(self) -> list[str]:
+        text = self.cleaned_data.get("identifiers") or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class IdentityProviderCreateForm(IdentityProviderFields):
+    field_order = ("pool", "name", "provider_type")
+
+    name = forms.CharField(max_length=32, label="provider name")
+    provider_type = forms.ChoiceField(choices=ProviderType.choices)

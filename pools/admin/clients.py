@@ -1,10 +1,11 @@
 """App clients, resource servers, domains, identity providers and signing keys in the admin.
 
-Shown read-only: their update operations replace a whole configuration and belong to the API.
-App clients are created here through the service (the new secret is shown once); every row with
-a delete service can be deleted through it. Secrets never appear: an app client shows whether it
-has one and lists its secrets' ids and dates, an identity provider masks its secret details, a
-signing key shows only its public half. Two actions rotate a client's secret through the services
+Shown read-only but for identity providers: their update operations replace a whole configuration
+and belong to the API. App clients are created here through the service (the new secret is shown
+once), identity providers created and changed through theirs; every row with a delete service can
+be deleted through it. Secrets never appear: an app client shows whether it has one and lists its
+secrets' ids and dates, an identity provider's form leaves its secret details out, a signing key
+shows only its public half. Two actions rotate a client's secret through the services
 of AddUserPoolClientSecret (the new secret shown once) and DeleteUserPoolClientSecret (the older
 secret of a client that has two).
 """
@@ -12,7 +13,7 @@ secret of a client that has two).
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -25,7 +26,7 @@ from cognitoadmin.errors import ServiceError
 from cognitoadmin.service_admin import Created, ReadOnlyInline, report
 from pools.admin.base import PoolFilter, PoolServiceAdmin
 from pools.errors import ResourceNotFoundException
-from pools.forms import AppClientCreateForm
+from pools.forms import AppClientCreateForm, IdentityProviderCreateForm, IdentityProviderFields
 from pools.models import (
     AppClient,
     AppClientSecret,
@@ -42,11 +43,14 @@ from pools.services.clients import (
     app_client_secret_delete,
 )
 from pools.services.domains import domain_delete
-from pools.services.federation import SECRET_DETAILS, identity_provider_delete
+from pools.services.federation import (
+    SECRET_DETAILS,
+    federation_callback_url,
+    identity_provider_create,
+    identity_provider_delete,
+    identity_provider_update,
+)
 from pools.services.resource_servers import resource_server_delete
-
-MASK = "********"
-
 
 # No AWS operation lists a pool's signing keys (their public halves are its JWKS).
 LIST_SIGNING_KEYS = action_declare(
@@ -212,34 +216,99 @@ class DomainAdmin(ReadOnlyServiceAdmin):
         domain_delete(pool=obj.pool, domain=obj.domain)
 
 
+if TYPE_CHECKING:
+    _ProviderModelForm = forms.ModelForm[IdentityProvider]
+else:  # generic only in django-stubs
+    _ProviderModelForm = forms.ModelForm
+
+
+class IdentityProviderChangeForm(_ProviderModelForm, IdentityProviderFields):
+    """Details, mapping and identifiers for the update service. The details start as stored,
+    secrets left out (the admin never shows them): a secret left out keeps its value."""
+
+    class Meta:
+        model = IdentityProvider
+        fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        provider = self.instance
+        if provider.pk is not None:
+            self.fields["details"].initial = {
+                key: value
+                for key, value in provider.provider_details.items()
+                if key not in SECRET_DETAILS
+            }
+            self.fields["mapping"].initial = dict(provider.attribute_mapping)
+            self.fields["identifiers"].initial = "\n".join(provider.idp_identifiers)
+
+
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(ReadOnlyServiceAdmin):
+class IdentityProviderAdmin(PoolServiceAdmin[IdentityProvider]):
+    """Identity providers added and changed through the services of CreateIdentityProvider and
+    UpdateIdentityProvider; each page names the callback URL to register upstream."""
+
+    add_form = IdentityProviderCreateForm
+    form = IdentityProviderChangeForm
     iam_actions = {
         "view": "cognito-idp:DescribeIdentityProvider",
+        "add": "cognito-idp:CreateIdentityProvider",
+        "change": "cognito-idp:UpdateIdentityProvider",
         "delete": "cognito-idp:DeleteIdentityProvider",
     }
     list_display = ("name", "provider_type", "pool", "created_at")
+    list_select_related = ("pool",)
     list_filter = (PoolFilter, "provider_type")
     search_fields = ("name",)
+    autocomplete_fields = ("pool",)
     fields = (
         "pool",
         "name",
         "provider_type",
+        "callback_url",
         "details",
-        "attribute_mapping",
-        "idp_identifiers",
+        "mapping",
+        "identifiers",
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("details", "created_at", "updated_at")
+    readonly_fields = ("pool", "name", "provider_type", "callback_url", "created_at", "updated_at")
 
-    @admin.display(description="provider details")
-    def details(self, provider: IdentityProvider) -> str:
-        return _pretty(
-            {
-                key: MASK if key in SECRET_DETAILS else value
-                for key, value in provider.provider_details.items()
-            }
+    @admin.display(description="callback URL to register upstream")
+    def callback_url(self, provider: IdentityProvider) -> str:
+        return federation_callback_url(pool=provider.pool, provider_type=provider.provider_type)
+
+    def get_add_form(self, request: HttpRequest) -> type[forms.Form]:
+        return type(
+            "IdentityProviderCreateForm",
+            (IdentityProviderCreateForm,),
+            {"pool": self.pool_field(request)},
+        )
+
+    def create_via_service(
+        self, request: HttpRequest, form: forms.Form
+    ) -> Created[IdentityProvider]:
+        data = form.cleaned_data
+        return Created(
+            identity_provider_create(
+                pool=data["pool"],
+                name=data["name"],
+                provider_type=data["provider_type"],
+                details=data["details"],
+                attribute_mapping=data["mapping"],
+                idp_identifiers=data["identifiers"],
+            )
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: IdentityProvider, form: Any, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        identity_provider_update(
+            provider=IdentityProvider.objects.select_related("pool").get(pk=obj.pk),
+            details=data["details"],
+            attribute_mapping=data["mapping"],
+            idp_identifiers=data["identifiers"],
         )
 
     def delete_via_service(self, obj: IdentityProvider) -> None:

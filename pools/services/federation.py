@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from cognitoadmin.addresses import is_web_url
@@ -23,6 +24,7 @@ from pools.errors import (
 from pools.models import IdentityProvider, ProviderType, SchemaAttribute, UserPool
 from pools.selectors.pools import user_pool_locked
 from pools.services.clients import app_clients_remove_identity_provider
+from pools.services.domains import pool_base_url
 from pools.services.limits import pool_quota_check
 
 MAX_PROVIDERS_PER_POOL = 300
@@ -357,3 +359,11 @@ def identity_provider_details(*, provider: IdentityProvider) -> dict[str, str]:
         key: unseal_str(value, purpose=_seal_purpose(key)) if key in SECRET_DETAILS else value
         for key, value in provider.provider_details.items()
     }
+
+
+def federation_callback_url(*, pool: UserPool, provider_type: str) -> str:
+    """Where the provider sends users back (the redirect URI or SAML assertion consumer URL to
+    register upstream): under the pool's domain, else under this server's own root."""
+    base = pool_base_url(pool) or settings.COGNITOADMIN_PUBLIC_URL.rstrip("/")
+    path = "/saml2/idpresponse" if provider_type == ProviderType.SAML else "/oauth2/idpresponse"
+    return base + path

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -29,7 +30,7 @@ from pools.models import (
 )
 from pools.services.clients import app_client_secret
 from pools.services.domains import domain_create
-from pools.services.federation import identity_provider_create
+from pools.services.federation import identity_provider_create, identity_provider_details
 from pools.services.keys import signing_key_active
 from pools.services.sessions import (
     app_client_session_configuration_set,
@@ -147,12 +148,14 @@ def test_changelist_and_change_page_render(
     assert staff.get(_url(model, "change", everything[model].pk)).status_code == 200
 
 
-@pytest.mark.parametrize("model", ["userpool", "pooluser", "group", "appclient"])
+@pytest.mark.parametrize(
+    "model", ["userpool", "pooluser", "group", "appclient", "identityprovider"]
+)
 def test_add_pages_render(staff: Client, model: str) -> None:
     assert staff.get(_url(model, "add")).status_code == 200
 
 
-@pytest.mark.parametrize("model", ["resourceserver", "domain", "identityprovider", "signingkey"])
+@pytest.mark.parametrize("model", ["resourceserver", "domain", "signingkey"])
 def test_models_without_a_create_service_have_no_add_page(staff: Client, model: str) -> None:
     assert staff.get(_url(model, "add")).status_code == 403
 
@@ -201,7 +204,7 @@ def test_app_client_pages_show_whether_there_is_a_secret_never_the_secret(
     assert row.secret_id in page
 
 
-def test_identity_provider_page_masks_secret_details(
+def test_identity_provider_page_leaves_secrets_out_and_names_the_callback_url(
     staff: Client, everything: dict[str, Any]
 ) -> None:
     provider = everything["identityprovider"]
@@ -211,7 +214,102 @@ def test_identity_provider_page_masks_secret_details(
     assert "google-client" in page
     assert GOOGLE_SECRET not in page
     assert provider.provider_details["client_secret"] not in page
-    assert "********" in page
+    assert "&quot;client_secret&quot;" not in page
+    # The pool's prefix domain serves its hosted pages, so the callback is under it.
+    assert "my-test-domain" in page and "/oauth2/idpresponse" in page
+
+
+OIDC_FORM = {
+    "name": "Corp",
+    "provider_type": "OIDC",
+    "details": json.dumps(
+        {
+            "client_id": "corp-client",
+            "client_secret": "corp-secret",
+            "attributes_request_method": "GET",
+            "oidc_issuer": "https://idp.example.com",
+            "authorize_scopes": "openid email",
+        }
+    ),
+    "mapping": json.dumps({"email": "email"}),
+    "identifiers": "corp.example.com\n\n example.org ",
+}
+
+
+def test_add_identity_provider_creates_it_through_the_service(
+    staff: Client, pool: UserPool
+) -> None:
+    response = staff.post(_url("identityprovider", "add"), {**OIDC_FORM, "pool": pool.pk})
+
+    assert response.status_code == 302
+    provider = IdentityProvider.objects.get(pool=pool, name="Corp")
+    assert provider.provider_type == "OIDC"
+    assert provider.attribute_mapping == {"email": "email", "username": "sub"}
+    assert provider.idp_identifiers == ["corp.example.com", "example.org"]
+    # Sealed by the service, as through the AWS endpoint.
+    assert provider.provider_details["client_secret"] != "corp-secret"
+    assert identity_provider_details(provider=provider)["client_secret"] == "corp-secret"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"details": json.dumps({"client_id": "c"})}, "client_secret"),
+        ({"details": "[1, 2]"}, "must be a JSON object of strings"),
+        ({"details": "{not json"}, "Enter a valid JSON"),
+        ({"mapping": json.dumps({"no_such_attribute": "x"})}, "no_such_attribute"),
+        ({"provider_type": "Unknown"}, "Select a valid choice"),
+        ({"name": "Cognito"}, "Cognito"),
+    ],
+)
+def test_add_identity_provider_with_bad_input_shows_the_error_and_adds_nothing(
+    staff: Client, pool: UserPool, changes: dict[str, str], error: str
+) -> None:
+    response = staff.post(
+        _url("identityprovider", "add"), {**OIDC_FORM, "pool": pool.pk, **changes}
+    )
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not IdentityProvider.objects.exists()
+
+
+def test_changing_an_identity_provider_keeps_a_secret_left_out(
+    staff: Client, everything: dict[str, Any]
+) -> None:
+    provider = everything["identityprovider"]
+    page = staff.get(_url("identityprovider", "change", provider.pk))
+    details = {
+        "client_id": "new-google-client",
+        "authorize_scopes": "openid email profile",
+    }
+
+    response = staff.post(
+        _url("identityprovider", "change", provider.pk),
+        _change_data(page, details=json.dumps(details), identifiers="g.example.com"),
+    )
+
+    assert response.status_code == 302
+    stored = identity_provider_details(provider=IdentityProvider.objects.get(pk=provider.pk))
+    assert stored["client_id"] == "new-google-client"
+    assert stored["client_secret"] == GOOGLE_SECRET
+    assert IdentityProvider.objects.get(pk=provider.pk).idp_identifiers == ["g.example.com"]
+
+
+def test_a_refused_identity_provider_change_changes_nothing(
+    staff: Client, everything: dict[str, Any]
+) -> None:
+    provider = everything["identityprovider"]
+    before = IdentityProvider.objects.values().get(pk=provider.pk)
+    page = staff.get(_url("identityprovider", "change", provider.pk))
+
+    response = staff.post(
+        _url("identityprovider", "change", provider.pk),
+        _change_data(page, mapping=json.dumps({"no_such_attribute": "x"})),
+    )
+
+    assert "no_such_attribute" in " ".join(_messages(response)) + response.content.decode()
+    assert IdentityProvider.objects.values().get(pk=provider.pk) == before
 
 
 def test_signing_key_page_shows_the_public_key_only(
