@@ -31,6 +31,7 @@ from pools.forms import GroupChoiceForm, PoolUserCreateForm, SoftwareTokenVerify
 from pools.models import (
     STANDARD_ATTRIBUTE_COLUMNS,
     Device,
+    FederatedIdentity,
     Group,
     GroupMembership,
     PoolUser,
@@ -152,6 +153,18 @@ class DeviceInline(ReadOnlyInline):
     verbose_name_plural = "devices"
 
 
+class FederatedIdentityInline(ReadOnlyInline):
+    """The user's accounts at the pool's identity providers (AdminGetUser's `identities`): made
+    by their first sign-in through one, or linked by AdminLinkProviderForUser."""
+
+    model = FederatedIdentity
+    iam_action = "cognito-idp:AdminGetUser"
+    fields = ("provider", "provider_type", "attribute_name", "uid", "primary", "created")
+    readonly_fields = fields
+    verbose_name = "linked external identity"
+    verbose_name_plural = "linked external identities"
+
+
 @admin.register(PoolUser)
 class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
     add_form = PoolUserCreateForm
@@ -226,7 +239,7 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         ("MFA", {"fields": ("mfa_factors", "mfa_preferred", "authenticator")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = (MembershipInline, DeviceInline)
+    inlines = (MembershipInline, DeviceInline, FederatedIdentityInline)
     actions = (
         "enable_users",
         "disable_users",

@@ -19,6 +19,7 @@ from pools.models import (
     AppClient,
     DeletionProtection,
     Domain,
+    FederatedIdentity,
     Group,
     GroupMembership,
     IdentityProvider,
@@ -483,6 +484,23 @@ def test_changing_a_users_email_goes_through_the_service(staff: Client, user: Po
     # The service's rule: a new email is unverified unless the same change says otherwise.
     assert stored.email_verified is False
     assert stored.memberships.count() == 1
+
+
+def test_the_user_page_lists_linked_external_identities_and_saving_keeps_them(
+    staff: Client, user: PoolUser, everything: dict[str, Any]
+) -> None:
+    FederatedIdentity.objects.create(
+        pool=user.pool, user=user, provider="Google", provider_type="Google", uid="g-sub-1"
+    )
+    page = staff.get(_url("pooluser", "change", user.pk))
+
+    assert "Linked external identities" in page.content.decode()
+    assert "g-sub-1" in page.content.decode()
+    response = staff.post(
+        _url("pooluser", "change", user.pk), _change_data(page, given_name="Alice")
+    )
+    assert response.status_code == 302
+    assert list(user.federated_identities.values_list("uid", flat=True)) == ["g-sub-1"]
 
 
 def test_unticking_enabled_disables_the_user(staff: Client, user: PoolUser) -> None:
