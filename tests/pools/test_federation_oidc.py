@@ -6,13 +6,17 @@ and stops at the app's callback."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
 import jwt
 import pytest
 import requests
+from django.db import connection, connections
 
+from identities.models import AccessKey
+from pools.errors import InvalidParameterException
 from pools.models import (
     AppClient,
     AuthorizationCode,
@@ -23,12 +27,15 @@ from pools.models import (
     UserPool,
     UserStatus,
 )
-from pools.services.federation import identity_provider_create
+from pools.services.federated_sign_in import federated_sign_in
+from pools.services.federation import identity_provider_create, identity_provider_update
 from pools.services.users import user_disable, user_update_attributes
 from tests.builders import make_user, make_user_pool
 from tests.cognitoadmin.test_fuzz_aws import snapshot
 from tests.pools.hosted_fixtures import CALLBACK, Browser, plain_http, redirected_to, web_app
 from tests.pools.oauth_fixtures import PASSWORD, secret_of, url
+from tests.pools.test_hosted_flow import readme_examples
+from tests.pools.test_readme_oauth import assert_ruff_formatted
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_http")]
 
@@ -127,11 +134,19 @@ def sign_in_through_upstream(
     tamper: dict[str, str] | None = None,
     **extra: str,
 ) -> requests.Response:
-    """The browser's round trip: the app's authorize request through the provider, the
-    upstream's sign-in page, and the answer of `/oauth2/idpresponse`. `tamper` changes
-    parameters of the upstream's authorize request on its way, as a user could."""
+    """The browser's round trip from the app's authorize request through the provider."""
+    path = authorize_path(client, identity_provider=PROVIDER, **extra)
+    return round_trip(url, path, username, tamper=tamper)
+
+
+def round_trip(
+    url: str, path: str, username: str = "uma", *, tamper: dict[str, str] | None = None
+) -> requests.Response:
+    """The authorize request `path` to the upstream's sign-in page, the user's password there,
+    and the answer of `/oauth2/idpresponse`. `tamper` changes parameters of the upstream's
+    authorize request on its way, as a user could."""
     browser = Browser(url)
-    leaving = browser.get(authorize_path(client, identity_provider=PROVIDER, **extra))
+    leaving = browser.get(path)
     assert leaving.status_code == 302, leaving.text
     upstream_url = leaving.headers["Location"]
     if tamper:
@@ -449,3 +464,178 @@ def test_an_upstream_error_goes_back_to_the_app(
         "The identity provider refused the sign-in: access_denied: No thanks"
     )
     assert counts(pool) == before
+
+
+# --- the service -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plain_provider() -> IdentityProvider:
+    """A provider whose upstream is never called: the service's rules alone."""
+    pool = make_user_pool(name="downstream")
+    return identity_provider_create(
+        pool=pool,
+        name=PROVIDER,
+        provider_type="OIDC",
+        details={
+            "client_id": "upstream-client",
+            "attributes_request_method": "GET",
+            "oidc_issuer": "https://upstream.example.com",
+            "authorize_scopes": "openid email",
+        },
+        attribute_mapping={"email": "email", "email_verified": "email_verified"},
+    )
+
+
+def test_mapped_claims_become_attributes_as_cognito_writes_them(
+    plain_provider: IdentityProvider,
+) -> None:
+    claims = {"sub": "s-1", "email": "who@example.com", "email_verified": True, "aud": "x"}
+
+    user = federated_sign_in(
+        pool=plain_provider.pool, provider=plain_provider, subject="s-1", claims=claims
+    )
+
+    assert (user.username, user.email, user.email_verified) == (
+        f"{PROVIDER}_s-1",
+        "who@example.com",
+        True,
+    )
+    again = federated_sign_in(
+        pool=plain_provider.pool, provider=plain_provider, subject="s-1", claims=claims
+    )
+    assert again.pk == user.pk
+
+
+def test_the_claim_mapped_to_username_names_the_user(plain_provider: IdentityProvider) -> None:
+    identity_provider_update(
+        provider=plain_provider, attribute_mapping={"username": "preferred_username"}
+    )
+    claims = {"sub": "s-1", "preferred_username": "pat"}
+
+    user = federated_sign_in(
+        pool=plain_provider.pool, provider=plain_provider, subject="s-1", claims=claims
+    )
+
+    assert user.username == f"{PROVIDER}_pat"
+    assert FederatedIdentity.objects.get(user=user).uid == "pat"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "s-1", "email": "not an address"},
+        {"sub": "s-1", "email": "who@example.com", "email_verified": "perhaps"},
+        {"sub": ""},
+    ],
+)
+def test_claims_the_pool_refuses_change_nothing(
+    plain_provider: IdentityProvider, claims: dict[str, Any]
+) -> None:
+    before = snapshot()
+
+    with pytest.raises(InvalidParameterException):
+        federated_sign_in(
+            pool=plain_provider.pool, provider=plain_provider, subject=claims["sub"], claims=claims
+        )
+
+    assert snapshot() == before
+
+
+def test_a_refused_update_keeps_the_user_as_it_was(plain_provider: IdentityProvider) -> None:
+    pool = plain_provider.pool
+    federated_sign_in(
+        pool=pool, provider=plain_provider, subject="s-1", claims={"email": "who@example.com"}
+    )
+    before = snapshot()
+
+    with pytest.raises(InvalidParameterException):
+        federated_sign_in(
+            pool=pool, provider=plain_provider, subject="s-1", claims={"email": "not an address"}
+        )
+
+    assert snapshot() == before
+
+
+@pytest.mark.postgres
+def test_concurrent_first_sign_ins_of_one_subject_make_one_user(
+    plain_provider: IdentityProvider,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers on its own")
+    threads_count = 6
+    start = threading.Barrier(threads_count)
+    users: list[int] = []
+    errors: list[BaseException] = []
+
+    def sign_in() -> None:
+        try:
+            start.wait()
+            user = federated_sign_in(
+                pool=plain_provider.pool,
+                provider=plain_provider,
+                subject="s-1",
+                claims={"email": "who@example.com"},
+            )
+            users.append(user.pk)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sign_in) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(set(users)) == 1
+    assert PoolUser.objects.filter(pool=plain_provider.pool).count() == 1
+    plain_provider.pool.refresh_from_db()
+    assert plain_provider.pool.estimated_number_of_users == 1
+
+
+# --- the README ------------------------------------------------------------------------------
+
+
+def test_the_readmes_provider_signs_users_in_through_it(  # noqa: PLR0917 - fixtures
+    url: str,
+    uma: PoolUser,
+    up_client: AppClient,
+    issuer: str,
+    operator_key: tuple[AccessKey, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    examples = readme_examples(url, operator_key)
+    [federation] = [code for code in examples if "create_identity_provider" in code]
+    assert_ruff_formatted(federation)
+    federation = (
+        federation.replace("client-id-from-the-provider", up_client.client_id)
+        .replace("its-client-secret", secret_of(up_client))
+        .replace("https://idp.example.com", issuer)
+    )
+    scope: dict[str, Any] = {}
+    exec(compile(examples[0], "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    capsys.readouterr()
+    exec(compile(federation, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+
+    assert capsys.readouterr().out.strip() == f"{url}/oauth2/idpresponse"
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": scope["app"]["ClientId"],
+            "redirect_uri": "http://localhost:3000/callback",
+            "state": "xyz",
+            "idp_identifier": "example.com",
+        }
+    )
+    target, values, _ = redirected_to(round_trip(url, f"/oauth2/authorize?{query}"))
+    assert target == "http://localhost:3000/callback"
+    assert values["code"] and values["state"] == "xyz"
+    user = PoolUser.objects.get(pool__pool_id=scope["pool_id"])
+    assert (user.username, user.status, user.email) == (
+        f"Corp_{uma.sub}",
+        UserStatus.EXTERNAL_PROVIDER,
+        "uma@example.com",
+    )
