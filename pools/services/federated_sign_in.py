@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from requests import RequestException
 from social_core.backends.open_id_connect import OpenIdConnectAuth
 from social_core.exceptions import SocialAuthBaseException
@@ -62,9 +63,10 @@ from pools.services.tokens import USER_DISABLED
 from pools.services.users import user_insert, user_update_attributes
 
 CALLBACK_PATH = "/oauth2/idpresponse"
-_PENDING_PREFIX = "cognitoadmin_federation_"
-# social-auth's own bound on a state's length.
+PENDING_PREFIX = "cognitoadmin_federation_"
+# social-auth's own bound on a state's length, and its state's lifetime (STATE_LIFETIME).
 _MAX_STATE_LENGTH = 128
+PENDING_SECONDS = 1800
 _MAX_UPSTREAM_TEXT = 256
 SIGN_IN_LOST = "The sign-in through the identity provider is unknown or has expired. Sign in again."
 # Claims of the protocol itself: never attributes, whatever a mapping says.
@@ -175,12 +177,33 @@ def federation_start(*, request: HttpRequest, authorize: AuthorizeRequest) -> st
     except (SocialAuthBaseException, RequestException) as error:
         raise _refused(error) from None
     state = parse_qs(urlsplit(url).query)["state"][0]
-    request.session[_PENDING_PREFIX + state] = {
+    _pending_drop_stale(request)
+    request.session[PENDING_PREFIX + state] = {
         "pool": provider.pool.pool_id,
         "provider": provider.name,
         "parameters": authorize.parameters,
+        "started": timezone.now().timestamp(),
     }
     return url
+
+
+def _is_live(saved: Any) -> bool:
+    started = saved.get("started") if isinstance(saved, dict) else None
+    return (
+        isinstance(started, float) and 0 <= timezone.now().timestamp() - started <= PENDING_SECONDS
+    )
+
+
+def _pending_drop_stale(request: HttpRequest) -> None:
+    """Sign-ins the browser never came back from leave its session with their lifetime."""
+    session = request.session
+    stale = [
+        key
+        for key, saved in session.items()
+        if key.startswith(PENDING_PREFIX) and not _is_live(saved)
+    ]
+    for key in stale:
+        del session[key]
 
 
 @dataclass(frozen=True)
@@ -194,14 +217,15 @@ class FederationPending:
 
 def federation_pending(*, request: HttpRequest) -> FederationPending:
     """The sign-in the callback's state names in this browser's session, taken out of it (a
-    state serves once). A missing, unknown or used state is InvalidParameterException."""
+    state serves once, for PENDING_SECONDS). A missing, unknown, used or expired state is
+    InvalidParameterException."""
     state = request.GET.get("state") or ""
     saved = (
-        request.session.pop(_PENDING_PREFIX + state, None)
+        request.session.pop(PENDING_PREFIX + state, None)
         if 0 < len(state) <= _MAX_STATE_LENGTH
         else None
     )
-    if not isinstance(saved, dict):
+    if not isinstance(saved, dict) or not _is_live(saved):
         raise InvalidParameterException(SIGN_IN_LOST)
     try:
         pool = user_pool_get(pool_id=saved["pool"])

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 import jwt
 import pytest
 import requests
+from django.contrib.sessions.models import Session
 from django.db import connection, connections
 
 from identities.models import AccessKey
@@ -27,11 +28,12 @@ from pools.models import (
     UserPool,
     UserStatus,
 )
-from pools.services.federated_sign_in import federated_sign_in
+from pools.services.federated_sign_in import PENDING_PREFIX, PENDING_SECONDS, federated_sign_in
 from pools.services.federation import identity_provider_create, identity_provider_update
 from pools.services.users import user_disable, user_update_attributes
 from tests.builders import make_user, make_user_pool
 from tests.cognitoadmin.test_fuzz_aws import snapshot
+from tests.conftest import Clock
 from tests.pools.hosted_fixtures import CALLBACK, Browser, plain_http, redirected_to, web_app
 from tests.pools.oauth_fixtures import PASSWORD, secret_of, url
 from tests.pools.test_hosted_flow import readme_examples
@@ -356,6 +358,32 @@ def test_a_used_state_is_an_error_page(
     again = browser.get(callback.headers["Location"])
 
     assert again.status_code == 400
+    assert counts(pool) == before
+
+
+def test_a_state_past_its_lifetime_is_an_error_page(
+    url: str, downstream: tuple[UserPool, AppClient], clock: Clock
+) -> None:
+    pool, client = downstream
+    browser = Browser(url)
+    old = browser.get(authorize_path(client, identity_provider=PROVIDER))
+    clock.advance(seconds=PENDING_SECONDS + 1)
+    # A new start drops the stale one from the session; the new one still works.
+    new = browser.get(authorize_path(client, identity_provider=PROVIDER))
+    kept = Session.objects.get(session_key=browser.http.cookies["sessionid"]).get_decoded()
+    assert len([key for key in kept if key.startswith(PENDING_PREFIX)]) == 1
+    before = counts(pool)
+
+    stale = browser.get(
+        old.headers["Location"].replace(f"{url}/oauth2/authorize", "/oauth2/idpresponse")
+    )
+    fresh = browser.get(
+        new.headers["Location"].replace(f"{url}/oauth2/authorize", "/oauth2/idpresponse")
+        + "&error=access_denied"
+    )
+
+    assert stale.status_code == 400
+    assert "refused the sign-in: access_denied" in refused(fresh)
     assert counts(pool) == before
 
 
