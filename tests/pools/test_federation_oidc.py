@@ -449,6 +449,22 @@ def test_an_id_token_with_another_nonce_is_refused(
     assert counts(pool) == before
 
 
+def test_a_code_the_upstream_issued_to_another_of_its_clients_is_refused(
+    url: str, uma: PoolUser, upstream: UserPool, downstream: tuple[UserPool, AppClient]
+) -> None:
+    """The upstream's authorize request sent on with another client's id (one whose callback
+    is also the downstream's): its code is that client's, and the exchange with the
+    provider's own client is refused."""
+    pool, client = downstream
+    other = upstream_client(upstream, url)
+    before = counts(pool)
+
+    response = sign_in_through_upstream(url, client, tamper={"client_id": other.client_id})
+
+    assert "(authorization_code_rejected)" in refused(response)
+    assert counts(pool) == before
+
+
 def test_an_id_token_of_another_issuer_is_refused(
     url: str, uma: PoolUser, issuer: str, up_client: AppClient
 ) -> None:
