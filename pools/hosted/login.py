@@ -47,6 +47,7 @@ from pools.hosted import self_service
 from pools.hosted.domains import request_pool
 from pools.hosted.rendering import (
     PageError,
+    RedirectError,
     authorize_request_read,
     error_status,
     form_field,
@@ -57,7 +58,7 @@ from pools.hosted.rendering import (
     rate_check,
     redirect,
 )
-from pools.models import AppClient, MfaFactor
+from pools.models import AppClient, MfaFactor, PoolUser
 from pools.selectors.clients import app_client_get_by_id
 from pools.services.auth import (
     CODE_RESPONSES,
@@ -74,10 +75,13 @@ from pools.services.auth import (
     auth_software_token_associate,
     auth_software_token_verify,
 )
+from pools.services.federated_sign_in import federation_start
 from pools.services.hosted import (
     AuthorizeRequest,
     authorization_complete,
     authorize_client_resolve,
+    authorize_error_redirect,
+    authorize_external_providers,
     authorize_parameters_check,
     hosted_session_end,
     hosted_session_find,
@@ -157,13 +161,19 @@ def _session_token(request: HttpRequest, client: AppClient) -> str:
 def _signed_in(
     request: HttpRequest, authorize: AuthorizeRequest, outcome: AuthOutcome
 ) -> HttpResponse:
-    """The sign-in is complete: a session for the pool, then the redirect with the code (or
-    the implicit flow's tokens)."""
     user = outcome.signed_in_user
     assert user is not None  # noqa: S101 - auth_hosted_sign_in's contract
-    token, session = hosted_session_start(user=user, amr=outcome.amr)
+    return signed_in_response(request, authorize, user, amr=outcome.amr)
+
+
+def signed_in_response(
+    request: HttpRequest, authorize: AuthorizeRequest, user: PoolUser, *, amr: tuple[str, ...]
+) -> HttpResponse:
+    """The sign-in is complete: a session for the pool, then the redirect with the code (or
+    the implicit flow's tokens)."""
+    token, session = hosted_session_start(user=user, amr=amr)
     url = authorization_complete(
-        request=authorize, user=user, auth_time=timezone.now(), amr=outcome.amr, session=session
+        request=authorize, user=user, auth_time=timezone.now(), amr=amr, session=session
     )
     response = redirect(url)
     response.set_signed_cookie(
@@ -373,8 +383,22 @@ def _login_form(
         "notice": NOTICES.get(request.GET.get("notice", "")) if request.method != "POST" else "",
         "can_sign_up": not authorize.client.pool.allow_admin_create_user_only,
         "passwordless": _passwordless_choices(authorize),
+        "providers": _provider_links(request, authorize),
     }
     return page(request, "hosted/login.html", context, status=status, authorize=authorize)
+
+
+def _provider_links(request: HttpRequest, authorize: AuthorizeRequest) -> list[tuple[str, str]]:
+    """Each external provider the client supports, and the authorize request through it."""
+    return [
+        (
+            name,
+            page_url(
+                request, "oauth2/authorize", {**authorize.parameters, "identity_provider": name}
+            ),
+        )
+        for name in authorize_external_providers(client=authorize.client)
+    ]
 
 
 def _passwordless_choices(authorize: AuthorizeRequest) -> list[tuple[str, str]]:
@@ -402,15 +426,33 @@ def _continue_session(request: HttpRequest, authorize: AuthorizeRequest) -> Http
     return redirect(url)
 
 
+def federation_redirect(request: HttpRequest, authorize: AuthorizeRequest) -> str:
+    """The upstream's sign-in for an authorize request through an external provider; a
+    provider that cannot be reached sends the error back to the client."""
+    try:
+        return federation_start(request=request, authorize=authorize)
+    except ServiceError as error:
+        raise RedirectError(
+            authorize_error_redirect(
+                request=authorize,
+                error=error.oauth_error or "invalid_request",
+                description=error.message,
+            )
+        ) from None
+
+
 @require_safe
 @hosted_view
 def authorize(request: HttpRequest) -> HttpResponse:
-    """`GET /oauth2/authorize`: to the sign-in page with the same parameters, or, within a
-    sign-in session, back to the client with a code (or tokens) at once."""
+    """`GET /oauth2/authorize`: to the sign-in page with the same parameters, or, with
+    `identity_provider` or `idp_identifier`, to that provider's own sign-in; within a sign-in
+    session, back to the client with a code (or tokens) at once."""
     checked = authorize_request_read(request)
     response = _continue_session(request, checked)
     if response is not None:
         return response
+    if checked.provider is not None:
+        return redirect(federation_redirect(request, checked))
     return redirect(page_url(request, "login", checked.parameters))
 
 

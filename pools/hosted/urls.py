@@ -7,7 +7,7 @@ The pool-id pattern is botocore's (`[\\w-]+_[0-9a-zA-Z]+`), so these never catch
 
 from django.urls import path, re_path
 
-from pools.hosted import branding, login, oauth, pages, self_service, views
+from pools.hosted import branding, federation, login, oauth, pages, self_service, views
 
 _POOL = r"(?P<pool_id>[\w-]+_[0-9a-zA-Z]+)"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("confirmUser", pages.confirm_user, name="confirm-user"),
     path("oauth2/authorize", login.authorize, name="oauth2-authorize"),
+    path("oauth2/idpresponse", federation.idp_response, name="oauth2-idpresponse"),
     path("login", login.login, name="login"),
     path("mfa", login.mfa, name="mfa"),
     path("passkey", login.passkey, name="passkey"),

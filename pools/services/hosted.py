@@ -44,12 +44,18 @@ from pools.models import (
     AppClient,
     AuthorizationCode,
     HostedSession,
+    IdentityProvider,
     PoolUser,
+    ProviderType,
     RefreshToken,
     UserPool,
     UserStatus,
 )
 from pools.selectors.clients import app_client_get_by_id
+from pools.selectors.identity_providers import (
+    identity_provider_get,
+    identity_provider_get_by_identifier,
+)
 from pools.services.clients import COGNITO_PROVIDER
 from pools.services.oauth import CLIENT_ID, OPENID_SCOPE, SCOPE_TOKEN
 from pools.services.revocation import sign_in_revoke
@@ -72,6 +78,8 @@ _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 # Longer than any value a real authorize request carries; longer ones are refused unread.
 MAX_PARAMETER_LENGTH = 4096
 INVALID_CODE = "Invalid authorization code."
+# The external providers users can sign in through so far (federated_sign_in.py).
+SERVED_PROVIDER_TYPES = frozenset({ProviderType.OIDC})
 
 # The parameters of an authorize request that the hosted pages carry along (Cognito's /login
 # takes the same query as /oauth2/authorize).
@@ -105,6 +113,9 @@ class AuthorizeRequest:
     code_challenge_method: str = ""
     # The request's own parameters, for the hosted pages' links and forms.
     parameters: dict[str, str] = field(default_factory=dict)
+    # The external provider that signs the user in (identity_provider, idp_identifier); None:
+    # the pool's own users (COGNITO).
+    provider: IdentityProvider | None = None
 
 
 def _value(parameters: Mapping[str, str], name: str) -> str:
@@ -188,10 +199,51 @@ def _pkce(parameters: Mapping[str, str]) -> tuple[str, str]:
     return challenge, method
 
 
+def _provider(client: AppClient, parameters: Mapping[str, str]) -> IdentityProvider | None:
+    """The external provider the request names by `identity_provider` or `idp_identifier`: one
+    of the pool's, among the client's SupportedIdentityProviders, of a type served here."""
+    name = _value(parameters, "identity_provider")
+    identifier = _value(parameters, "idp_identifier")
+    if name == COGNITO_PROVIDER or not (name or identifier):
+        return None
+    try:
+        provider = (
+            identity_provider_get(pool=client.pool, name=name)
+            if name
+            else identity_provider_get_by_identifier(pool=client.pool, identifier=identifier)
+        )
+    except ResourceNotFoundException:
+        raise UnsupportedIdentityProviderException(
+            f"The identity provider {(name or identifier)[:128]} does not exist in the user pool."
+        ) from None
+    if provider.name not in client.supported_identity_providers:
+        raise UnsupportedIdentityProviderException(
+            f"Client {client.client_id} does not support the identity provider {provider.name}."
+        )
+    if provider.provider_type not in SERVED_PROVIDER_TYPES:
+        raise UnsupportedIdentityProviderException(
+            f"Sign-in through {provider.provider_type} identity providers is not served yet."
+        )
+    return provider
+
+
+def authorize_external_providers(*, client: AppClient) -> list[str]:
+    """The names of the external providers the client's sign-in page offers: those among its
+    SupportedIdentityProviders that the pool has, of a type served here."""
+    return list(
+        IdentityProvider.objects.filter(
+            pool_id=client.pool_id,
+            name__in=client.supported_identity_providers,
+            provider_type__in=SERVED_PROVIDER_TYPES,
+        ).values_list("name", flat=True)
+    )
+
+
 def authorize_request_check(*, request: AuthorizeRequest) -> AuthorizeRequest:
     """The rest of the authorize request, against the client's OAuth settings: its flows
-    (AllowedOAuthFlowsUserPoolClient, "code" or "implicit" in AllowedOAuthFlows), COGNITO among
-    its SupportedIdentityProviders, the scopes among AllowedOAuthScopes (none asked: all), and
+    (AllowedOAuthFlowsUserPoolClient, "code" or "implicit" in AllowedOAuthFlows), the identity
+    provider (an external one the client supports, else COGNITO among its
+    SupportedIdentityProviders), the scopes among AllowedOAuthScopes (none asked: all), and
     PKCE (S256 or plain)."""
     parameters = request.parameters
     client = request.client
@@ -205,15 +257,10 @@ def authorize_request_check(*, request: AuthorizeRequest) -> AuthorizeRequest:
         raise UnauthorizedClientException(
             f"Client {client.client_id} is not allowed the {flow} flow."
         )
-    if COGNITO_PROVIDER not in client.supported_identity_providers:
+    provider = _provider(client, parameters)
+    if provider is None and COGNITO_PROVIDER not in client.supported_identity_providers:
         raise UnauthorizedClientException(
             f"Client {client.client_id} does not sign users in with the user pool (COGNITO)."
-        )
-    provider = _value(parameters, "identity_provider")
-    if (provider and provider != COGNITO_PROVIDER) or _value(parameters, "idp_identifier"):
-        # Federation (sign-in through another IdP) is not served yet.
-        raise UnsupportedIdentityProviderException(
-            "Only the COGNITO identity provider is supported by this server."
         )
     scopes = _scopes(client, _value(parameters, "scope"))
     challenge, method = _pkce(parameters) if flow == CODE_FLOW else ("", "")
@@ -227,6 +274,7 @@ def authorize_request_check(*, request: AuthorizeRequest) -> AuthorizeRequest:
         code_challenge=challenge,
         code_challenge_method=method,
         parameters=parameters,
+        provider=provider,
     )
 
 

@@ -1,0 +1,355 @@
+"""Federated sign-in: a pool's users signing in through one of its OpenID Connect identity
+providers, from `/oauth2/authorize?identity_provider=...` to the upstream and back through
+`/oauth2/idpresponse`.
+
+The protocol is social-auth's (`OpenIdConnectAuth`): discovery from the provider's
+`oidc_issuer` (or its explicit endpoints), state and nonce bound to the browser's session, the
+code's exchange, and the ID token's signature (the upstream's JWKS), `iss`, `aud`, `exp`, `iat`,
+`nonce` and `at_hash`. A strategy gives that backend the pool's IdentityProvider row as its
+settings, never settings.py. social-auth's pipeline is not run: its user and association steps
+know neither pools nor Cognito's usernames, so the verified claims stop at the backend and
+`federated_sign_in` applies the pool's rules. Upstream tokens are never stored.
+
+The authorize request rides the round trip in the browser's Django session under the state
+social-auth made, which the callback pops: a state this browser did not start, or one already
+used, names nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from requests import RequestException
+from social_core.backends.open_id_connect import OpenIdConnectAuth
+from social_core.exceptions import SocialAuthBaseException
+from social_django.models import Association, Code, Nonce, Partial
+from social_django.storage import BaseDjangoStorage
+from social_django.strategy import DjangoStrategy
+
+from pools.errors import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    UnsupportedIdentityProviderException,
+    UsernameExistsException,
+)
+from pools.models import (
+    COGNITO_SUBJECT,
+    FederatedIdentity,
+    IdentityProvider,
+    PoolUser,
+    UserPool,
+    UserStatus,
+)
+from pools.selectors.identity_providers import identity_provider_get
+from pools.selectors.pools import user_pool_get, user_pool_locked
+from pools.services.attributes import attributes_validate
+from pools.services.domains import pool_base_url
+from pools.services.federation import _USERNAME_CLAIM, identity_provider_details
+from pools.services.hosted import (
+    AuthorizeRequest,
+    authorize_client_resolve,
+    authorize_request_check,
+)
+from pools.services.tokens import USER_DISABLED
+from pools.services.users import user_insert, user_update_attributes
+
+CALLBACK_PATH = "/oauth2/idpresponse"
+PENDING_PREFIX = "cognitoadmin_federation_"
+# social-auth's own bound on a state's length, and its state's lifetime (STATE_LIFETIME).
+_MAX_STATE_LENGTH = 128
+PENDING_SECONDS = 1800
+_MAX_UPSTREAM_TEXT = 256
+SIGN_IN_LOST = "The sign-in through the identity provider is unknown or has expired. Sign in again."
+# Claims of the protocol itself: never attributes, whatever a mapping says.
+_PROTOCOL_CLAIMS = frozenset({"iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "azp"})
+
+
+class _FederatedStorage(BaseDjangoStorage):
+    """social-auth's tables for its state and nonces; its association model is the pool-scoped
+    FederatedIdentity, not social_django's own."""
+
+    user = FederatedIdentity
+    nonce = Nonce
+    association = Association
+    code = Code
+    partial = Partial
+
+    @classmethod
+    def is_integrity_error(cls, exception: Exception) -> bool:
+        return isinstance(exception, IntegrityError)
+
+
+class _ProviderStrategy(DjangoStrategy):
+    """Settings from one IdentityProvider row; anything else as social_django reads it."""
+
+    def __init__(self, request: HttpRequest, provider_settings: Mapping[str, Any]) -> None:
+        super().__init__(_FederatedStorage, request)
+        self.provider_settings = dict(provider_settings)
+
+    def setting(self, name: str, default: Any = None, backend: Any = None) -> Any:
+        if name in self.provider_settings:
+            return self.provider_settings[name]
+        return super().setting(name, default=default, backend=backend)
+
+
+class _ProviderAuth(OpenIdConnectAuth[HttpResponse]):
+    name = "cognitoadmin-oidc"
+    # Nothing of the token response is kept.
+    EXTRA_DATA = []
+
+    def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        """The attributes endpoint (userinfo), by the provider's attributes_request_method."""
+        method = self.setting("ATTRIBUTES_REQUEST_METHOD", "GET")
+        data: dict[str, Any] | None = self.validate_userinfo_sub(
+            self.get_json(
+                self.userinfo_url(),
+                method="POST" if method == "POST" else "GET",
+                headers={"Authorization": f"Bearer {access_token}"},
+            )
+        )
+        return data
+
+    def do_auth(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The verified ID token's claims with the attributes endpoint's, instead of social-auth's
+        pipeline (see the module's note)."""
+        userinfo = self.user_data(access_token) or {}
+        return {**userinfo, **(self.id_token or {})}
+
+
+def federation_callback_url(*, pool: UserPool) -> str:
+    """The redirect URI a pool's providers send users back to, which operators register
+    upstream: on the pool's domain where it has one, else on this server's root."""
+    return (pool_base_url(pool) or settings.COGNITOADMIN_PUBLIC_URL) + CALLBACK_PATH
+
+
+def _provider_settings(provider: IdentityProvider) -> dict[str, Any]:
+    details = identity_provider_details(provider=provider)
+    issuer = details["oidc_issuer"]
+    return {
+        "KEY": details["client_id"],
+        "SECRET": details.get("client_secret", ""),
+        "OIDC_ENDPOINT": issuer.rstrip("/"),
+        # Cognito checks `iss` against the configured issuer, not against what discovery says.
+        "ID_TOKEN_ISSUER": issuer,
+        "SCOPE": details["authorize_scopes"].split(),
+        "IGNORE_DEFAULT_SCOPE": True,
+        # Empty: discovery's endpoint.
+        "AUTHORIZATION_URL": details.get("authorize_url", ""),
+        "ACCESS_TOKEN_URL": details.get("token_url", ""),
+        "USERINFO_URL": details.get("attributes_url", ""),
+        "JWKS_URI": details.get("jwks_uri", ""),
+        "ATTRIBUTES_REQUEST_METHOD": details.get("attributes_request_method", "GET"),
+    }
+
+
+def _backend(request: HttpRequest, provider: IdentityProvider) -> _ProviderAuth:
+    strategy = _ProviderStrategy(request, _provider_settings(provider))
+    return _ProviderAuth(strategy, redirect_uri=federation_callback_url(pool=provider.pool))
+
+
+def _refused(error: Exception) -> InvalidParameterException:
+    """social-auth's reason and code (its public metadata), never its details, which may quote
+    the upstream."""
+    if isinstance(error, SocialAuthBaseException):
+        reason = f"{str(error).rstrip('.')} ({error.code})"
+    else:
+        reason = "the identity provider could not be reached"
+    return InvalidParameterException(f"The sign-in through the identity provider failed: {reason}.")
+
+
+def federation_start(*, request: HttpRequest, authorize: AuthorizeRequest) -> str:
+    """Where the browser goes to sign in upstream, for an authorize request that names an
+    identity provider; the request is kept in the browser's session until the callback."""
+    provider = authorize.provider
+    if provider is None:
+        raise UnsupportedIdentityProviderException("The request names no identity provider.")
+    try:
+        url: str = _backend(request, provider).auth_url()
+    except (SocialAuthBaseException, RequestException) as error:
+        raise _refused(error) from None
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    _pending_drop_stale(request)
+    request.session[PENDING_PREFIX + state] = {
+        "pool": provider.pool.pool_id,
+        "provider": provider.name,
+        "parameters": authorize.parameters,
+        "started": timezone.now().timestamp(),
+    }
+    return url
+
+
+def _is_live(saved: Any) -> bool:
+    started = saved.get("started") if isinstance(saved, dict) else None
+    return (
+        isinstance(started, float) and 0 <= timezone.now().timestamp() - started <= PENDING_SECONDS
+    )
+
+
+def _pending_drop_stale(request: HttpRequest) -> None:
+    """Sign-ins the browser never came back from leave its session with their lifetime."""
+    session = request.session
+    stale = [
+        key
+        for key, saved in session.items()
+        if key.startswith(PENDING_PREFIX) and not _is_live(saved)
+    ]
+    for key in stale:
+        del session[key]
+
+
+@dataclass(frozen=True)
+class FederationPending:
+    """The authorize request a callback belongs to (its client and redirect URI known good,
+    the rest checked again at completion) and the provider it went to."""
+
+    request: AuthorizeRequest
+    provider: IdentityProvider
+
+
+def federation_pending(*, request: HttpRequest) -> FederationPending:
+    """The sign-in the callback's state names in this browser's session, taken out of it (a
+    state serves once, for PENDING_SECONDS). A missing, unknown, used or expired state is
+    InvalidParameterException."""
+    state = request.GET.get("state") or ""
+    saved = (
+        request.session.pop(PENDING_PREFIX + state, None)
+        if 0 < len(state) <= _MAX_STATE_LENGTH
+        else None
+    )
+    if not isinstance(saved, dict) or not _is_live(saved):
+        raise InvalidParameterException(SIGN_IN_LOST)
+    try:
+        pool = user_pool_get(pool_id=saved["pool"])
+        provider = identity_provider_get(pool=pool, name=saved["provider"])
+    except ResourceNotFoundException:
+        raise InvalidParameterException(SIGN_IN_LOST) from None
+    base = authorize_client_resolve(parameters=saved["parameters"], pool=pool)
+    return FederationPending(request=base, provider=provider)
+
+
+def federation_complete(
+    *, request: HttpRequest, pending: FederationPending
+) -> tuple[AuthorizeRequest, PoolUser]:
+    """The callback: the upstream's answer checked by social-auth (state, code exchange, ID
+    token), then `federated_sign_in`. The authorize request is checked again, as the client may
+    have changed meanwhile."""
+    authorize = authorize_request_check(request=pending.request)
+    provider = authorize.provider
+    if provider is None or provider.pk != pending.provider.pk:
+        raise UnsupportedIdentityProviderException("The identity provider is not the one asked.")
+    upstream_error = request.GET.get("error")
+    if upstream_error:
+        description = request.GET.get("error_description") or ""
+        raise InvalidParameterException(
+            f"The identity provider refused the sign-in: {upstream_error[:_MAX_UPSTREAM_TEXT]}"
+            + (f": {description[:_MAX_UPSTREAM_TEXT]}" if description else "")
+        )
+    try:
+        claims = _backend(request, provider).auth_complete()
+    except (SocialAuthBaseException, RequestException) as error:
+        raise _refused(error) from None
+    if not isinstance(claims, dict):  # do_auth's claims, or social-auth stopped short
+        raise InvalidParameterException("The identity provider's answer was incomplete.")
+    user = federated_sign_in(
+        pool=provider.pool, provider=provider, subject=str(claims.get("sub") or ""), claims=claims
+    )
+    return authorize, user
+
+
+# --- the pool's user -------------------------------------------------------------------------
+
+
+def _claim_text(value: Any) -> str:
+    """A claim as an attribute's string, as Cognito writes them: booleans as true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _mapped_attributes(provider: IdentityProvider, claims: Mapping[str, Any]) -> dict[str, str]:
+    """The provider's AttributeMapping (pool attribute: upstream claim) applied to `claims`; a
+    claim the upstream did not send leaves its attribute alone."""
+    return {
+        attribute: _claim_text(claims[claim])
+        for attribute, claim in provider.attribute_mapping.items()
+        if attribute != "username"
+        and claim in claims
+        and claim not in _PROTOCOL_CLAIMS
+        and claims[claim] is not None
+    }
+
+
+def _identity(pool: UserPool, provider: IdentityProvider, uid: str) -> FederatedIdentity | None:
+    return (
+        FederatedIdentity.objects.select_related("user__pool")
+        .filter(pool=pool, provider=provider.name, attribute_name=COGNITO_SUBJECT, uid=uid)
+        .first()
+    )
+
+
+@transaction.atomic
+def federated_sign_in(
+    *, pool: UserPool, provider: IdentityProvider, subject: str, claims: Mapping[str, Any]
+) -> PoolUser:
+    """The pool's user for an upstream account whose `claims` the provider vouched for.
+
+    The account is known by the claim the provider maps to `username` (Cognito's default for
+    OIDC: `sub`, the `subject`): its FederatedIdentity's user, whether a first sign-in made it or
+    an operator linked it (AdminLinkProviderForUser). Otherwise a new user
+    `<ProviderName>_<subject>` in EXTERNAL_PROVIDER, without a password, with a primary
+    identity. Either way the mapped attributes are written, as an administrator's update is
+    checked. A disabled user is refused and nothing changes."""
+    claim = provider.attribute_mapping.get("username") or _USERNAME_CLAIM[provider.provider_type]
+    uid = _claim_text(claims[claim]) if claims.get(claim) is not None else subject
+    if not uid:
+        raise InvalidParameterException("The identity provider gave no subject for the user.")
+    attributes = _mapped_attributes(provider, claims)
+    identity = _identity(pool, provider, uid)
+    if identity is None:
+        # Serialises first sign-ins in the pool: the second of two for one subject finds the
+        # first's identity here instead of making a second user.
+        user_pool_locked(pool=pool)
+        identity = _identity(pool, provider, uid)
+    if identity is not None:
+        user = identity.user
+        if not user.enabled:
+            raise NotAuthorizedException(USER_DISABLED)
+        if attributes:
+            user_update_attributes(user=user, attributes=attributes, admin=True)
+        return user
+    values = attributes_validate(
+        pool=pool, attributes=attributes, creating=True, admin=True, check_required=False
+    )
+    user = user_insert(
+        pool=pool,
+        username=f"{provider.name}_{uid}",
+        values=values,
+        password="",
+        status=UserStatus.EXTERNAL_PROVIDER,
+    )
+    try:
+        with transaction.atomic():
+            FederatedIdentity.objects.create(
+                pool=pool,
+                user=user,
+                provider=provider.name,
+                provider_type=provider.provider_type,
+                attribute_name=COGNITO_SUBJECT,
+                uid=uid,
+                primary=True,
+                extra_data={},
+            )
+    except IntegrityError:
+        raise UsernameExistsException("User account already exists") from None
+    return user
