@@ -21,6 +21,7 @@ from cognitoadmin.security import HEADER, csp_header
 from pools.hosted.domains import request_base_path, request_pool
 from pools.selectors.branding import ui_customization_effective
 from pools.services.branding import PageBranding, ui_customization_page
+from pools.services.federation import FEDERATION_CALLBACK_PATH
 from pools.services.hosted import (
     AuthorizeRequest,
     authorize_client_resolve,
@@ -113,12 +114,17 @@ def redirect(url: str) -> HttpResponse:
     return response
 
 
-def _form_targets(authorize: AuthorizeRequest | None) -> list[str]:
+def _form_targets(authorize: AuthorizeRequest | None) -> list[str] | None:
     """`form-action`: this server, and the origin the form's answer redirects to (browsers apply
-    form-action to the redirects that follow a form's submission)."""
+    form-action to the redirects that follow a form's submission). None, no restriction, when
+    that answer goes to a user pool's federation callback (this server's or Cognito's, the same
+    path): that pool then redirects on to its own client, wherever that is, and Chromium would
+    block the chain's last step."""
     targets = ["'self'"]
     if authorize is not None:
         parts = urlsplit(authorize.redirect_uri)
+        if parts.path == FEDERATION_CALLBACK_PATH:
+            return None
         origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
         if _ORIGIN.fullmatch(origin):
             targets.append(origin)
@@ -181,9 +187,13 @@ def page(
         "img-src": _image_sources(branding),
         "connect-src": ["'none'"],
         "font-src": ["'none'"],
-        "form-action": _form_targets(authorize),
         "frame-ancestors": ["'none'"],
     }
+    form_targets = _form_targets(authorize)
+    if form_targets is None:
+        policy.pop("form-action", None)
+    else:
+        policy["form-action"] = form_targets
     response[HEADER] = csp_header(policy)
     response["Cache-Control"] = "no-store"
     # same-origin, not no-referrer: with no-referrer a browser's form posts say `Origin: null`,

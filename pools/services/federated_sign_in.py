@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -52,8 +51,11 @@ from pools.models import (
 from pools.selectors.identity_providers import identity_provider_get
 from pools.selectors.pools import user_pool_get, user_pool_locked
 from pools.services.attributes import attributes_validate
-from pools.services.domains import pool_base_url
-from pools.services.federation import _USERNAME_CLAIM, identity_provider_details
+from pools.services.federation import (
+    USERNAME_CLAIM,
+    federation_callback_url,
+    identity_provider_details,
+)
 from pools.services.hosted import (
     AuthorizeRequest,
     authorize_client_resolve,
@@ -62,7 +64,6 @@ from pools.services.hosted import (
 from pools.services.tokens import USER_DISABLED
 from pools.services.users import user_insert, user_update_attributes
 
-CALLBACK_PATH = "/oauth2/idpresponse"
 PENDING_PREFIX = "cognitoadmin_federation_"
 # social-auth's own bound on a state's length, and its state's lifetime (STATE_LIFETIME).
 _MAX_STATE_LENGTH = 128
@@ -125,12 +126,6 @@ class _ProviderAuth(OpenIdConnectAuth[HttpResponse]):
         return {**userinfo, **(self.id_token or {})}
 
 
-def federation_callback_url(*, pool: UserPool) -> str:
-    """The redirect URI a pool's providers send users back to, which operators register
-    upstream: on the pool's domain where it has one, else on this server's root."""
-    return (pool_base_url(pool) or settings.COGNITOADMIN_PUBLIC_URL) + CALLBACK_PATH
-
-
 def _provider_settings(provider: IdentityProvider) -> dict[str, Any]:
     details = identity_provider_details(provider=provider)
     issuer = details["oidc_issuer"]
@@ -153,7 +148,12 @@ def _provider_settings(provider: IdentityProvider) -> dict[str, Any]:
 
 def _backend(request: HttpRequest, provider: IdentityProvider) -> _ProviderAuth:
     strategy = _ProviderStrategy(request, _provider_settings(provider))
-    return _ProviderAuth(strategy, redirect_uri=federation_callback_url(pool=provider.pool))
+    return _ProviderAuth(
+        strategy,
+        redirect_uri=federation_callback_url(
+            pool=provider.pool, provider_type=provider.provider_type
+        ),
+    )
 
 
 def _refused(error: Exception) -> InvalidParameterException:
@@ -310,7 +310,7 @@ def federated_sign_in(
     `<ProviderName>_<subject>` in EXTERNAL_PROVIDER, without a password, with a primary
     identity. Either way the mapped attributes are written, as an administrator's update is
     checked. A disabled user is refused and nothing changes."""
-    claim = provider.attribute_mapping.get("username") or _USERNAME_CLAIM[provider.provider_type]
+    claim = provider.attribute_mapping.get("username") or USERNAME_CLAIM[provider.provider_type]
     uid = _claim_text(claims[claim]) if claims.get(claim) is not None else subject
     if not uid:
         raise InvalidParameterException("The identity provider gave no subject for the user.")

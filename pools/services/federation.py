@@ -28,6 +28,9 @@ from pools.services.domains import pool_base_url
 from pools.services.limits import pool_quota_check
 
 MAX_PROVIDERS_PER_POOL = 300
+# Where users come back from an OAuth 2.0 / OIDC provider and from a SAML one, as on Cognito.
+FEDERATION_CALLBACK_PATH = "/oauth2/idpresponse"
+SAML_CALLBACK_PATH = "/saml2/idpresponse"
 # The name app clients use for the pool's own users.
 RESERVED_PROVIDER_NAME = "cognito"
 SECRET_DETAILS = ("client_secret", "private_key")
@@ -138,7 +141,7 @@ _ENUM_DETAILS: dict[str, frozenset[str]] = {
     "RequestSigningAlgorithm": frozenset({"rsa-sha256"}),
 }
 # The IdP claim Cognito maps to `username` when the request maps none.
-_USERNAME_CLAIM: dict[str, str] = {
+USERNAME_CLAIM: dict[str, str] = {
     ProviderType.GOOGLE: "sub",
     ProviderType.FACEBOOK: "id",
     ProviderType.LOGIN_WITH_AMAZON: "user_id",
@@ -234,8 +237,8 @@ def _check_mapping(
             f"{', '.join(unknown)}."
         )
     stored = dict(mapping)
-    if provider_type in _USERNAME_CLAIM:
-        stored.setdefault("username", _USERNAME_CLAIM[provider_type])
+    if provider_type in USERNAME_CLAIM:
+        stored.setdefault("username", USERNAME_CLAIM[provider_type])
     return stored
 
 
@@ -365,5 +368,5 @@ def federation_callback_url(*, pool: UserPool, provider_type: str) -> str:
     """Where the provider sends users back (the redirect URI or SAML assertion consumer URL to
     register upstream): under the pool's domain, else under this server's own root."""
     base = pool_base_url(pool) or settings.COGNITOADMIN_PUBLIC_URL.rstrip("/")
-    path = "/saml2/idpresponse" if provider_type == ProviderType.SAML else "/oauth2/idpresponse"
+    path = SAML_CALLBACK_PATH if provider_type == ProviderType.SAML else FEDERATION_CALLBACK_PATH
     return base + path
