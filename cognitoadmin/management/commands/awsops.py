@@ -35,8 +35,6 @@ _EXCHANGE = "no issue yet (OAuth 2.0 token exchange, RFC 8693)"
 # Why each cognito-idp operation is not served, and the issue that will serve it: the README's
 # list and `--missing` print these. A test fails when botocore has an operation nobody classified.
 NOT_SERVED_REASONS: dict[str, str] = {
-    "AdminLinkProviderForUser": _FEDERATION,
-    "AdminDisableProviderForUser": _FEDERATION,
     "GetSigningCertificate": _FEDERATION,
     "CreateUserImportJob": _CONSOLE,
     "StartUserImportJob": _CONSOLE,
