@@ -1,5 +1,5 @@
-"""Users' external identities (AdminLinkProviderForUser, AdminDisableProviderForUser), over the
-AWS JSON protocol."""
+"""Users' external identities (AdminLinkProviderForUser, AdminDisableProviderForUser) and the
+pool's SAML signing certificate (GetSigningCertificate), over the AWS JSON protocol."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pools.selectors.pools import user_pool_get
 from pools.services.federated_users import (
     federated_identity_disable,
     federated_identity_link,
+    saml_signing_certificate_get,
 )
 
 
@@ -30,3 +31,9 @@ def admin_disable_provider_for_user(call: AwsCall, params: dict[str, Any]) -> di
         pool=user_pool_get(pool_id=params["UserPoolId"]), user=params["User"]
     )
     return {}
+
+
+@operation("GetSigningCertificate", permission="pools.view_userpool", resource=pool_arn)
+def get_signing_certificate(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+    pool = user_pool_get(pool_id=params["UserPoolId"])
+    return {"Certificate": saml_signing_certificate_get(pool=pool)}

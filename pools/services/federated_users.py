@@ -1,5 +1,6 @@
 """Users' identities at the pool's identity providers: AdminLinkProviderForUser,
-AdminDisableProviderForUser, and the `identities` claim and attribute.
+AdminDisableProviderForUser, the `identities` claim and attribute, and the pool's SAML signing
+certificate (GetSigningCertificate).
 
 A `FederatedIdentity` row ties one upstream account (provider, attribute, value) to one pool
 user. The federated sign-in makes a primary row for the `<ProviderName>_<subject>` user it
@@ -9,13 +10,20 @@ account signs in as that user.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from cognitoadmin.crypto import seal
 from pools.errors import (
     AliasExistsException,
     InvalidParameterException,
@@ -34,6 +42,7 @@ from pools.selectors.identity_providers import identity_provider_get
 from pools.selectors.pools import schema_attributes, user_pool_locked
 from pools.selectors.users import user_get
 from pools.services.federation import SOCIAL_TYPES
+from pools.services.keys import KEY_SIZE, PUBLIC_EXPONENT
 from pools.services.users import user_disable
 
 # The provider name that stands for the pool's own users (DestinationUser, and a local user in
@@ -42,6 +51,8 @@ COGNITO_PROVIDER = "Cognito"
 MAX_LINKED_IDENTITIES = 5
 # social-auth's `uid` column.
 MAX_UID_LENGTH = 255
+SAML_KEY_SEAL_PURPOSE = "saml_signing_key"
+SAML_CERTIFICATE_VALIDITY = dt.timedelta(days=3650)
 
 _SOURCE_IS_LOCAL = (
     "Invalid SourceUser: Cognito users with a username/password may not be passed in as a "
@@ -232,3 +243,58 @@ def identities_attribute(identities: Iterable[FederatedIdentity]) -> str | None:
         for identity in identities
     ]
     return json.dumps(entries, separators=(",", ":")) if entries else None
+
+
+# --- the pool's SAML signing certificate -------------------------------------------------------
+
+
+def _certificate_material(pool: UserPool) -> tuple[str, bytes]:
+    """A self-signed certificate naming the pool, valid ten years, and its private key (PEMs).
+    Generated outside any lock: the key takes a while."""
+    key = rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=KEY_SIZE)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, pool.pool_id)])
+    now = timezone.now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + SAML_CERTIFICATE_VALIDITY)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        encoding=serialization.Encoding.PEM,
+        format=serialization.PrivateFormat.PKCS8,
+        encryption_algorithm=serialization.NoEncryption(),
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"), key_pem
+
+
+def _certificate_base64(certificate_pem: str) -> str:
+    """The certificate as GetSigningCertificate returns it: base64 of its DER, on one line."""
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+    return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode("ascii")
+
+
+def saml_signing_certificate_get(*, pool: UserPool) -> str:
+    """GetSigningCertificate: the pool's SAML signing certificate, made at the first call; every
+    later call (and a concurrent first one) answers the same certificate."""
+    if pool.saml_certificate:
+        return _certificate_base64(pool.saml_certificate)
+    certificate_pem, key_pem = _certificate_material(pool)
+    with transaction.atomic():
+        locked = user_pool_locked(pool=pool)
+        # Another request may have stored one while this one generated its own.
+        if not locked.saml_certificate:
+            locked.saml_certificate = certificate_pem
+            locked.saml_private_key_sealed = seal(key_pem, purpose=SAML_KEY_SEAL_PURPOSE)
+            # Not a change of the pool's settings: its LastModifiedDate stays.
+            UserPool.objects.filter(pk=pool.pk).update(
+                saml_certificate=locked.saml_certificate,
+                saml_private_key_sealed=locked.saml_private_key_sealed,
+            )
+    pool.saml_certificate = locked.saml_certificate
+    pool.saml_private_key_sealed = locked.saml_private_key_sealed
+    return _certificate_base64(pool.saml_certificate)
