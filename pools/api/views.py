@@ -93,6 +93,7 @@ from pools.shapes.sessions import (
     app_client_session_configuration_shape,
     user_pool_session_configuration_shape,
 )
+from pools.shapes.users import users_identities_prefetch
 
 
 class ServiceCursorPagination(BasePagination):
@@ -509,7 +510,7 @@ class PoolUserViewSet(PoolScopedViewSet):
             limit=limit,
             pagination_token=cursor,
         )
-        data = s.UserOutputSerializer(users, many=True).data
+        data = s.UserOutputSerializer(users_identities_prefetch(users), many=True).data
         return self.page_response(request, data, next_token)
 
     @extend_schema(
@@ -806,7 +807,7 @@ class GroupViewSet(PoolScopedViewSet):
         group = self.get_group(name)
         limit, cursor = self.page_arguments(request)
         users, next_token = users_in_group_page(group=group, limit=limit, next_token=cursor)
-        data = s.UserOutputSerializer(users, many=True).data
+        data = s.UserOutputSerializer(users_identities_prefetch(users), many=True).data
         return self.page_response(request, data, next_token)
 
 

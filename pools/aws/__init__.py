@@ -9,6 +9,7 @@ from pools.aws import (  # noqa: F401
     clients,
     devices,
     domains,
+    federated_users,
     groups,
     identity_providers,
     log_delivery,

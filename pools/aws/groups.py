@@ -14,7 +14,7 @@ from pools.selectors.users import user_get, users_in_group_page
 from pools.services.groups import group_create, group_delete, group_update
 from pools.services.users import user_add_to_group, user_remove_from_group
 from pools.shapes.groups import group_shape
-from pools.shapes.users import user_shape
+from pools.shapes.users import user_shape, users_identities_prefetch
 
 
 def _group(params: dict[str, Any]) -> Group:
@@ -78,7 +78,7 @@ def list_users_in_group(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]
     users, next_token = users_in_group_page(
         group=_group(params), limit=params.get("Limit"), next_token=params.get("NextToken")
     )
-    return _page("Users", [user_shape(u) for u in users], next_token)
+    return _page("Users", [user_shape(u) for u in users_identities_prefetch(users)], next_token)
 
 
 def _membership(params: dict[str, Any]) -> tuple[PoolUser, Group]:

@@ -21,7 +21,12 @@ from pools.services.users import (
     user_reset_password,
     user_update_attributes,
 )
-from pools.shapes.users import admin_get_user_shape, user_auth_factors_shape, user_shape
+from pools.shapes.users import (
+    admin_get_user_shape,
+    user_auth_factors_shape,
+    user_shape,
+    users_identities_prefetch,
+)
 
 
 def request_user(params: dict[str, Any]) -> PoolUser:
@@ -125,7 +130,8 @@ def list_users(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
         pagination_token=params.get("PaginationToken"),
         attributes_to_get=names,
     )
-    result: dict[str, Any] = {"Users": [user_shape(u, attributes_to_get=names) for u in users]}
+    shapes = [user_shape(u, attributes_to_get=names) for u in users_identities_prefetch(users)]
+    result: dict[str, Any] = {"Users": shapes}
     if token is not None:
         result["PaginationToken"] = token
     return result

@@ -34,6 +34,9 @@ from pools.models import (
 from pools.selectors.pages import MAX_PAGE_SIZE, keyset_page
 from pools.selectors.pools import schema_attributes
 
+# The attribute and ID-token claim that list a user's external identities (FederatedIdentity).
+IDENTITIES_ATTRIBUTE = "identities"
+
 
 def user_get(*, pool: UserPool, username: str) -> PoolUser:
     """The user of `pool` that an Admin* operation's `Username` names.
@@ -317,9 +320,9 @@ def user_readable_attribute_names(*, user: PoolUser, client: AppClient) -> list[
 
 
 def profile_readable_attributes(*, user: PoolUser, client: AppClient) -> list[str]:
-    """GetUser: the attributes the user sees through `client`: `sub`, and those the client may
-    read, as in its ID tokens."""
-    return ["sub", *user_readable_attribute_names(user=user, client=client)]
+    """GetUser: the attributes the user sees through `client`: `sub`, those the client may
+    read, and their external identities, as in its ID tokens."""
+    return ["sub", *user_readable_attribute_names(user=user, client=client), IDENTITIES_ATTRIBUTE]
 
 
 def user_for_client_request(*, client: AppClient, username: str) -> PoolUser | None:

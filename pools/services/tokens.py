@@ -25,12 +25,13 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import DateTimeField, IntegerField, Value
 from django.utils import timezone
 
 from pools.errors import NotAuthorizedException
 from pools.models import (
     AppClient,
+    FederatedIdentity,
     Group,
     PoolUser,
     RefreshToken,
@@ -38,9 +39,14 @@ from pools.models import (
     UserPool,
 )
 from pools.selectors.tokens import refresh_token_digest
-from pools.selectors.users import user_locked, user_readable_attribute_names
+from pools.selectors.users import (
+    IDENTITIES_ATTRIBUTE,
+    user_locked,
+    user_readable_attribute_names,
+)
 from pools.services.attributes import VERIFIED_FLAGS
 from pools.services.clients import UNIT_SECONDS
+from pools.services.federated_users import identities_claim
 from pools.services.keys import signing_key_active, signing_key_private_pem
 from pools.services.sessions import token_sessions_make_room
 
@@ -77,18 +83,70 @@ def epoch_seconds(moment: dt.datetime) -> int:
 # --- claims ---------------------------------------------------------------------------------
 
 
-def _group_claims(user: PoolUser) -> tuple[list[str], dict[str, Any]]:
-    """`cognito:groups`, and the ID token's `cognito:roles` / `cognito:preferred_role`.
+_GROUP_ROW = "g"
+_IDENTITY_ROW = "i"
+
+
+def _groups_and_identities(user: PoolUser) -> tuple[list[Any], list[FederatedIdentity]]:
+    """The user's groups (name, precedence, role) and external identities, in one query: every
+    token pays for it, and users without identities must not pay a second one."""
+    groups = (
+        Group.objects.filter(pool_id=user.pool_id, memberships__user=user)
+        .order_by()
+        .values_list(
+            Value(_GROUP_ROW),
+            "name",
+            "role_arn",
+            Value(""),
+            "precedence",
+            Value(False),
+            Value(None, output_field=DateTimeField()),
+        )
+    )
+    identities = (
+        FederatedIdentity.objects.filter(user=user)
+        .order_by()
+        .values_list(
+            Value(_IDENTITY_ROW),
+            "provider",
+            "uid",
+            "provider_type",
+            Value(None, output_field=IntegerField()),
+            "primary",
+            "created",
+        )
+    )
+    group_rows: list[Any] = []
+    identity_rows: list[FederatedIdentity] = []
+    for kind, name, value, provider_type, precedence, primary, created in groups.union(
+        identities, all=True
+    ):
+        if kind == _GROUP_ROW:
+            group_rows.append((name, precedence, value))
+        else:
+            identity_rows.append(
+                FederatedIdentity(
+                    provider=name,
+                    uid=value,
+                    provider_type=provider_type,
+                    primary=primary,
+                    created=created,
+                )
+            )
+    # Groups by precedence (none last), then name; identities as they were made.
+    group_rows.sort(key=lambda row: (row[1] is None, row[1] or 0, row[0]))
+    identity_rows.sort(key=lambda identity: identity.created)
+    return group_rows, identity_rows
+
+
+def _group_claims(rows: list[Any]) -> tuple[list[str], dict[str, Any]]:
+    """`cognito:groups`, and the ID token's `cognito:roles` / `cognito:preferred_role`, from the
+    user's groups (name, precedence, role) in precedence order.
 
     The preferred role is that of the role-bearing group with the lowest precedence (a group
     without one loses to any number); when the groups that tie there hold different roles, Cognito
     names none, and neither does this.
     """
-    rows = list(
-        Group.objects.filter(pool_id=user.pool_id, memberships__user=user)
-        .order_by(F("precedence").asc(nulls_last=True), "name")
-        .values_list("name", "precedence", "role_arn")
-    )
     names = [name for name, _precedence, _role in rows]
     with_roles = [(precedence, role) for _name, precedence, role in rows if role]
     if not with_roles:
@@ -180,7 +238,8 @@ def tokens_sign(
     now = epoch_seconds(timezone.now())
     access_lifetime = _seconds(client.access_token_validity, client.access_token_unit)
     id_lifetime = _seconds(client.id_token_validity, client.id_token_unit)
-    groups, role_claims = _group_claims(user)
+    group_rows, identities = _groups_and_identities(user)
+    groups, role_claims = _group_claims(group_rows)
     event_id = str(uuid.uuid4())
     common: dict[str, Any] = {
         "sub": str(user.sub),
@@ -213,6 +272,7 @@ def tokens_sign(
         "aud": client.client_id,
         "token_use": TOKEN_USE_ID,
         "cognito:username": user.username,
+        **({IDENTITIES_ATTRIBUTE: identities_claim(identities)} if identities else {}),
         **({"amr": list(amr)} if amr else {}),
         "exp": now + id_lifetime,
         "jti": str(uuid.uuid4()),

@@ -13,7 +13,6 @@ from cognitoadmin.awsmodel import service_model
 README_START = "<!-- awsops:start -->"
 README_END = "<!-- awsops:end -->"
 
-_FEDERATION = "issue 13 (federation)"
 _CONSOLE = "issue 18 (admin console: user import jobs, sign-in history)"
 _NO_RISK = "not planned (threat protection: this server rates no risk)"
 _ONE_SERVER = (
@@ -35,9 +34,6 @@ _EXCHANGE = "no issue yet (OAuth 2.0 token exchange, RFC 8693)"
 # Why each cognito-idp operation is not served, and the issue that will serve it: the README's
 # list and `--missing` print these. A test fails when botocore has an operation nobody classified.
 NOT_SERVED_REASONS: dict[str, str] = {
-    "AdminLinkProviderForUser": _FEDERATION,
-    "AdminDisableProviderForUser": _FEDERATION,
-    "GetSigningCertificate": _FEDERATION,
     "CreateUserImportJob": _CONSOLE,
     "StartUserImportJob": _CONSOLE,
     "StopUserImportJob": _CONSOLE,
