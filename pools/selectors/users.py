@@ -55,28 +55,34 @@ def user_get(*, pool: UserPool, username: str) -> PoolUser:
         # Each arm of the OR repeats the pool, so that each can use its own (pool, column) index.
         condition = Q()
         for reading in readings:
-            condition |= Q(pool=pool, **reading)
+            condition |= Q(pool=pool) & reading
         # Sign-in names are unique per pool, so at most one user per reading; if two readings
         # match different users, the earlier reading wins.
-        rank = Case(*(When(Q(**reading), then=index) for index, reading in enumerate(readings)))
+        rank = Case(*(When(reading, then=index) for index, reading in enumerate(readings)))
         user = users.filter(condition).annotate(reading=rank).order_by("reading").first()
         if user is not None:
             return user
     raise UserNotFoundException()
 
 
-def _other_user_readings(*, pool: UserPool, name: str) -> list[dict[str, object]]:
+# Users of an external provider hold no sign-in names: their email may be a local user's too.
+_HOLDS_SIGN_IN_NAMES = ~Q(status=UserStatus.EXTERNAL_PROVIDER)
+
+
+def _other_user_readings(*, pool: UserPool, name: str) -> list[Q]:
     """The conditions under which `name`, when not a username, names a user, in priority order."""
-    readings: list[dict[str, object]] = [
-        {attribute: name} for attribute in pool.username_attributes
+    readings = [
+        Q(**{attribute: name}) & _HOLDS_SIGN_IN_NAMES for attribute in pool.username_attributes
     ]
     for attribute in pool.alias_attributes:
         if attribute == "preferred_username":
-            readings.append({"preferred_username": name})
+            readings.append(Q(preferred_username=name) & _HOLDS_SIGN_IN_NAMES)
         else:
-            readings.append({attribute: name, f"{attribute}_verified": True})
+            readings.append(
+                Q(**{attribute: name, f"{attribute}_verified": True}) & _HOLDS_SIGN_IN_NAMES
+            )
     with contextlib.suppress(ValueError):
-        readings.append({"sub": uuid.UUID(name)})
+        readings.append(Q(sub=uuid.UUID(name)))
     return readings
 
 
@@ -334,14 +340,14 @@ def user_for_client_request(*, client: AppClient, username: str) -> PoolUser | N
     which an app client that hides user existence must not let anyone time.
     """
     pool = client.pool
-    readings: list[dict[str, object]] = [
-        {"username_key": pool.normalize_username(username)},
+    readings = [
+        Q(username_key=pool.normalize_username(username)),
         *_other_user_readings(pool=pool, name=username),
     ]
     condition = Q()
     for reading in readings:
-        condition |= Q(pool=pool, **reading)
-    rank = Case(*(When(Q(**reading), then=index) for index, reading in enumerate(readings)))
+        condition |= Q(pool=pool) & reading
+    rank = Case(*(When(reading, then=index) for index, reading in enumerate(readings)))
     user: PoolUser | None = (
         pool.users.filter(condition).annotate(reading=rank).order_by("reading").first()
     )

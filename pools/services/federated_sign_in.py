@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from requests import RequestException
@@ -290,12 +291,19 @@ def _mapped_attributes(provider: IdentityProvider, claims: Mapping[str, Any]) ->
     }
 
 
-def _identity(pool: UserPool, provider: IdentityProvider, uid: str) -> FederatedIdentity | None:
-    return (
-        FederatedIdentity.objects.select_related("user__pool")
-        .filter(pool=pool, provider=provider.name, attribute_name=COGNITO_SUBJECT, uid=uid)
-        .first()
+def _identity(
+    pool: UserPool, provider: IdentityProvider, uid: str, attributes: Mapping[str, str]
+) -> FederatedIdentity | None:
+    """The pool's identity for the upstream account: by its subject, else by a link an operator
+    made on one of the attributes the sign-in maps (AdminLinkProviderForUser with, say,
+    `email`)."""
+    match = Q(attribute_name=COGNITO_SUBJECT, uid=uid)
+    for name, value in attributes.items():
+        match |= Q(attribute_name=name, uid=value)
+    rows = FederatedIdentity.objects.select_related("user__pool").filter(
+        match, pool=pool, provider=provider.name
     )
+    return min(rows, key=lambda row: row.attribute_name != COGNITO_SUBJECT, default=None)
 
 
 @transaction.atomic
@@ -315,12 +323,12 @@ def federated_sign_in(
     if not uid:
         raise InvalidParameterException("The identity provider gave no subject for the user.")
     attributes = _mapped_attributes(provider, claims)
-    identity = _identity(pool, provider, uid)
+    identity = _identity(pool, provider, uid, attributes)
     if identity is None:
         # Serialises first sign-ins in the pool: the second of two for one subject finds the
         # first's identity here instead of making a second user.
         user_pool_locked(pool=pool)
-        identity = _identity(pool, provider, uid)
+        identity = _identity(pool, provider, uid, attributes)
     if identity is not None:
         user = identity.user
         if not user.enabled:

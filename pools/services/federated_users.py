@@ -36,7 +36,6 @@ from pools.models import (
     IdentityProvider,
     PoolUser,
     UserPool,
-    UserStatus,
 )
 from pools.selectors.identity_providers import identity_provider_get
 from pools.selectors.pools import schema_attributes, user_pool_locked
@@ -87,11 +86,8 @@ def _source_attribute_check(*, provider: IdentityProvider, attribute: str) -> No
 
 
 def _destination_check(*, pool: UserPool, user: PoolUser) -> None:
-    if user.status == UserStatus.EXTERNAL_PROVIDER:
-        raise InvalidParameterException(
-            "Invalid DestinationUser: a user of an external identity provider cannot be a "
-            "DestinationUser."
-        )
+    # A local user or a provider's own one (Cognito's DestinationUser "can be a local ... user or
+    # a federated user"): either way the pool's user, whoever signs in as it.
     if not user.custom_attributes:
         return
     # Cognito refuses a destination with immutable custom attributes: the linked sign-in

@@ -117,7 +117,10 @@ def _sign_in_values_claim(
     Email and phone aliases count only when verified; with `force` (ForceAliasCreation) a verified
     alias moves to `user` and the previous holder keeps the value, unverified.
     """
-    others = PoolUser.objects.filter(pool=pool)
+    if user.status == UserStatus.EXTERNAL_PROVIDER:
+        # Signed in through their provider only: their email or phone names nobody here.
+        return
+    others = PoolUser.objects.filter(pool=pool).exclude(status=UserStatus.EXTERNAL_PROVIDER)
     if user.pk is not None:
         others = others.exclude(pk=user.pk)
     for attribute in pool.username_attributes:
@@ -179,8 +182,11 @@ def user_insert(
     checked the password ("" for none); a FORCE_CHANGE_PASSWORD user's password expires as the
     pool says.
     """
-    sign_in_attribute = _username_check(pool=pool, username=username)
-    user = PoolUser(pool=pool)
+    # A provider's user keeps Cognito's `<ProviderName>_<subject>`, whatever the pool signs its
+    # own users in with.
+    external = status == UserStatus.EXTERNAL_PROVIDER
+    sign_in_attribute = None if external else _username_check(pool=pool, username=username)
+    user = PoolUser(pool=pool, status=status)
     if sign_in_attribute is not None:
         given = values.get(sign_in_attribute)
         if given and given != username:

@@ -174,6 +174,20 @@ def _federated_user(pool: UserPool, *, provider: str = "Google", subject: str = 
 
 
 @pytest.mark.usefixtures("providers")
+def test_a_providers_own_user_may_be_the_destination_of_another_providers_account(
+    idp: Any, pool: UserPool
+) -> None:
+    federated = _federated_user(pool, provider="Google", subject="g-1")
+
+    _link(idp, pool, username=federated.username, provider="Corp", value="corp-1")
+
+    assert sorted(federated.federated_identities.values_list("provider", "uid", "primary")) == [
+        ("Corp", "corp-1", False),
+        ("Google", "g-1", True),
+    ]
+
+
+@pytest.mark.usefixtures("providers")
 def test_a_linked_identity_shows_in_the_users_id_token_and_attributes(
     idp: Any, pool: UserPool, client: AppClient, alice: PoolUser
 ) -> None:
@@ -279,12 +293,6 @@ def test_link_refusals_change_nothing(idp: Any, pool: UserPool, alice: PoolUser)
             idp.exceptions.InvalidParameterException,
             {"value": "x" * 256},
             "Invalid SourceUser: ProviderAttributeValue is longer than 255.",
-        ),
-        (
-            idp.exceptions.InvalidParameterException,
-            {"username": "Google_signed-in"},
-            "Invalid DestinationUser: a user of an external identity provider cannot be a "
-            "DestinationUser.",
         ),
         (
             idp.exceptions.ResourceNotFoundException,
