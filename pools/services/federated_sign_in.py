@@ -70,6 +70,8 @@ PENDING_PREFIX = "cognitoadmin_federation_"
 _MAX_STATE_LENGTH = 128
 PENDING_SECONDS = 1800
 _MAX_UPSTREAM_TEXT = 256
+# Cognito's Username length, which `<ProviderName>_<subject>` must keep to.
+MAX_USERNAME_LENGTH = 128
 SIGN_IN_LOST = "The sign-in through the identity provider is unknown or has expired. Sign in again."
 # Claims of the protocol itself: never attributes, whatever a mapping says.
 _PROTOCOL_CLAIMS = frozenset({"iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "azp"})
@@ -322,6 +324,11 @@ def federated_sign_in(
     uid = _claim_text(claims[claim]) if claims.get(claim) is not None else subject
     if not uid:
         raise InvalidParameterException("The identity provider gave no subject for the user.")
+    if len(provider.name) + 1 + len(uid) > MAX_USERNAME_LENGTH:
+        raise InvalidParameterException(
+            "The identity provider's subject is too long for a username of this pool "
+            f"(<ProviderName>_<subject>, at most {MAX_USERNAME_LENGTH} characters)."
+        )
     attributes = _mapped_attributes(provider, claims)
     identity = _identity(pool, provider, uid, attributes)
     if identity is None:

@@ -12,7 +12,6 @@ import boto3
 import botocore
 import jwt
 import pytest
-import requests
 from botocore.config import Config
 
 from identities.models import IdentityPool
@@ -20,7 +19,7 @@ from pools.models import FederatedIdentity, PoolUser, UserPool, UserStatus
 from pools.selectors.users import user_for_client_request, user_get
 from pools.services.federated_users import federated_identity_link
 from tests.builders import make_user, make_user_pool
-from tests.pools.hosted_fixtures import CALLBACK, plain_http
+from tests.pools.hosted_fixtures import plain_http
 from tests.pools.oauth_fixtures import PASSWORD, url
 from tests.pools.test_federation_oidc import (
     PROVIDER,
@@ -30,6 +29,7 @@ from tests.pools.test_federation_oidc import (
     issuer,
     oidc_provider,
     sign_in_through_upstream,
+    token_answer,
     uma,
     up_client,
     upstream,
@@ -38,22 +38,6 @@ from tests.pools.test_federation_oidc import (
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_http")]
 
 __all__ = ["downstream", "issuer", "plain_http", "uma", "up_client", "upstream", "url"]
-
-
-def tokens(url: str, client: Any, code: str) -> dict[str, Any]:
-    answer = requests.post(
-        f"{url}/oauth2/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": client.client_id,
-            "code": code,
-            "redirect_uri": CALLBACK,
-        },
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    result: dict[str, Any] = answer.json()
-    return result
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -67,7 +51,7 @@ def test_a_first_sign_in_carries_the_primary_identity_in_the_id_token(
     _pool, client = downstream
 
     claims = claims_of(
-        tokens(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
+        token_answer(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
     )
 
     (identity,) = claims["identities"]
@@ -93,7 +77,7 @@ def test_a_linked_local_user_signs_in_through_the_provider_as_themselves(
     )
 
     claims = claims_of(
-        tokens(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
+        token_answer(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
     )
 
     assert claims["cognito:username"] == "diego"
@@ -121,7 +105,7 @@ def test_a_link_by_a_mapped_attribute_signs_that_account_in_as_the_user(
     )
 
     claims = claims_of(
-        tokens(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
+        token_answer(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
     )
 
     assert claims["cognito:username"] == "uma-here"
@@ -137,7 +121,7 @@ def test_a_pool_signing_in_by_email_takes_the_providers_user_beside_a_local_one_
     make_user(pool=pool, username="uma@example.com", password=PASSWORD)
 
     claims = claims_of(
-        tokens(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
+        token_answer(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
     )
 
     federated = PoolUser.objects.get(pool=pool, status=UserStatus.EXTERNAL_PROVIDER)
@@ -153,7 +137,7 @@ def test_an_identity_pool_takes_a_federated_users_id_token(
     url: str, uma: PoolUser, downstream: tuple[UserPool, Any]
 ) -> None:
     pool, client = downstream
-    id_token = tokens(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
+    id_token = token_answer(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
     provider = f"cognito-idp.us-east-1.amazonaws.com/{pool.pool_id}"
     identity_pool = IdentityPool.objects.create(
         identity_pool_id=f"us-east-1:{uuid.uuid4()}",

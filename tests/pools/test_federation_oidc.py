@@ -171,7 +171,8 @@ def code_of(response: requests.Response) -> str:
     return values["code"]
 
 
-def id_token_claims(url: str, pool: UserPool, client: AppClient, code: str) -> dict[str, Any]:
+def token_answer(url: str, client: AppClient, code: str) -> dict[str, Any]:
+    """The app's exchange of its code at /oauth2/token."""
     answer = requests.post(
         f"{url}/oauth2/token",
         data={
@@ -183,7 +184,12 @@ def id_token_claims(url: str, pool: UserPool, client: AppClient, code: str) -> d
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
-    token = answer.json()["id_token"]
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def id_token_claims(url: str, pool: UserPool, client: AppClient, code: str) -> dict[str, Any]:
+    token = token_answer(url, client, code)["id_token"]
     key = jwt.PyJWKClient(f"{url}/{pool.pool_id}/.well-known/jwks.json").get_signing_key_from_jwt(
         token
     )
@@ -591,6 +597,9 @@ def test_the_claim_mapped_to_username_names_the_user(plain_provider: IdentityPro
         {"sub": "s-1", "email": "not an address"},
         {"sub": "s-1", "email": "who@example.com", "email_verified": "perhaps"},
         {"sub": ""},
+        # <ProviderName>_<subject> would pass Cognito's 128 characters of a username.
+        {"sub": "s" * (128 - len(PROVIDER))},
+        {"sub": ["s-1"], "email": "x" * 3000 + "@example.com"},
     ],
 )
 def test_claims_the_pool_refuses_change_nothing(
@@ -600,7 +609,10 @@ def test_claims_the_pool_refuses_change_nothing(
 
     with pytest.raises(InvalidParameterException):
         federated_sign_in(
-            pool=plain_provider.pool, provider=plain_provider, subject=claims["sub"], claims=claims
+            pool=plain_provider.pool,
+            provider=plain_provider,
+            subject=str(claims["sub"]),
+            claims=claims,
         )
 
     assert snapshot() == before
