@@ -114,16 +114,19 @@ def redirect(url: str) -> HttpResponse:
     return response
 
 
-def _form_targets(authorize: AuthorizeRequest | None) -> list[str] | None:
+def _form_targets(request: HttpRequest, authorize: AuthorizeRequest | None) -> list[str] | None:
     """`form-action`: this server, and the origin the form's answer redirects to (browsers apply
     form-action to the redirects that follow a form's submission). None, no restriction, when
-    that answer goes to a user pool's federation callback (this server's or Cognito's, the same
-    path): that pool then redirects on to its own client, wherever that is, and Chromium would
-    block the chain's last step."""
+    that answer goes to this server's own federation callback (another of its pools signing its
+    users in through this one): that pool then redirects on to its own client, wherever that is,
+    and Chromium would block the chain's last step. Any other host keeps the restriction."""
     targets = ["'self'"]
     if authorize is not None:
         parts = urlsplit(authorize.redirect_uri)
-        if parts.path == FEDERATION_CALLBACK_PATH:
+        if parts.path == FEDERATION_CALLBACK_PATH and parts.netloc in {
+            request.get_host(),
+            urlsplit(settings.COGNITOADMIN_PUBLIC_URL).netloc,
+        }:
             return None
         origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
         if _ORIGIN.fullmatch(origin):
@@ -189,7 +192,7 @@ def page(
         "font-src": ["'none'"],
         "frame-ancestors": ["'none'"],
     }
-    form_targets = _form_targets(authorize)
+    form_targets = _form_targets(request, authorize)
     if form_targets is None:
         policy.pop("form-action", None)
     else:

@@ -70,8 +70,8 @@ PENDING_PREFIX = "cognitoadmin_federation_"
 _MAX_STATE_LENGTH = 128
 PENDING_SECONDS = 1800
 _MAX_UPSTREAM_TEXT = 256
-# Cognito's Username length, which `<ProviderName>_<subject>` must keep to.
-MAX_USERNAME_LENGTH = 128
+# `<ProviderName>_<subject>` must fit a username.
+MAX_USERNAME_LENGTH: int = PoolUser._meta.get_field("username").max_length or 0
 SIGN_IN_LOST = "The sign-in through the identity provider is unknown or has expired. Sign in again."
 # Claims of the protocol itself: never attributes, whatever a mapping says.
 _PROTOCOL_CLAIMS = frozenset({"iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "azp"})
@@ -298,14 +298,37 @@ def _identity(
 ) -> FederatedIdentity | None:
     """The pool's identity for the upstream account: by its subject, else by a link an operator
     made on one of the attributes the sign-in maps (AdminLinkProviderForUser with, say,
-    `email`)."""
+    `email`). The first account to sign in through such a link takes it over: from then on it
+    names that account's subject, as Cognito names a linked user who has signed in, so no other
+    account sending the same value signs in as the user. Links that would name several users
+    are refused."""
     match = Q(attribute_name=COGNITO_SUBJECT, uid=uid)
     for name, value in attributes.items():
         match |= Q(attribute_name=name, uid=value)
-    rows = FederatedIdentity.objects.select_related("user__pool").filter(
-        match, pool=pool, provider=provider.name
+    rows = list(
+        FederatedIdentity.objects.select_related("user__pool")
+        .filter(match, pool=pool, provider=provider.name)
+        .order_by("pk")
     )
-    return min(rows, key=lambda row: row.attribute_name != COGNITO_SUBJECT, default=None)
+    for row in rows:
+        if row.attribute_name == COGNITO_SUBJECT:
+            return row
+    if not rows:
+        return None
+    if len({row.user_id for row in rows}) > 1:
+        raise InvalidParameterException(
+            "The identity provider's account matches links to several users of the pool."
+        )
+    link, *others = rows
+    # Conditional, so that of two accounts signing in through one link at once, one takes it.
+    taken = FederatedIdentity.objects.filter(
+        pk=link.pk, attribute_name=link.attribute_name, uid=link.uid
+    ).update(attribute_name=COGNITO_SUBJECT, uid=uid, modified=timezone.now())
+    if not taken:
+        raise InvalidParameterException("The link changed during the sign-in. Sign in again.")
+    FederatedIdentity.objects.filter(pk__in=[row.pk for row in others]).delete()
+    link.attribute_name, link.uid = COGNITO_SUBJECT, uid
+    return link
 
 
 @transaction.atomic
@@ -324,11 +347,6 @@ def federated_sign_in(
     uid = _claim_text(claims[claim]) if claims.get(claim) is not None else subject
     if not uid:
         raise InvalidParameterException("The identity provider gave no subject for the user.")
-    if len(provider.name) + 1 + len(uid) > MAX_USERNAME_LENGTH:
-        raise InvalidParameterException(
-            "The identity provider's subject is too long for a username of this pool "
-            f"(<ProviderName>_<subject>, at most {MAX_USERNAME_LENGTH} characters)."
-        )
     attributes = _mapped_attributes(provider, claims)
     identity = _identity(pool, provider, uid, attributes)
     if identity is None:
@@ -343,12 +361,18 @@ def federated_sign_in(
         if attributes:
             user_update_attributes(user=user, attributes=attributes, admin=True)
         return user
+    username = f"{provider.name}_{uid}"
+    if len(username) > MAX_USERNAME_LENGTH:
+        raise InvalidParameterException(
+            "The identity provider's subject is too long for a username of this pool "
+            f"(<ProviderName>_<subject>, at most {MAX_USERNAME_LENGTH} characters)."
+        )
     values = attributes_validate(
         pool=pool, attributes=attributes, creating=True, admin=True, check_required=False
     )
     user = user_insert(
         pool=pool,
-        username=f"{provider.name}_{uid}",
+        username=username,
         values=values,
         password="",
         status=UserStatus.EXTERNAL_PROVIDER,

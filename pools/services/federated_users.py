@@ -46,10 +46,9 @@ from pools.services.users import user_disable
 
 # The provider name that stands for the pool's own users (DestinationUser, and a local user in
 # AdminDisableProviderForUser).
-COGNITO_PROVIDER = "Cognito"
+LOCAL_PROVIDER_NAME = "Cognito"
 MAX_LINKED_IDENTITIES = 5
-# social-auth's `uid` column.
-MAX_UID_LENGTH = 255
+MAX_UID_LENGTH: int = FederatedIdentity._meta.get_field("uid").max_length or 0
 SAML_KEY_SEAL_PURPOSE = "saml_signing_key"
 SAML_CERTIFICATE_VALIDITY = dt.timedelta(days=3650)
 
@@ -73,6 +72,12 @@ def _source_attribute_check(*, provider: IdentityProvider, attribute: str) -> No
     attribute their AttributeMapping fills, as Cognito documents SourceUser."""
     if attribute == COGNITO_SUBJECT:
         return
+    if attribute == "username":
+        # Every mapping names `username` (the claim that becomes <ProviderName>_<value>), which
+        # a sign-in finds by Cognito_Subject: a link by it would never sign in.
+        raise InvalidParameterException(
+            f"Invalid SourceUser: link by {COGNITO_SUBJECT}, not by username."
+        )
     if provider.provider_type in SOCIAL_TYPES:
         raise InvalidParameterException(
             f"Invalid SourceUser: ProviderAttributeName must be {COGNITO_SUBJECT} for "
@@ -116,13 +121,13 @@ def federated_identity_link(
     an account at one of the pool's IdPs that is linked to no user yet and has not signed in as
     a user of its own. A user holds at most five linked identities.
     """
-    if _member(destination, "ProviderName", role="DestinationUser") != COGNITO_PROVIDER:
+    if _member(destination, "ProviderName", role="DestinationUser") != LOCAL_PROVIDER_NAME:
         raise InvalidParameterException(
-            f"Invalid DestinationUser: ProviderName must be {COGNITO_PROVIDER}."
+            f"Invalid DestinationUser: ProviderName must be {LOCAL_PROVIDER_NAME}."
         )
     username = _member(destination, "ProviderAttributeValue", role="DestinationUser")
     source_name = _member(source, "ProviderName", role="SourceUser")
-    if source_name == COGNITO_PROVIDER:
+    if source_name == LOCAL_PROVIDER_NAME:
         raise InvalidParameterException(_SOURCE_IS_LOCAL)
     attribute = _member(source, "ProviderAttributeName", role="SourceUser")
     value = _member(source, "ProviderAttributeValue", role="SourceUser")
@@ -179,11 +184,11 @@ def federated_identity_disable(*, pool: UserPool, user: Mapping[str, Any]) -> No
     provider_name = _member(user, "ProviderName", role="User")
     attribute = _member(user, "ProviderAttributeName", role="User")
     value = _member(user, "ProviderAttributeValue", role="User")
-    if provider_name == COGNITO_PROVIDER:
+    if provider_name == LOCAL_PROVIDER_NAME:
         if attribute != COGNITO_SUBJECT:
             raise InvalidParameterException(
                 f"Invalid User: ProviderAttributeName must be {COGNITO_SUBJECT} for "
-                f"{COGNITO_PROVIDER} users."
+                f"{LOCAL_PROVIDER_NAME} users."
             )
         user_disable(user=user_get(pool=pool, username=value))
         return

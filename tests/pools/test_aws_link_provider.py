@@ -281,6 +281,11 @@ def test_link_refusals_change_nothing(idp: Any, pool: UserPool, alice: PoolUser)
         ),
         (
             idp.exceptions.InvalidParameterException,
+            {"provider": "Corp", "attribute": "username"},
+            "Invalid SourceUser: link by Cognito_Subject, not by username.",
+        ),
+        (
+            idp.exceptions.InvalidParameterException,
             {"provider": "Corp", "attribute": "name"},
             "Invalid SourceUser: name is not an attribute that identity provider Corp maps.",
         ),

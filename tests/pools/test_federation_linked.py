@@ -15,10 +15,15 @@ import pytest
 from botocore.config import Config
 
 from identities.models import IdentityPool
-from pools.models import FederatedIdentity, PoolUser, UserPool, UserStatus
+from pools.errors import InvalidParameterException
+from pools.models import FederatedIdentity, IdentityProvider, PoolUser, UserPool, UserStatus
 from pools.selectors.users import user_for_client_request, user_get
-from pools.services.federated_users import federated_identity_link
-from tests.builders import make_user, make_user_pool
+from pools.services.federated_sign_in import federated_sign_in
+from pools.services.federated_users import federated_identity_disable, federated_identity_link
+from pools.services.federation import identity_provider_update
+from pools.services.users import user_add_to_group
+from tests.builders import make_group, make_user, make_user_pool
+from tests.cognitoadmin.test_fuzz_aws import snapshot
 from tests.pools.hosted_fixtures import plain_http
 from tests.pools.oauth_fixtures import PASSWORD, url
 from tests.pools.test_federation_oidc import (
@@ -28,6 +33,7 @@ from tests.pools.test_federation_oidc import (
     downstream,
     issuer,
     oidc_provider,
+    plain_provider,
     sign_in_through_upstream,
     token_answer,
     uma,
@@ -37,7 +43,16 @@ from tests.pools.test_federation_oidc import (
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_http")]
 
-__all__ = ["downstream", "issuer", "plain_http", "uma", "up_client", "upstream", "url"]
+__all__ = [
+    "downstream",
+    "issuer",
+    "plain_http",
+    "plain_provider",
+    "uma",
+    "up_client",
+    "upstream",
+    "url",
+]
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -163,3 +178,104 @@ def test_an_identity_pool_takes_a_federated_users_id_token(
     assert open_id["IdentityId"] == identity_id
     assert claims_of(open_id["Token"])["sub"] == identity_id
     assert FederatedIdentity.objects.filter(pool=pool).count() == 1
+
+
+# --- links by an attribute, through the service ----------------------------------------------
+
+
+def _link(pool: UserPool, username: str, attribute: str, value: str) -> None:
+    federated_identity_link(
+        pool=pool,
+        destination={"ProviderName": "Cognito", "ProviderAttributeValue": username},
+        source={
+            "ProviderName": PROVIDER,
+            "ProviderAttributeName": attribute,
+            "ProviderAttributeValue": value,
+        },
+    )
+
+
+def test_the_first_account_through_an_attribute_link_takes_it_over(
+    plain_provider: IdentityProvider,
+) -> None:
+    pool = plain_provider.pool
+    local = make_user(pool=pool, username="lee", password=PASSWORD)
+    _link(pool, "lee", "email", "lee@example.com")
+
+    first = federated_sign_in(
+        pool=pool, provider=plain_provider, subject="s-1", claims={"email": "lee@example.com"}
+    )
+    second = federated_sign_in(
+        pool=pool, provider=plain_provider, subject="s-2", claims={"email": "lee@example.com"}
+    )
+
+    assert first.pk == local.pk
+    # Another account that sends the same email is a user of its own, not `lee`.
+    assert second.pk != local.pk and second.username == f"{PROVIDER}_s-2"
+    assert list(local.federated_identities.values_list("attribute_name", "uid")) == [
+        ("Cognito_Subject", "s-1")
+    ]
+    # The link now names the subject, as AdminDisableProviderForUser does.
+    federated_identity_disable(
+        pool=pool,
+        user={
+            "ProviderName": PROVIDER,
+            "ProviderAttributeName": "Cognito_Subject",
+            "ProviderAttributeValue": "s-1",
+        },
+    )
+    assert not local.federated_identities.exists()
+
+
+def test_an_account_matching_links_to_two_users_is_refused_and_changes_nothing(
+    plain_provider: IdentityProvider,
+) -> None:
+    pool = plain_provider.pool
+    identity_provider_update(
+        provider=plain_provider, attribute_mapping={"email": "email", "name": "name"}
+    )
+    for username in ("lee", "kim"):
+        make_user(pool=pool, username=username, password=PASSWORD)
+    _link(pool, "lee", "email", "x@example.com")
+    _link(pool, "kim", "name", "X")
+    before = snapshot()
+
+    with pytest.raises(InvalidParameterException, match="several users"):
+        federated_sign_in(
+            pool=pool,
+            provider=plain_provider,
+            subject="s-1",
+            claims={"email": "x@example.com", "name": "X"},
+        )
+
+    assert snapshot() == before
+
+
+def test_a_linked_subject_longer_than_a_username_still_signs_in(
+    plain_provider: IdentityProvider,
+) -> None:
+    pool = plain_provider.pool
+    local = make_user(pool=pool, username="lee", password=PASSWORD)
+    subject = "s" * 200
+    _link(pool, "lee", "Cognito_Subject", subject)
+
+    user = federated_sign_in(pool=pool, provider=plain_provider, subject=subject, claims={})
+
+    assert user.pk == local.pk
+
+
+def test_a_linked_users_id_token_has_its_groups_and_identities(
+    url: str, uma: PoolUser, downstream: tuple[UserPool, Any]
+) -> None:
+    pool, client = downstream
+    diego = make_user(pool=pool, username="diego", password=PASSWORD)
+    for name, precedence in (("staff", 2), ("admins", 1)):
+        user_add_to_group(user=diego, group=make_group(pool=pool, name=name, precedence=precedence))
+    _link(pool, "diego", "Cognito_Subject", str(uma.sub))
+
+    claims = claims_of(
+        token_answer(url, client, code_of(sign_in_through_upstream(url, client)))["id_token"]
+    )
+
+    assert claims["cognito:groups"] == ["admins", "staff"]
+    assert [i["userId"] for i in claims["identities"]] == [str(uma.sub)]

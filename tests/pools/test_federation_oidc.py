@@ -336,6 +336,19 @@ def test_an_upstream_page_for_a_federation_callback_lets_the_chain_go_on(
     assert "script-src 'none'" in policy and "frame-ancestors 'none'" in policy
 
 
+def test_an_upstream_page_for_another_hosts_federation_callback_keeps_form_action(
+    url: str, upstream: UserPool
+) -> None:
+    elsewhere = "https://auth.example.com/oauth2/idpresponse"
+    client = web_app(upstream, AllowedOAuthScopes=["openid"], CallbackURLs=[elsewhere])
+    query = urlencode(
+        {"response_type": "code", "client_id": client.client_id, "redirect_uri": elsewhere}
+    )
+    policy = requests.get(f"{url}/login?{query}", timeout=10).headers["Content-Security-Policy"]
+
+    assert "form-action 'self' https://auth.example.com" in policy
+
+
 # --- refusals --------------------------------------------------------------------------------
 
 
