@@ -430,6 +430,7 @@ def federation_redirect(request: HttpRequest, authorize: AuthorizeRequest) -> st
     """The upstream's sign-in for an authorize request through an external provider; a
     provider that cannot be reached sends the error back to the client."""
     try:
+        rate_check(request, "OAuth2Federation", {})
         return federation_start(request=request, authorize=authorize)
     except ServiceError as error:
         raise RedirectError(

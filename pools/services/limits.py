@@ -175,9 +175,16 @@ RATE_LIMITED_OPERATIONS: dict[str, Callable[[Mapping[str, Any]], str | None]] = 
     "VerifySoftwareToken": _signed_in,
 }
 # The OAuth endpoints that check client secrets, counted by the same allowances.
+def _nobody(params: Mapping[str, Any]) -> str | None:
+    """A federated sign-in's start (`OAuth2Federation`) names no user yet: counted by address."""
+    return None
+
+
 OAUTH_RATE_LIMITED_ENDPOINTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "OAuth2Token": _oauth_request,
     "OAuth2Revoke": _oauth_request,
+    # Each start stores a state and a nonce and calls the provider's discovery.
+    "OAuth2Federation": _nobody,
 }
 
 

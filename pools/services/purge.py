@@ -1,5 +1,6 @@
 """Deleting what has expired: auth sessions, verification codes, refresh tokens, devices handed
-out but never confirmed, and the records of messages sent or failed long ago.
+out but never confirmed, the records of messages sent or failed long ago, and what federated
+sign-ins that were never finished left in social-auth's tables.
 
 Nothing else removes these rows, and each sign-in leaves some. Celery beat runs this hourly
 (`pools.tasks.expired_purge_task`); `manage.py purge` runs it at once. A purge never changes an
@@ -13,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from social_django.models import Association, Nonce
 
 from pools.models import (
     AuthorizationCode,
@@ -27,6 +29,7 @@ from pools.models import (
     VerificationCode,
 )
 from pools.services.clients import ACCESS_ID_RANGE
+from pools.services.federated_sign_in import PENDING_SECONDS
 
 # The longest an access or ID token may live: a sign-in's last one, issued by a refresh just
 # before its refresh token expired, is still valid this long after.
@@ -47,6 +50,7 @@ class Purged:
     devices: int
     authorization_codes: int = 0
     hosted_sessions: int = 0
+    federation_states: int = 0
 
 
 def expired_purge(*, now: dt.datetime | None = None) -> Purged:
@@ -54,8 +58,8 @@ def expired_purge(*, now: dt.datetime | None = None) -> Purged:
     refresh-token row past its expiry by more than the longest token lifetime, and the records of
     messages done with for DELIVERY_RETENTION (a queued one stays, whatever its age), and devices
     left unconfirmed for UNCONFIRMED_DEVICE_RETENTION; authorization codes past their five
-    minutes (a used one is kept until then, to recognise its reuse), and hosted sign-in sessions
-    expired or ended."""
+    minutes (a used one is kept until then, to recognise its reuse), hosted sign-in sessions
+    expired or ended, and the states and nonces of federated sign-ins past their lifetimes."""
     now = now or timezone.now()
     sessions, _ = AuthSession.objects.filter(expires_at__lte=now).delete()
     codes, _ = VerificationCode.objects.filter(
@@ -73,9 +77,15 @@ def expired_purge(*, now: dt.datetime | None = None) -> Purged:
     hosted_sessions, _ = HostedSession.objects.filter(
         Q(expires_at__lte=now) | Q(ended_at__isnull=False)
     ).delete()
+    # Each start at an OIDC provider stores its state (a Nonce) and its ID-token nonce (an
+    # Association); a sign-in abandoned upstream never comes back to remove them.
+    epoch = int(now.timestamp())
+    states, _ = Nonce.objects.filter(timestamp__lt=epoch - PENDING_SECONDS).delete()
+    nonces, _ = Association.objects.filter(issued__lt=epoch - F("lifetime")).delete()
     return Purged(
         authorization_codes=authorization_codes,
         hosted_sessions=hosted_sessions,
+        federation_states=states + nonces,
         auth_sessions=sessions,
         verification_codes=codes,
         refresh_tokens=tokens,

@@ -16,7 +16,9 @@ import jwt
 import pytest
 import requests
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import connection, connections
+from social_django.models import Association, Nonce
 
 from identities.models import AccessKey
 from pools.errors import InvalidParameterException
@@ -443,6 +445,28 @@ def test_an_unknown_provider_goes_back_with_the_error(
 
     assert words in refused(response)
     assert snapshot() == before
+
+
+def test_starts_beyond_the_rate_limit_go_back_with_the_error_and_store_nothing(
+    url: str, downstream: tuple[UserPool, AppClient], settings: Any
+) -> None:
+    _pool, client = downstream
+    cache.clear()
+    settings.COGNITOADMIN_RATE_LIMIT_PER_IP = 2
+    try:
+        for _ in range(2):
+            assert (
+                Browser(url).get(authorize_path(client, identity_provider=PROVIDER)).status_code
+                == 302
+            )
+        stored = (Nonce.objects.count(), Association.objects.count())
+
+        response = Browser(url).get(authorize_path(client, identity_provider=PROVIDER))
+
+        assert refused(response) == "Rate exceeded"
+        assert (Nonce.objects.count(), Association.objects.count()) == stored
+    finally:
+        cache.clear()
 
 
 def test_a_provider_the_client_does_not_support_goes_back_with_the_error(

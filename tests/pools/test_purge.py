@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from pycognito.aws_srp import generate_hash_device
+from social_django.models import Association, Nonce
 
 from pools.errors import ExpiredCodeException
 from pools.models import (
@@ -26,6 +27,7 @@ from pools.models import VerificationCode as Code
 from pools.services.auth import auth_initiate
 from pools.services.codes import code_check, code_issue
 from pools.services.devices import device_confirm, device_track
+from pools.services.federated_sign_in import PENDING_SECONDS
 from pools.services.hosted import (
     AuthorizeRequest,
     authorization_complete,
@@ -108,8 +110,8 @@ def test_the_command_says_what_it_deleted(app: AppClient, clock: Clock) -> None:
 
     assert out.getvalue().strip() == (
         "Deleted 1 auth session(s), 0 verification code(s), 0 refresh token(s), "
-        "0 unconfirmed device(s), 0 authorization code(s), 0 hosted sign-in session(s) and "
-        "0 message record(s)."
+        "0 unconfirmed device(s), 0 authorization code(s), 0 hosted sign-in session(s), "
+        "0 federated sign-in state(s) and 0 message record(s)."
     )
 
 
@@ -182,3 +184,24 @@ def test_authorization_codes_and_hosted_sessions_go_once_expired_or_ended(
     assert (purged.authorization_codes, purged.hosted_sessions) == (1, 1)
     assert AuthorizationCode.objects.count() == 1
     assert HostedSession.objects.filter(ended_at__isnull=True).count() == 1
+
+
+def test_states_and_nonces_of_unfinished_federated_sign_ins_go_after_their_lifetimes(
+    clock: Clock,
+) -> None:
+    now = int(clock().timestamp())
+    url = "https://idp.example.com/authorize"
+    Nonce.objects.create(server_url=url, timestamp=now - PENDING_SECONDS - 1, salt="old")
+    Nonce.objects.create(server_url=url, timestamp=now - 60, salt="new")
+    Association.objects.create(
+        server_url=url, handle="old", secret="", issued=now - 700, lifetime=600, assoc_type="s"
+    )
+    Association.objects.create(
+        server_url=url, handle="new", secret="", issued=now - 60, lifetime=600, assoc_type="s"
+    )
+
+    purged = expired_purge()
+
+    assert purged.federation_states == 2
+    assert list(Nonce.objects.values_list("salt", flat=True)) == ["new"]
+    assert list(Association.objects.values_list("handle", flat=True)) == ["new"]
