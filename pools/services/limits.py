@@ -174,6 +174,8 @@ RATE_LIMITED_OPERATIONS: dict[str, Callable[[Mapping[str, Any]], str | None]] = 
     "AssociateSoftwareToken": _signed_in,
     "VerifySoftwareToken": _signed_in,
 }
+
+
 # The OAuth endpoints that check client secrets, counted by the same allowances.
 def _nobody(params: Mapping[str, Any]) -> str | None:
     """A federated sign-in's start (`OAuth2Federation`) names no user yet: counted by address."""
