@@ -176,12 +176,13 @@ RATE_LIMITED_OPERATIONS: dict[str, Callable[[Mapping[str, Any]], str | None]] = 
 }
 
 
-# The OAuth endpoints that check client secrets, counted by the same allowances.
 def _nobody(params: Mapping[str, Any]) -> str | None:
     """A federated sign-in's start (`OAuth2Federation`) names no user yet: counted by address."""
     return None
 
 
+# The OAuth endpoints that check client secrets or start a federated sign-in, counted by the
+# same allowances.
 OAUTH_RATE_LIMITED_ENDPOINTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "OAuth2Token": _oauth_request,
     "OAuth2Revoke": _oauth_request,
