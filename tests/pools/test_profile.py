@@ -101,7 +101,13 @@ def test_get_user_shows_sub_and_what_the_client_may_read() -> None:
     user.custom_attributes["dev:custom:score"] = "7"
     narrow = make_app_client(pool=pool, ReadAttributes=["email", "custom:tier"])
 
-    assert profile_readable_attributes(user=user, client=narrow) == ["sub", "email", "custom:tier"]
+    # `identities` is always readable, and shown only to a user who has linked identities.
+    assert profile_readable_attributes(user=user, client=narrow) == [
+        "sub",
+        "email",
+        "custom:tier",
+        "identities",
+    ]
     everything = profile_readable_attributes(user=user, client=make_app_client(pool=pool))
     assert everything[:3] == ["sub", "address", "birthdate"]
     assert "custom:tier" in everything
