@@ -42,6 +42,7 @@ from pools.selectors.pools import schema_attributes, user_pool_locked
 from pools.selectors.users import user_get
 from pools.services.federation import SOCIAL_TYPES
 from pools.services.keys import KEY_SIZE, PUBLIC_EXPONENT
+from pools.services.passwords import password_remove
 from pools.services.users import user_disable
 
 # The provider name that stands for the pool's own users (DestinationUser, and a local user in
@@ -179,7 +180,8 @@ def federated_identity_disable(*, pool: UserPool, user: Mapping[str, Any]) -> No
     user. The identity a provider's user was created from (its primary one) stays, and that user
     is disabled and signed out everywhere, as AdminDisableUser does: its next federated sign-in
     is refused rather than making a new user. ProviderName Cognito names a local user by its
-    username (attribute Cognito_Subject), which is disabled the same way.
+    username (attribute Cognito_Subject): as on Cognito, that user can no longer sign in with
+    their password, and still can through the identities linked to them.
     """
     provider_name = _member(user, "ProviderName", role="User")
     attribute = _member(user, "ProviderAttributeName", role="User")
@@ -190,7 +192,7 @@ def federated_identity_disable(*, pool: UserPool, user: Mapping[str, Any]) -> No
                 f"Invalid User: ProviderAttributeName must be {COGNITO_SUBJECT} for "
                 f"{LOCAL_PROVIDER_NAME} users."
             )
-        user_disable(user=user_get(pool=pool, username=value))
+        password_remove(user=user_get(pool=pool, username=value))
         return
     provider = identity_provider_get(pool=pool, name=provider_name)
     identity = (

@@ -93,6 +93,25 @@ def password_assign(*, user: PoolUser, password: str) -> list[str]:
     return ["password", "password_set_at", *_srp_assign(user=user, password=password)]
 
 
+def password_remove(*, user: PoolUser) -> None:
+    """Take the user's password away (hash and SRP verifier): password and SRP sign-ins fail as
+    for a wrong password until a new one is set (AdminSetUserPassword, a password reset). Their
+    other ways in (linked identity providers, passkeys, codes) and their sessions stay."""
+    user.password = ""
+    user.password_set_at = None
+    user.srp_salt = ""
+    user.srp_verifier_sealed = ""
+    user.save(
+        update_fields=[
+            "password",
+            "password_set_at",
+            "srp_salt",
+            "srp_verifier_sealed",
+            "updated_at",
+        ]
+    )
+
+
 def _srp_assign(*, user: PoolUser, password: str) -> list[str]:
     salt_hex, verifier = srp_verifier_compute(
         pool_name=srp_pool_name(user.pool.pool_id),

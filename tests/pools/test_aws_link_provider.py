@@ -9,16 +9,19 @@ from typing import Any
 import jwt
 import pytest
 from botocore.exceptions import ClientError
+from pycognito.aws_srp import AWSSRP
 
 from pools.models import (
     COGNITO_SUBJECT,
     AppClient,
     FederatedIdentity,
+    IdentityProvider,
     PoolUser,
     RefreshToken,
     UserPool,
     UserStatus,
 )
+from pools.services.federated_sign_in import federated_sign_in
 from pools.services.federation import identity_provider_create
 from pools.services.pools import user_pool_add_custom_attributes
 from pools.services.tokens import tokens_issue
@@ -439,15 +442,40 @@ def test_disabling_a_providers_own_user_disables_it_and_revokes_its_tokens(
 
 
 @pytest.mark.usefixtures("providers")
-def test_disabling_a_local_user_through_the_cognito_provider(
-    idp: Any, pool: UserPool, client: AppClient, alice: PoolUser
+def test_disabling_the_cognito_provider_ends_password_sign_in_only(
+    idp: Any, pool: UserPool, alice: PoolUser
 ) -> None:
+    client = make_app_client(
+        pool=pool,
+        ExplicitAuthFlows=[
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
+    )
+    _link(idp, pool)
+    tokens = _sign_in(idp, pool, client)
+
     _disable(idp, pool, provider="Cognito", value="alice")
 
-    alice.refresh_from_db()
-    assert alice.enabled is False
-    with pytest.raises(idp.exceptions.NotAuthorizedException):
+    with pytest.raises(idp.exceptions.NotAuthorizedException) as refused:
         _sign_in(idp, pool, client)
+    assert _message(refused) == "Incorrect username or password."
+    srp = AWSSRP("alice", PASSWORD, pool.pool_id, client.client_id, client=idp)
+    with pytest.raises(idp.exceptions.NotAuthorizedException):
+        srp.authenticate_user()
+    alice.refresh_from_db()
+    assert alice.enabled is True
+    # The user's session and linked identity still stand.
+    assert idp.get_user(AccessToken=tokens["AccessToken"])["Username"] == "alice"
+    google = IdentityProvider.objects.get(pool=pool, name="Google")
+    signed_in = federated_sign_in(pool=pool, provider=google, subject="1234567890", claims={})
+    assert signed_in.pk == alice.pk
+
+    idp.admin_set_user_password(
+        UserPoolId=pool.pool_id, Username="alice", Password=PASSWORD, Permanent=True
+    )
+    assert _sign_in(idp, pool, client)["AccessToken"]
 
 
 @pytest.mark.usefixtures("providers")
