@@ -23,7 +23,9 @@ from pools.errors import (
 from pools.models import AppClient, UserPool
 from pools.selectors.clients import app_client_get_by_id
 from pools.selectors.resource_servers import resource_server_scope_names
+from pools.selectors.users import IDENTITIES_ATTRIBUTE
 from pools.services.clients import RESERVED_SCOPES, app_client_verify_secret
+from pools.services.federated_users import identities_attribute
 from pools.services.tokens import client_access_token_sign, user_attribute_claims
 from pools.services.verification import access_token_verify
 
@@ -145,8 +147,10 @@ def user_info_claims(*, access_token: str, pool: UserPool | None = None) -> dict
     if names is not None and "profile" in scopes:
         names |= {name for name in context.user.custom_attributes if name.startswith("custom:")}
     user = context.user
+    identities = identities_attribute(user.federated_identities.all())
     return {
         "sub": str(user.sub),
         **user_attribute_claims(user=user, client=context.client, names=names),
+        **({IDENTITIES_ATTRIBUTE: identities} if identities is not None else {}),
         "username": user.username,
     }

@@ -6,6 +6,7 @@ and stops at the app's callback."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -244,6 +245,34 @@ def test_a_first_sign_in_makes_an_external_provider_user_with_the_mapped_email(
     assert identity.extra_data == {}
     pool.refresh_from_db()
     assert pool.estimated_number_of_users == 1
+
+
+def test_user_info_names_the_users_identities_as_the_attribute_does(
+    url: str, uma: PoolUser, downstream: tuple[UserPool, AppClient]
+) -> None:
+    pool, client = downstream
+    code = code_of(sign_in_through_upstream(url, client))
+    access_token = token_answer(url, client, code)["access_token"]
+
+    answer = requests.get(
+        f"{url}/oauth2/userInfo", headers={"Authorization": f"Bearer {access_token}"}, timeout=10
+    )
+
+    assert answer.status_code == 200, answer.text
+    info = answer.json()
+    assert info["username"] == f"{PROVIDER}_{uma.sub}"
+    assert info["email"] == "uma@example.com"
+    created = FederatedIdentity.objects.get(pool=pool).created
+    assert json.loads(info["identities"]) == [
+        {
+            "userId": str(uma.sub),
+            "providerName": PROVIDER,
+            "providerType": "OIDC",
+            "issuer": None,
+            "primary": True,
+            "dateCreated": int(created.timestamp() * 1000),
+        }
+    ]
 
 
 def test_a_later_sign_in_is_the_same_user_with_the_upstream_s_new_email(
