@@ -50,6 +50,17 @@ SETUP_SESSION_KEY = "cognitoadmin_otp_setup"
 # Long enough to install an authenticator app, short enough that a forgotten tab goes stale.
 SETUP_TIMEOUT_SECONDS = 15 * 60
 
+# Apps whose tables the console does not list, and those shown together as the operators'.
+_UNLISTED_APPS = frozenset({"social_django"})
+_OPERATOR_APPS = frozenset({"auth", "otp_totp", "otp_static"})
+_OPERATOR_MODEL_NAMES = {
+    "User": _("Operators"),
+    "Group": _("Permission groups"),
+    "TOTPDevice": _("Authenticator apps"),
+    "StaticDevice": _("Backup codes"),
+}
+_OPERATOR_MODEL_ORDER = {name: place for place, name in enumerate(_OPERATOR_MODEL_NAMES)}
+
 _INVALID_CODE = _("That code is not valid. Enter a current code from your authenticator app.")
 
 
@@ -164,6 +175,36 @@ class OperatorAdminSite(OTPAdminSite):  # type: ignore[misc]
 
     def __init__(self, name: str = "admin") -> None:
         super().__init__(name)
+
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """social_django's tables are left out: its states and nonces are the federation flow's
+        own, purged as they expire, and its user associations are unused (a pool's external
+        identities are FederatedIdentity rows, shown on each user's page)."""
+        models = (
+            model_or_iterable
+            if isinstance(model_or_iterable, list | tuple)
+            else [model_or_iterable]
+        )
+        kept = [model for model in models if model._meta.app_label not in _UNLISTED_APPS]
+        if kept:
+            super().register(kept, admin_class, **options)
+
+    def get_app_list(
+        self, request: HttpRequest, app_label: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Operators, their permission groups and their second factors under one plain heading,
+        instead of Django's and django-otp's app labels."""
+        apps: list[dict[str, Any]] = super().get_app_list(request, app_label)
+        security = [app for app in apps if app["app_label"] in _OPERATOR_APPS]
+        if not security:
+            return apps
+        models = [model for app in security for model in app["models"]]
+        for model in models:
+            model["name"] = _OPERATOR_MODEL_NAMES.get(model["object_name"], model["name"])
+        models.sort(key=lambda model: _OPERATOR_MODEL_ORDER.get(model["object_name"], 0))
+        operators = {**security[0], "name": _("Operators and their security"), "models": models}
+        others = [app for app in apps if app["app_label"] not in _OPERATOR_APPS]
+        return [*others, operators]
 
     def has_permission(self, request: HttpRequest) -> bool:
         if otp_required():
