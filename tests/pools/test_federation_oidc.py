@@ -549,7 +549,7 @@ def test_an_id_token_of_another_issuer_is_refused(
 
     response = sign_in_through_upstream(url, client)
 
-    assert "(invalid_claim)" in refused(response)
+    assert "(invalid_claim: iss)" in refused(response)
     assert counts(pool) == before
 
 
