@@ -32,11 +32,9 @@ _POSTED_FIELDS = ("code", "state", "user", "error", "error_description")
 
 
 def _posted_answer(request: HttpRequest) -> HttpResponse:
-    values = {
-        name: value[:MAX_PARAMETER_LENGTH]
-        for name in _POSTED_FIELDS
-        if (value := request.POST.get(name))
-    }
+    values = {name: value for name in _POSTED_FIELDS if (value := request.POST.get(name))}
+    if any(len(value) > MAX_PARAMETER_LENGTH for value in values.values()):
+        raise PageError("The identity provider's answer is too long.")
     response = HttpResponse(status=303)
     response["Location"] = f"{request.path}?{urlencode(values)}"
     return response

@@ -8,12 +8,14 @@ sets, and misbehaves when a test asks it to. A requests.Session plays the browse
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
@@ -405,6 +407,45 @@ def test_apple_s_posted_answer_is_carried_to_the_callback_as_a_get(
     assert "Set-Cookie" not in posted.headers
 
 
+# Every provider is asked for a code; Facebook's dialog answers with one unasked.
+ASKED = {"client_id", "redirect_uri", "state", "scope"}
+
+
+@pytest.mark.parametrize(
+    ("provider_type", "scope", "names"),
+    [
+        ("Google", "openid email profile", {*ASKED, "response_type", "nonce"}),
+        ("Facebook", "public_profile,email", {*ASKED, "return_scopes"}),
+        ("LoginWithAmazon", "profile", {*ASKED, "response_type"}),
+        ("SignInWithApple", "email name", {*ASKED, "response_type", "nonce", "response_mode"}),
+    ],
+)
+def test_each_provider_is_asked_with_the_pool_s_client_and_callback(
+    url: str, social_idp: SocialIdp, provider_type: str, scope: str, names: set[str]
+) -> None:
+    _pool, client = pool_with(social_idp, provider_type)
+
+    leaving = Browser(url).get(authorize_path(client, identity_provider=provider_type))
+
+    target, query, _ = redirected_to(leaving)
+    assert target.startswith(f"{social_idp.base}/{STYLES[provider_type]}/")
+    assert set(query) == names
+    assert query["redirect_uri"] == f"{url}/oauth2/idpresponse"
+    assert query["scope"] == scope
+    assert query.get("response_type", "code") == "code"
+    if provider_type == "SignInWithApple":
+        assert (query["client_id"], query["response_mode"]) == (APPLE["id"], "form_post")
+
+
+def test_a_posted_answer_too_long_is_an_error_page(url: str) -> None:
+    posted = requests.post(
+        f"{url}/oauth2/idpresponse", data={"code": "c" * 5000, "state": "s"}, timeout=10
+    )
+
+    assert posted.status_code == 400
+    assert "too long" in posted.text
+
+
 # --- refusals that change nothing ------------------------------------------------------------
 
 
@@ -521,3 +562,40 @@ def test_a_generic_oidc_provider_s_id_token_for_another_audience_is_refused(
 
     assert "(invalid_claim: aud)" in description, description
     assert not PoolUser.objects.filter(pool=pool).exists()
+
+
+# --- in a real browser -----------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("provider_type", ["Google", "SignInWithApple"])
+def test_a_browser_signs_in_through_the_provider_and_the_app_gets_its_code(
+    url: str, social_idp: SocialIdp, provider_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider is on 127.0.0.1, this server on localhost: another site, so Apple's form
+    post comes without the SameSite=Lax session cookie, as from appleid.apple.com."""
+    if not CHROMIUM.exists() and os.environ.get("CI") != "true":
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium); CI installs it")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    assert urlsplit(url).hostname != urlsplit(social_idp.base).hostname
+    social_idp.control(profiles())
+    pool, client = pool_with(social_idp, provider_type)
+    # Playwright's sync API runs an event loop in this thread; the ORM is not used meanwhile.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = chromium.new_page()
+        page.goto(f"{url}/login?{urlsplit(authorize_path(client)).query}")
+        # The browser's request for the app's callback (there is no app.example.com here).
+        with page.expect_request(lambda request: request.url.startswith(CALLBACK)) as landed:
+            page.get_by_role("link", name=f"Sign in with {provider_type}").click()
+        callback = landed.value.url
+        chromium.close()
+
+    values = {name: v[0] for name, v in parse_qs(urlsplit(callback).query).items()}
+    assert values["state"] == "app-state"
+    claims = id_token_claims(url, pool, client, values["code"])
+    assert claims["cognito:username"] == f"{provider_type}_{subject_of(provider_type, profiles())}"
+    assert claims["email"] == EXPECTED[provider_type]["email"]
