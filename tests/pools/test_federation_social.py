@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 
+from identities.models import AccessKey
 from pools.models import (
     AppClient,
     FederatedIdentity,
@@ -33,7 +34,11 @@ from pools.models import (
     UserStatus,
 )
 from pools.services.federated_users import federated_identity_link
-from pools.services.federation import identity_provider_create
+from pools.services.federation import (
+    identity_provider_create,
+    identity_provider_details,
+    identity_provider_update,
+)
 from tests.builders import make_user, make_user_pool
 from tests.cognitoadmin.test_fuzz_aws import snapshot
 from tests.pools.hosted_fixtures import (
@@ -45,6 +50,8 @@ from tests.pools.hosted_fixtures import (
     web_app,
 )
 from tests.pools.oauth_fixtures import PASSWORD, url
+from tests.pools.test_hosted_flow import readme_examples
+from tests.pools.test_readme_oauth import assert_ruff_formatted
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_http")]
 
@@ -562,6 +569,61 @@ def test_a_generic_oidc_provider_s_id_token_for_another_audience_is_refused(
 
     assert "(invalid_claim: aud)" in description, description
     assert not PoolUser.objects.filter(pool=pool).exists()
+
+
+# --- the README ------------------------------------------------------------------------------
+
+
+def test_the_readmes_google_and_apple_providers_sign_users_in(
+    url: str,
+    social_idp: SocialIdp,
+    operator_key: tuple[AccessKey, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    examples = readme_examples(url, operator_key)
+    social = [code for code in examples if 'ProviderType="Google"' in code]
+    social += [code for code in examples if 'ProviderType="SignInWithApple"' in code]
+    assert len(social) == 2
+    scope: dict[str, Any] = {}
+    exec(compile(examples[0], "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    for code in social:
+        assert_ruff_formatted(code)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "AuthKey_KEY1234567.p8").write_text(social_idp.apple_key)
+    for code in social:
+        ours = code.replace("google-client-secret", GOOGLE["secret"])
+        exec(compile(ours, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    pool = UserPool.objects.get(pool_id=scope["pool_id"])
+    for provider in IdentityProvider.objects.filter(pool=pool):
+        # Cognito's endpoints replaced by the local provider's, as a request may.
+        local = social_provider(make_user_pool(name="endpoints"), social_idp, provider.name)
+        endpoints = {
+            key: value
+            for key, value in identity_provider_details(provider=local).items()
+            if key in {"authorize_url", "token_url", "attributes_url", "oidc_issuer"}
+        }
+        identity_provider_update(
+            provider=provider, details={**identity_provider_details(provider=provider), **endpoints}
+        )
+    scope["idp"].update_user_pool_client(
+        UserPoolId=pool.pool_id,
+        ClientId=scope["app"]["ClientId"],
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email", "profile"],
+        CallbackURLs=[CALLBACK],
+        SupportedIdentityProviders=["Google", "SignInWithApple"],
+    )
+    client = AppClient.objects.get(client_id=scope["app"]["ClientId"])
+    social_idp.control(profiles())
+
+    for provider_type in ("Google", "SignInWithApple"):
+        claims = id_token_claims(url, pool, client, code_of(sign_in(url, client, provider_type)))
+        assert (
+            claims["cognito:username"] == f"{provider_type}_{subject_of(provider_type, profiles())}"
+        )
+        assert claims["email"] == EXPECTED[provider_type]["email"]
 
 
 # --- in a real browser -----------------------------------------------------------------------
