@@ -152,8 +152,9 @@ def _refused(error: Exception) -> InvalidParameterException:
     """social-auth's reason and code (its public metadata), never its details, which may quote
     the upstream."""
     if isinstance(error, SocialAuthBaseException):
-        # The claim that failed, by name (never its value), says which check refused.
-        code = f"{error.code}: {error.claim}" if error.claim else error.code
+        # The claim or setting that failed, by name (never its value), says which check refused.
+        name = error.claim or error.parameter
+        code = f"{error.code}: {name}" if name else error.code
         reason = f"{str(error).rstrip('.')} ({code})"
     else:
         reason = "the identity provider could not be reached"

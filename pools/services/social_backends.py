@@ -20,12 +20,13 @@ from typing import Any, Literal
 
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
+from jwt import PyJWTError
 from social_core.backends.amazon import AmazonOAuth2
 from social_core.backends.apple import AppleIdAuth
 from social_core.backends.facebook import FacebookOAuth2
 from social_core.backends.google_openidconnect import GoogleOpenIdConnect
 from social_core.backends.open_id_connect import OpenIdConnectAuth
-from social_core.exceptions import AuthResponseError
+from social_core.exceptions import AuthConfigurationError, AuthResponseError
 
 from pools.models import ProviderType
 
@@ -132,6 +133,17 @@ class AppleAuth(AppleIdAuth[HttpResponse]):
         # social-core takes the client id of the client secret from the request when it names
         # one; the callback's query is the browser's to write, the client id is the pool's.
         self.data = {key: value for key, value in self.data.items() if key != "client_id"}
+
+    def generate_client_secret(self) -> str:
+        """social-core's ES256 client secret; a private key it cannot sign with is the
+        provider's configuration at fault, said so rather than failing unexplained."""
+        try:
+            secret: str = super().generate_client_secret()  # type: ignore[no-untyped-call]
+        except (ValueError, TypeError, PyJWTError):
+            raise AuthConfigurationError(
+                self, parameter="private_key", code="invalid_setting", stage="begin"
+            ) from None
+        return secret
 
     def auth_params(self, state: str | None = None) -> dict[str, str]:
         params: dict[str, str] = super().auth_params(state)  # type: ignore[no-untyped-call]

@@ -541,6 +541,24 @@ def test_a_token_exchange_the_provider_refuses_is_refused(url: str, social_idp: 
     assert description.startswith("The sign-in through the identity provider failed")
 
 
+def test_an_apple_provider_whose_private_key_cannot_sign_is_refused(
+    url: str, social_idp: SocialIdp
+) -> None:
+    pool = make_user_pool(name="social")
+    social_provider(pool, social_idp, "SignInWithApple", private_key="not a key")
+    client = web_app(
+        pool,
+        AllowedOAuthScopes=["openid", "email", "profile"],
+        SupportedIdentityProviders=["SignInWithApple"],
+    )
+    before = snapshot()
+
+    leaving = Browser(url).get(authorize_path(client, identity_provider="SignInWithApple"))
+
+    assert "(invalid_setting: private_key)" in refused(leaving)
+    assert snapshot() == before
+
+
 def test_a_generic_oidc_provider_s_id_token_for_another_audience_is_refused(
     url: str, social_idp: SocialIdp
 ) -> None:
