@@ -63,6 +63,15 @@ def _token_method(backend: Any) -> Literal["GET", "POST"]:
     return "GET" if backend.setting("TOKEN_REQUEST_METHOD") == "GET" else "POST"
 
 
+def _profile(backend: Any, access_token: str) -> dict[str, Any]:
+    """The profile endpoint's answer (Facebook's, Amazon's) as the claims, in place of the
+    pipeline social-core's `do_auth` would run."""
+    data = backend.user_data(access_token)
+    if not isinstance(data, dict):
+        raise AuthResponseError(backend, code="malformed_response", stage="user_info")
+    return data
+
+
 class GoogleAuth(OidcClaims, GoogleOpenIdConnect[HttpResponse]):
     """Google's OpenID Connect: discovery, keys and userinfo from the provider's `oidc_issuer`,
     its authorize and token URLs from its details."""
@@ -87,10 +96,7 @@ class FacebookAuth(FacebookOAuth2[HttpResponse]):
         self.USER_DATA_URL = self.setting("USER_DATA_URL")
 
     def do_auth(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        data = self.user_data(access_token)
-        if not isinstance(data, dict):
-            raise AuthResponseError(self, code="malformed_response", stage="user_info")
-        return data
+        return _profile(self, access_token)
 
 
 class AmazonAuth(AmazonOAuth2[HttpResponse]):
@@ -110,10 +116,7 @@ class AmazonAuth(AmazonOAuth2[HttpResponse]):
         return data
 
     def do_auth(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        data = self.user_data(access_token)
-        if not isinstance(data, dict):
-            raise AuthResponseError(self, code="malformed_response", stage="user_info")
-        return data
+        return _profile(self, access_token)
 
 
 class AppleAuth(AppleIdAuth[HttpResponse]):
