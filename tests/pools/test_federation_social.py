@@ -70,6 +70,14 @@ STYLES = {
     "SignInWithApple": "apple",
 }
 
+# How the sign-in page names each provider.
+LABELS = {
+    "Google": "Google",
+    "Facebook": "Facebook",
+    "LoginWithAmazon": "Amazon",
+    "SignInWithApple": "Apple",
+}
+
 
 @dataclass
 class SocialIdp:
@@ -382,8 +390,8 @@ def test_the_sign_in_page_offers_each_social_provider(url: str, social_idp: Soci
     page = Browser(url).get(f"/login?{urlsplit(authorize_path(client)).query}")
 
     assert page.status_code == 200
-    for provider_type in STYLES:
-        assert f"Sign in with {provider_type}</a>" in page.text
+    for label in LABELS.values():
+        assert f"Sign in with {label}</a>" in page.text
 
 
 def test_facebook_is_asked_for_the_mapped_fields_with_the_app_secret_proof(
@@ -670,7 +678,7 @@ def test_a_browser_signs_in_through_the_provider_and_the_app_gets_its_code(
         page.goto(f"{url}/login?{urlsplit(authorize_path(client)).query}")
         # The browser's request for the app's callback (there is no app.example.com here).
         with page.expect_request(lambda request: request.url.startswith(CALLBACK)) as landed:
-            page.get_by_role("link", name=f"Sign in with {provider_type}").click()
+            page.get_by_role("link", name=f"Sign in with {LABELS[provider_type]}").click()
         callback = landed.value.url
         chromium.close()
 
