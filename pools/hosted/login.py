@@ -388,11 +388,15 @@ def _login_form(
     return page(request, "hosted/login.html", context, status=status, authorize=authorize)
 
 
+# How the sign-in page names the social providers whose type (their name too) is no brand.
+_PROVIDER_LABELS = {"LoginWithAmazon": "Amazon", "SignInWithApple": "Apple"}
+
+
 def _provider_links(request: HttpRequest, authorize: AuthorizeRequest) -> list[tuple[str, str]]:
     """Each external provider the client supports, and the authorize request through it."""
     return [
         (
-            name,
+            _PROVIDER_LABELS.get(name, name),
             page_url(
                 request, "oauth2/authorize", {**authorize.parameters, "identity_provider": name}
             ),

@@ -1,14 +1,16 @@
-"""Federated sign-in: a pool's users signing in through one of its OpenID Connect identity
-providers, from `/oauth2/authorize?identity_provider=...` to the upstream and back through
+"""Federated sign-in: a pool's users signing in through one of its OpenID Connect or social
+(Google, Facebook, Login with Amazon, Sign in with Apple) identity providers, from
+`/oauth2/authorize?identity_provider=...` to the upstream and back through
 `/oauth2/idpresponse`.
 
-The protocol is social-auth's (`OpenIdConnectAuth`): discovery from the provider's
-`oidc_issuer` (or its explicit endpoints), state and nonce bound to the browser's session, the
-code's exchange, and the ID token's signature (the upstream's JWKS), `iss`, `aud`, `exp`, `iat`,
-`nonce` and `at_hash`. A strategy gives that backend the pool's IdentityProvider row as its
-settings, never settings.py. social-auth's pipeline is not run: its user and association steps
-know neither pools nor Cognito's usernames, so the verified claims stop at the backend and
-`federated_sign_in` applies the pool's rules. Upstream tokens are never stored.
+The protocol is social-auth's: for OIDC providers `OpenIdConnectAuth` (discovery from the
+provider's `oidc_issuer` or its explicit endpoints, state and nonce bound to the browser's
+session, the code's exchange, and the ID token's signature (the upstream's JWKS), `iss`, `aud`,
+`exp`, `iat`, `nonce` and `at_hash`), for the social ones its own backends (`social_backends.py`).
+A strategy gives the backend the pool's IdentityProvider row as its settings, never settings.py.
+social-auth's pipeline is not run: its user and association steps know neither pools nor
+Cognito's usernames, so the verified claims stop at the backend and `federated_sign_in` applies
+the pool's rules. Upstream tokens are never stored.
 
 The authorize request rides the round trip in the browser's Django session under the state
 social-auth made, which the callback pops: a state this browser did not start, or one already
@@ -25,10 +27,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import timezone
 from requests import RequestException
-from social_core.backends.open_id_connect import OpenIdConnectAuth
 from social_core.exceptions import SocialAuthBaseException
 from social_django.models import Association, Code, Nonce, Partial
 from social_django.storage import BaseDjangoStorage
@@ -62,6 +63,7 @@ from pools.services.hosted import (
     authorize_client_resolve,
     authorize_request_check,
 )
+from pools.services.social_backends import SOCIAL_BACKENDS, OidcClaims, social_settings
 from pools.services.tokens import USER_DISABLED
 from pools.services.users import user_insert, user_update_attributes
 
@@ -105,32 +107,18 @@ class _ProviderStrategy(DjangoStrategy):
         return super().setting(name, default=default, backend=backend)
 
 
-class _ProviderAuth(OpenIdConnectAuth[HttpResponse]):
+class _ProviderAuth(OidcClaims):
     name = "cognitoadmin-oidc"
-    # Nothing of the token response is kept.
-    EXTRA_DATA = []
-
-    def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
-        """The attributes endpoint (userinfo), by the provider's attributes_request_method."""
-        method = self.setting("ATTRIBUTES_REQUEST_METHOD", "GET")
-        data: dict[str, Any] | None = self.validate_userinfo_sub(
-            self.get_json(
-                self.userinfo_url(),
-                method="POST" if method == "POST" else "GET",
-                headers={"Authorization": f"Bearer {access_token}"},
-            )
-        )
-        return data
-
-    def do_auth(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """The verified ID token's claims with the attributes endpoint's, instead of social-auth's
-        pipeline (see the module's note)."""
-        userinfo = self.user_data(access_token) or {}
-        return {**userinfo, **(self.id_token or {})}
 
 
 def _provider_settings(provider: IdentityProvider) -> dict[str, Any]:
     details = identity_provider_details(provider=provider)
+    if provider.provider_type in SOCIAL_BACKENDS:
+        return social_settings(
+            provider_type=provider.provider_type,
+            details=details,
+            mapping=provider.attribute_mapping,
+        )
     issuer = details["oidc_issuer"]
     return {
         "KEY": details["client_id"],
@@ -149,9 +137,10 @@ def _provider_settings(provider: IdentityProvider) -> dict[str, Any]:
     }
 
 
-def _backend(request: HttpRequest, provider: IdentityProvider) -> _ProviderAuth:
+def _backend(request: HttpRequest, provider: IdentityProvider) -> Any:
     strategy = _ProviderStrategy(request, _provider_settings(provider))
-    return _ProviderAuth(
+    backend = SOCIAL_BACKENDS.get(provider.provider_type, _ProviderAuth)
+    return backend(
         strategy,
         redirect_uri=federation_callback_url(
             pool=provider.pool, provider_type=provider.provider_type
@@ -163,7 +152,10 @@ def _refused(error: Exception) -> InvalidParameterException:
     """social-auth's reason and code (its public metadata), never its details, which may quote
     the upstream."""
     if isinstance(error, SocialAuthBaseException):
-        reason = f"{str(error).rstrip('.')} ({error.code})"
+        # The claim or setting that failed, by name (never its value), says which check refused.
+        name = error.claim or error.parameter
+        code = f"{error.code}: {name}" if name else error.code
+        reason = f"{str(error).rstrip('.')} ({code})"
     else:
         reason = "the identity provider could not be reached"
     return InvalidParameterException(f"The sign-in through the identity provider failed: {reason}.")
@@ -262,8 +254,9 @@ def federation_complete(
         raise _refused(error) from None
     if not isinstance(claims, dict):  # do_auth's claims, or social-auth stopped short
         raise InvalidParameterException("The identity provider's answer was incomplete.")
+    subject = claims.get(USERNAME_CLAIM[provider.provider_type])
     user = federated_sign_in(
-        pool=provider.pool, provider=provider, subject=str(claims.get("sub") or ""), claims=claims
+        pool=provider.pool, provider=provider, subject=str(subject or ""), claims=claims
     )
     return authorize, user
 
