@@ -180,13 +180,7 @@ def federation_start(*, request: HttpRequest, authorize: AuthorizeRequest) -> st
     except (SocialAuthBaseException, RequestException) as error:
         raise _refused(error) from None
     state = parse_qs(urlsplit(url).query)["state"][0]
-    _pending_drop_stale(request)
-    request.session[PENDING_PREFIX + state] = {
-        "pool": provider.pool.pool_id,
-        "provider": provider.name,
-        "parameters": authorize.parameters,
-        "started": timezone.now().timestamp(),
-    }
+    federation_pending_keep(request=request, key=state, authorize=authorize)
     return url
 
 
@@ -218,14 +212,34 @@ class FederationPending:
     provider: IdentityProvider
 
 
-def federation_pending(*, request: HttpRequest) -> FederationPending:
-    """The sign-in the callback's state names in this browser's session, taken out of it (a
-    state serves once, for PENDING_SECONDS). A missing, unknown, used or expired state is
-    InvalidParameterException."""
-    state = request.GET.get("state") or ""
+def federation_pending_keep(
+    *, request: HttpRequest, key: str, authorize: AuthorizeRequest, **extra: str
+) -> None:
+    """Keeps the authorize request in the browser's session under `key` (OIDC's state, SAML's
+    RelayState) until the provider sends the browser back, with what the callback checks
+    (`extra`: SAML's AuthnRequest ID)."""
+    provider = authorize.provider
+    if provider is None:
+        raise UnsupportedIdentityProviderException("The request names no identity provider.")
+    _pending_drop_stale(request)
+    request.session[PENDING_PREFIX + key] = {
+        **extra,
+        "pool": provider.pool.pool_id,
+        "provider": provider.name,
+        "parameters": authorize.parameters,
+        "started": timezone.now().timestamp(),
+    }
+
+
+def federation_pending_take(
+    *, request: HttpRequest, key: str
+) -> tuple[FederationPending, dict[str, Any]]:
+    """The sign-in kept under `key` in this browser's session, taken out of it (a key serves
+    once, for PENDING_SECONDS), and everything kept with it. A missing, unknown, used or expired
+    key is InvalidParameterException."""
     saved = (
-        request.session.pop(PENDING_PREFIX + state, None)
-        if 0 < len(state) <= _MAX_STATE_LENGTH
+        request.session.pop(PENDING_PREFIX + key, None)
+        if 0 < len(key) <= _MAX_STATE_LENGTH
         else None
     )
     if not isinstance(saved, dict) or not _is_live(saved):
@@ -236,7 +250,14 @@ def federation_pending(*, request: HttpRequest) -> FederationPending:
     except ResourceNotFoundException:
         raise InvalidParameterException(SIGN_IN_LOST) from None
     base = authorize_client_resolve(parameters=saved["parameters"], pool=pool)
-    return FederationPending(request=base, provider=provider)
+    return FederationPending(request=base, provider=provider), saved
+
+
+def federation_pending(*, request: HttpRequest) -> FederationPending:
+    """The sign-in the callback's state names in this browser's session (see
+    `federation_pending_take`)."""
+    pending, _saved = federation_pending_take(request=request, key=request.GET.get("state") or "")
+    return pending
 
 
 def federation_complete(
