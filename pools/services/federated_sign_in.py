@@ -354,7 +354,12 @@ def _identity(
 
 @transaction.atomic
 def federated_sign_in(
-    *, pool: UserPool, provider: IdentityProvider, subject: str, claims: Mapping[str, Any]
+    *,
+    pool: UserPool,
+    provider: IdentityProvider,
+    subject: str,
+    claims: Mapping[str, Any],
+    issuer: str | None = None,
 ) -> PoolUser:
     """The pool's user for an upstream account whose `claims` the provider vouched for.
 
@@ -363,9 +368,10 @@ def federated_sign_in(
     an operator linked it (AdminLinkProviderForUser). Otherwise a new user
     `<ProviderName>_<subject>` in EXTERNAL_PROVIDER, without a password, with a primary
     identity. Either way the mapped attributes are written, as an administrator's update is
-    checked. A disabled user is refused and nothing changes."""
-    claim = provider.attribute_mapping.get("username") or USERNAME_CLAIM[provider.provider_type]
-    uid = _claim_text(claims[claim]) if claims.get(claim) is not None else subject
+    checked. A disabled user is refused and nothing changes. `issuer` (a SAML IdP's entity id)
+    is kept on the identity for its `identities` entry."""
+    claim = provider.attribute_mapping.get("username") or USERNAME_CLAIM.get(provider.provider_type)
+    uid = _claim_text(claims[claim]) if claim and claims.get(claim) is not None else subject
     if not uid:
         raise InvalidParameterException("The identity provider gave no subject for the user.")
     attributes = _mapped_attributes(provider, claims)
@@ -379,6 +385,9 @@ def federated_sign_in(
         user = identity.user
         if not user.enabled:
             raise NotAuthorizedException(USER_DISABLED)
+        if issuer and identity.extra_data.get("issuer") != issuer:
+            identity.extra_data = {**identity.extra_data, "issuer": issuer}
+            identity.save(update_fields=["extra_data", "modified"])
         if attributes:
             user_update_attributes(user=user, attributes=attributes, admin=True)
         return user
@@ -408,7 +417,7 @@ def federated_sign_in(
                 attribute_name=COGNITO_SUBJECT,
                 uid=uid,
                 primary=True,
-                extra_data={},
+                extra_data={"issuer": issuer} if issuer else {},
             )
     except IntegrityError:
         raise UsernameExistsException("User account already exists") from None

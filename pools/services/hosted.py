@@ -79,7 +79,7 @@ _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 MAX_PARAMETER_LENGTH = 4096
 INVALID_CODE = "Invalid authorization code."
 # The external providers users can sign in through so far (federated_sign_in.py).
-SERVED_PROVIDER_TYPES = frozenset({ProviderType.OIDC})
+SERVED_PROVIDER_TYPES = frozenset({ProviderType.OIDC, ProviderType.SAML})
 
 # The parameters of an authorize request that the hosted pages carry along (Cognito's /login
 # takes the same query as /oauth2/authorize).
