@@ -721,7 +721,7 @@ def test_the_readmes_provider_signs_users_in_through_it(  # noqa: PLR0917 - fixt
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     examples = readme_examples(url, operator_key)
-    [federation] = [code for code in examples if "create_identity_provider" in code]
+    [federation] = [code for code in examples if 'ProviderType="OIDC"' in code]
     assert_ruff_formatted(federation)
     federation = (
         federation.replace("client-id-from-the-provider", up_client.client_id)

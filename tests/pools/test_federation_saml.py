@@ -27,6 +27,7 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from pytest_django import Settings
 from social_django.models import Nonce
 
+from identities.models import AccessKey
 from pools.hosted.saml import RETURNED_FIELD
 from pools.models import (
     AppClient,
@@ -51,6 +52,8 @@ from tests.pools.test_federation_oidc import (
     counts,
     id_token_claims,
 )
+from tests.pools.test_hosted_flow import readme_examples
+from tests.pools.test_readme_oauth import assert_ruff_formatted
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_http")]
 
@@ -762,3 +765,47 @@ def test_a_browser_signs_in_through_the_idp_and_the_app_gets_its_code(
     )
     assert answer.status_code == 200, answer.text
     assert PoolUser.objects.filter(pool=pool, username=f"{PROVIDER}_frank").exists()
+
+
+def test_the_readme_s_saml_provider_signs_a_user_in(
+    url: str,
+    signing_idp: SamlIdp,
+    operator_key: tuple[AccessKey, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    examples = readme_examples(url, operator_key)
+    [federation] = [code for code in examples if 'ProviderType="SAML"' in code]
+    assert_ruff_formatted(federation)
+    scope: dict[str, Any] = {}
+    exec(compile(examples[0], "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    capsys.readouterr()
+    federation = federation.replace(
+        "https://idp.example.com/saml/metadata", f"{signing_idp.base}/metadata"
+    )
+    exec(compile(federation, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+
+    pool_id = scope["pool_id"]
+    assert capsys.readouterr().out.split() == [
+        f"urn:amazon:cognito:sp:{pool_id}",
+        f"{url}/saml2/idpresponse",
+        f"{url}/{pool_id}/saml2/metadata",
+    ]
+    signing_idp.answer("hana")
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": scope["app"]["ClientId"],
+            "redirect_uri": "http://localhost:3000/callback",
+            "state": "xyz",
+            "idp_identifier": "corp.example.com",
+        }
+    )
+    browser = Browser(url)
+    leaving = browser.get(f"/oauth2/authorize?{query}")
+    form = browser.http.get(leaving.headers["Location"], timeout=10)
+    target, values, _ = redirected_to(through_acs(browser, form))
+    assert target == "http://localhost:3000/callback"
+    assert values["code"] and values["state"] == "xyz"
+    assert signing_idp.last()["requestSigned"] is True
+    user = PoolUser.objects.get(pool__pool_id=pool_id)
+    assert (user.username, user.email) == ("CorpSAML_hana", "hana@corp.example")
