@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -208,9 +209,10 @@ def sign_in(url: str, client: AppClient) -> requests.Response:
 
 
 def fields_of(page: requests.Response) -> dict[str, str]:
-    values = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+    """The hidden fields of a form: the IdP's, or the re-post page's."""
     return {
-        name: value.replace("&#34;", '"').replace("&quot;", '"') for name, value in values.items()
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', page.text)
     }
 
 
@@ -317,6 +319,28 @@ def test_a_later_sign_in_updates_the_mapped_attributes(
     assert id_token_claims(url, pool, client, code)["email"] == "alice.new@corp.example"
     assert PoolUser.objects.get(pool=pool).email == "alice.new@corp.example"
     assert FederatedIdentity.objects.filter(pool=pool).count() == 1
+
+
+def test_an_attribute_mapped_to_username_names_the_user_instead_of_the_name_id(
+    url: str, saml_idp: SamlIdp
+) -> None:
+    pool = make_user_pool(name="mapped")
+    identity_provider_create(
+        pool=pool,
+        name=PROVIDER,
+        provider_type="SAML",
+        details={"MetadataURL": f"{saml_idp.base}/metadata"},
+        attribute_mapping={"username": "employeeId"},
+    )
+    client = web_app(
+        pool, AllowedOAuthScopes=["openid", "email"], SupportedIdentityProviders=[PROVIDER]
+    )
+    saml_idp.answer("alice", attributes={"employeeId": "E123"})
+
+    code_of(sign_in(url, client))
+
+    assert PoolUser.objects.get(pool=pool).username == f"{PROVIDER}_E123"
+    assert FederatedIdentity.objects.get(pool=pool).uid == "E123"
 
 
 def test_a_multi_valued_attribute_is_written_as_cognito_writes_it(
@@ -682,14 +706,15 @@ def test_the_re_post_page_allows_its_script_and_any_form_target(
     _pool, client = downstream
     saml_idp.answer("alice")
     browser = Browser(url)
+    idp_form = to_idp(browser, client)
 
-    bounce = browser.submit(to_idp(browser, client))
+    bounce = browser.submit(idp_form)
 
     policy = bounce.headers["Content-Security-Policy"]
     assert "script-src 'nonce-" in policy
     assert "form-action" not in policy
     assert "frame-ancestors 'none'" in policy
-    assert parse_qs(f"x={fields_of(bounce)[RETURNED_FIELD]}")["x"] == ["1"]
+    assert fields_of(bounce) == {**fields_of(idp_form), RETURNED_FIELD: "1"}
 
 
 def test_a_solicited_response_is_not_taken_as_an_idp_initiated_one(
@@ -809,3 +834,22 @@ def test_the_readme_s_saml_provider_signs_a_user_in(
     assert signing_idp.last()["requestSigned"] is True
     user = PoolUser.objects.get(pool__pool_id=pool_id)
     assert (user.username, user.email) == ("CorpSAML_hana", "hana@corp.example")
+
+
+def test_an_unsolicited_response_does_not_complete_a_started_sign_in(
+    url: str, saml_idp: SamlIdp, downstream: tuple[UserPool, AppClient]
+) -> None:
+    # python3-saml compares InResponseTo only when the response has one.
+    pool, client = downstream
+    saml_idp.answer("alice")
+    browser = Browser(url)
+    started = fields_of(to_idp(browser, client))
+    unsolicited = fields_of(idp_initiated_form(saml_idp, pool, "unused"))
+    before = snapshot()
+
+    reason = refused(
+        post_response(browser, url, unsolicited["SAMLResponse"], started["RelayState"])
+    )
+
+    assert "does not answer this sign-in's request" in reason
+    assert snapshot() == before
