@@ -58,7 +58,7 @@ from pools.hosted.rendering import (
     rate_check,
     redirect,
 )
-from pools.models import AppClient, MfaFactor, PoolUser
+from pools.models import AppClient, MfaFactor, PoolUser, ProviderType
 from pools.selectors.clients import app_client_get_by_id
 from pools.services.auth import (
     CODE_RESPONSES,
@@ -88,6 +88,7 @@ from pools.services.hosted import (
     hosted_session_start,
 )
 from pools.services.mfa import MFA_SETUP, SELECT_MFA_TYPE, otpauth_qr_svg
+from pools.services.saml_sign_in import saml_sign_in_start
 
 COOKIE_PREFIX = "cognitoadmin-hosted-"
 COOKIE_SALT = "pools.hosted.session"
@@ -435,6 +436,9 @@ def federation_redirect(request: HttpRequest, authorize: AuthorizeRequest) -> st
     provider that cannot be reached sends the error back to the client."""
     try:
         rate_check(request, "OAuth2Federation", {})
+        provider = authorize.provider
+        if provider is not None and provider.provider_type == ProviderType.SAML:
+            return saml_sign_in_start(request=request, authorize=authorize)
         return federation_start(request=request, authorize=authorize)
     except ServiceError as error:
         raise RedirectError(

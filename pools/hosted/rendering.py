@@ -162,10 +162,13 @@ def page(
     status: int = 200,
     authorize: AuthorizeRequest | None = None,
     script: bool = False,
+    any_form_target: bool = False,
 ) -> HttpResponse:
     """A hosted page: its styles allowed by a nonce, no framing, no caching, and no script at all
     unless the page needs one of its own (`script`: the passkey page, which only the browser's
-    WebAuthn API can answer), allowed by the same nonce."""
+    WebAuthn API can answer, and SAML's same-site re-post), allowed by the same nonce.
+    `any_form_target`: no form-action, for a form whose answer redirects to a client that the
+    page cannot know yet."""
     nonce = secrets.token_urlsafe(16)
     query = urlencode(authorize.parameters) if authorize is not None else ""
     branding = _branding(request, authorize)
@@ -192,7 +195,7 @@ def page(
         "font-src": ["'none'"],
         "frame-ancestors": ["'none'"],
     }
-    form_targets = _form_targets(request, authorize)
+    form_targets = None if any_form_target else _form_targets(request, authorize)
     if form_targets is None:
         policy.pop("form-action", None)
     else:

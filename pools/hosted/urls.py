@@ -7,7 +7,7 @@ The pool-id pattern is botocore's (`[\\w-]+_[0-9a-zA-Z]+`), so these never catch
 
 from django.urls import path, re_path
 
-from pools.hosted import branding, federation, login, oauth, pages, self_service, views
+from pools.hosted import branding, federation, login, oauth, pages, saml, self_service, views
 
 _POOL = r"(?P<pool_id>[\w-]+_[0-9a-zA-Z]+)"
 
@@ -19,6 +19,7 @@ urlpatterns = [
         views.openid_configuration,
         name="openid-configuration",
     ),
+    re_path(rf"^{_POOL}/saml2/metadata$", saml.pool_metadata, name="saml2-pool-metadata"),
     re_path(
         rf"^{_POOL}/(?P<client_id>ALL|[a-z0-9]+)/(?P<version>[0-9a-f]{{16}})"
         r"/assets/images/image\.(?P<extension>png|jpg)$",
@@ -28,6 +29,8 @@ urlpatterns = [
     path("confirmUser", pages.confirm_user, name="confirm-user"),
     path("oauth2/authorize", login.authorize, name="oauth2-authorize"),
     path("oauth2/idpresponse", federation.idp_response, name="oauth2-idpresponse"),
+    path("saml2/idpresponse", saml.idp_response, name="saml2-idpresponse"),
+    path("saml2/metadata", saml.domain_metadata, name="saml2-metadata"),
     path("login", login.login, name="login"),
     path("mfa", login.mfa, name="mfa"),
     path("passkey", login.passkey, name="passkey"),

@@ -172,13 +172,7 @@ def federation_start(*, request: HttpRequest, authorize: AuthorizeRequest) -> st
     except (SocialAuthBaseException, RequestException) as error:
         raise _refused(error) from None
     state = parse_qs(urlsplit(url).query)["state"][0]
-    _pending_drop_stale(request)
-    request.session[PENDING_PREFIX + state] = {
-        "pool": provider.pool.pool_id,
-        "provider": provider.name,
-        "parameters": authorize.parameters,
-        "started": timezone.now().timestamp(),
-    }
+    federation_pending_keep(request=request, key=state, authorize=authorize)
     return url
 
 
@@ -210,14 +204,34 @@ class FederationPending:
     provider: IdentityProvider
 
 
-def federation_pending(*, request: HttpRequest) -> FederationPending:
-    """The sign-in the callback's state names in this browser's session, taken out of it (a
-    state serves once, for PENDING_SECONDS). A missing, unknown, used or expired state is
-    InvalidParameterException."""
-    state = request.GET.get("state") or ""
+def federation_pending_keep(
+    *, request: HttpRequest, key: str, authorize: AuthorizeRequest, **extra: str
+) -> None:
+    """Keeps the authorize request in the browser's session under `key` (OIDC's state, SAML's
+    RelayState) until the provider sends the browser back, with what the callback checks
+    (`extra`: SAML's AuthnRequest ID)."""
+    provider = authorize.provider
+    if provider is None:
+        raise UnsupportedIdentityProviderException("The request names no identity provider.")
+    _pending_drop_stale(request)
+    request.session[PENDING_PREFIX + key] = {
+        **extra,
+        "pool": provider.pool.pool_id,
+        "provider": provider.name,
+        "parameters": authorize.parameters,
+        "started": timezone.now().timestamp(),
+    }
+
+
+def federation_pending_take(
+    *, request: HttpRequest, key: str
+) -> tuple[FederationPending, dict[str, Any]]:
+    """The sign-in kept under `key` in this browser's session, taken out of it (a key serves
+    once, for PENDING_SECONDS), and everything kept with it. A missing, unknown, used or expired
+    key is InvalidParameterException."""
     saved = (
-        request.session.pop(PENDING_PREFIX + state, None)
-        if 0 < len(state) <= _MAX_STATE_LENGTH
+        request.session.pop(PENDING_PREFIX + key, None)
+        if 0 < len(key) <= _MAX_STATE_LENGTH
         else None
     )
     if not isinstance(saved, dict) or not _is_live(saved):
@@ -228,7 +242,14 @@ def federation_pending(*, request: HttpRequest) -> FederationPending:
     except ResourceNotFoundException:
         raise InvalidParameterException(SIGN_IN_LOST) from None
     base = authorize_client_resolve(parameters=saved["parameters"], pool=pool)
-    return FederationPending(request=base, provider=provider)
+    return FederationPending(request=base, provider=provider), saved
+
+
+def federation_pending(*, request: HttpRequest) -> FederationPending:
+    """The sign-in the callback's state names in this browser's session (see
+    `federation_pending_take`)."""
+    pending, _saved = federation_pending_take(request=request, key=request.GET.get("state") or "")
+    return pending
 
 
 def federation_complete(
@@ -326,7 +347,12 @@ def _identity(
 
 @transaction.atomic
 def federated_sign_in(
-    *, pool: UserPool, provider: IdentityProvider, subject: str, claims: Mapping[str, Any]
+    *,
+    pool: UserPool,
+    provider: IdentityProvider,
+    subject: str,
+    claims: Mapping[str, Any],
+    issuer: str | None = None,
 ) -> PoolUser:
     """The pool's user for an upstream account whose `claims` the provider vouched for.
 
@@ -335,9 +361,10 @@ def federated_sign_in(
     an operator linked it (AdminLinkProviderForUser). Otherwise a new user
     `<ProviderName>_<subject>` in EXTERNAL_PROVIDER, without a password, with a primary
     identity. Either way the mapped attributes are written, as an administrator's update is
-    checked. A disabled user is refused and nothing changes."""
-    claim = provider.attribute_mapping.get("username") or USERNAME_CLAIM[provider.provider_type]
-    uid = _claim_text(claims[claim]) if claims.get(claim) is not None else subject
+    checked. A disabled user is refused and nothing changes. `issuer` (a SAML IdP's entity id)
+    is kept on the identity for its `identities` entry."""
+    claim = provider.attribute_mapping.get("username") or USERNAME_CLAIM.get(provider.provider_type)
+    uid = _claim_text(claims[claim]) if claim and claims.get(claim) is not None else subject
     if not uid:
         raise InvalidParameterException("The identity provider gave no subject for the user.")
     attributes = _mapped_attributes(provider, claims)
@@ -351,6 +378,9 @@ def federated_sign_in(
         user = identity.user
         if not user.enabled:
             raise NotAuthorizedException(USER_DISABLED)
+        if issuer and identity.extra_data.get("issuer") != issuer:
+            identity.extra_data = {**identity.extra_data, "issuer": issuer}
+            identity.save(update_fields=["extra_data", "modified"])
         if attributes:
             user_update_attributes(user=user, attributes=attributes, admin=True)
         return user
@@ -380,7 +410,7 @@ def federated_sign_in(
                 attribute_name=COGNITO_SUBJECT,
                 uid=uid,
                 primary=True,
-                extra_data={},
+                extra_data={"issuer": issuer} if issuer else {},
             )
     except IntegrityError:
         raise UsernameExistsException("User account already exists") from None

@@ -35,6 +35,7 @@ from pools.models import (
     FederatedIdentity,
     IdentityProvider,
     PoolUser,
+    ProviderType,
     UserPool,
 )
 from pools.selectors.identity_providers import identity_provider_get
@@ -215,15 +216,25 @@ def _epoch_millis(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _issuer(identity: FederatedIdentity) -> str | None:
+    """A SAML IdP's entity id, kept by its sign-in; null for the other providers, as Cognito
+    writes it for its social providers."""
+    extra = identity.extra_data if isinstance(identity.extra_data, dict) else {}
+    issuer = extra.get("issuer")
+    return (
+        issuer if identity.provider_type == ProviderType.SAML and isinstance(issuer, str) else None
+    )
+
+
 def identities_claim(identities: Iterable[FederatedIdentity]) -> list[dict[str, Any]]:
-    """The ID token's `identities`: Cognito writes `primary` and `dateCreated` there as strings.
-    The upstream issuer is not kept, so `issuer` is null as for Cognito's social providers."""
+    """The ID token's `identities`: Cognito writes `primary` and `dateCreated` there as
+    strings."""
     return [
         {
             "userId": identity.uid,
             "providerName": identity.provider,
             "providerType": identity.provider_type,
-            "issuer": None,
+            "issuer": _issuer(identity),
             "primary": "true" if identity.primary else "false",
             "dateCreated": str(_epoch_millis(identity.created)),
         }
@@ -239,7 +250,7 @@ def identities_attribute(identities: Iterable[FederatedIdentity]) -> str | None:
             "userId": identity.uid,
             "providerName": identity.provider,
             "providerType": identity.provider_type,
-            "issuer": None,
+            "issuer": _issuer(identity),
             "primary": identity.primary,
             "dateCreated": _epoch_millis(identity.created),
         }

@@ -78,7 +78,7 @@ _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 # Longer than any value a real authorize request carries; longer ones are refused unread.
 MAX_PARAMETER_LENGTH = 4096
 INVALID_CODE = "Invalid authorization code."
-# The external providers users can sign in through so far (federated_sign_in.py).
+# The external providers users can sign in through (federated_sign_in.py, saml_sign_in.py).
 SERVED_PROVIDER_TYPES = frozenset(
     {
         ProviderType.OIDC,
@@ -86,6 +86,7 @@ SERVED_PROVIDER_TYPES = frozenset(
         ProviderType.FACEBOOK,
         ProviderType.LOGIN_WITH_AMAZON,
         ProviderType.SIGN_IN_WITH_APPLE,
+        ProviderType.SAML,
     }
 )
 

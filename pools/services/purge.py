@@ -78,7 +78,9 @@ def expired_purge(*, now: dt.datetime | None = None) -> Purged:
         Q(expires_at__lte=now) | Q(ended_at__isnull=False)
     ).delete()
     # Each start at an OIDC provider stores its state (a Nonce) and its ID-token nonce (an
-    # Association); a sign-in abandoned upstream never comes back to remove them.
+    # Association); a sign-in abandoned upstream never comes back to remove them. A SAML
+    # assertion's ID is a Nonce stamped with its NotOnOrAfter (the replay check): past that
+    # and the lifetime, no response can carry the assertion any more.
     epoch = int(now.timestamp())
     states, _ = Nonce.objects.filter(timestamp__lt=epoch - PENDING_SECONDS).delete()
     nonces, _ = Association.objects.filter(issued__lt=epoch - F("lifetime")).delete()

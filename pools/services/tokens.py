@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.db import transaction
 from django.db.models import DateTimeField, IntegerField, Value
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from pools.errors import NotAuthorizedException
@@ -101,6 +102,7 @@ def _groups_and_identities(user: PoolUser) -> tuple[list[Any], list[FederatedIde
             "precedence",
             Value(False),
             Value(None, output_field=DateTimeField()),
+            Value(""),
         )
     )
     identities = (
@@ -114,11 +116,13 @@ def _groups_and_identities(user: PoolUser) -> tuple[list[Any], list[FederatedIde
             Value(None, output_field=IntegerField()),
             "primary",
             "created",
+            # A SAML IdP's entity id, for the claim's `issuer`.
+            KT("extra_data__issuer"),
         )
     )
     group_rows: list[Any] = []
     identity_rows: list[FederatedIdentity] = []
-    for kind, name, value, provider_type, precedence, primary, created in groups.union(
+    for kind, name, value, provider_type, precedence, primary, created, issuer in groups.union(
         identities, all=True
     ):
         if kind == _GROUP_ROW:
@@ -131,6 +135,7 @@ def _groups_and_identities(user: PoolUser) -> tuple[list[Any], list[FederatedIde
                     provider_type=provider_type,
                     primary=primary,
                     created=created,
+                    extra_data={"issuer": issuer} if issuer else {},
                 )
             )
     # Groups by precedence (none last), then name; identities as they were made.
