@@ -201,7 +201,11 @@ class OperatorAdminSite(OTPAdminSite):  # type: ignore[misc]
         models = [model for app in security for model in app["models"]]
         for model in models:
             model["name"] = _OPERATOR_MODEL_NAMES.get(model["object_name"], model["name"])
-        models.sort(key=lambda model: _OPERATOR_MODEL_ORDER.get(model["object_name"], 0))
+        models.sort(
+            key=lambda model: _OPERATOR_MODEL_ORDER.get(
+                model["object_name"], len(_OPERATOR_MODEL_ORDER)
+            )
+        )
         operators = {**security[0], "name": _("Operators and their security"), "models": models}
         others = [app for app in apps if app["app_label"] not in _OPERATOR_APPS]
         return [*others, operators]

@@ -20,7 +20,14 @@ from cognitoadmin.errors import ServiceError
 from pools.errors import ResourceNotFoundException
 from pools.hosted.domains import request_base_path, request_pool
 from pools.hosted.login import signed_in_response
-from pools.hosted.rendering import MAX_FIELD_LENGTH, PageError, hosted_view, page, redirect
+from pools.hosted.rendering import (
+    MAX_FIELD_LENGTH,
+    PageError,
+    hosted_view,
+    page,
+    rate_check,
+    redirect,
+)
 from pools.models import UserPool
 from pools.selectors.pools import user_pool_get
 from pools.services.federation import SAML_CALLBACK_PATH
@@ -68,6 +75,8 @@ def idp_response(request: HttpRequest) -> HttpResponse:
             # is read (and form-action applies to a form's redirects).
             any_form_target=True,
         )
+    # Each answer costs the IdP's metadata and a signature check: counted as the starts are.
+    rate_check(request, "OAuth2Federation", {})
     try:
         pending = saml_pending(request=request, relay_state=relay_state, pool=request_pool(request))
     except ServiceError as error:

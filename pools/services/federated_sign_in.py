@@ -47,6 +47,7 @@ from pools.models import (
     FederatedIdentity,
     IdentityProvider,
     PoolUser,
+    ProviderType,
     UserPool,
     UserStatus,
 )
@@ -249,6 +250,9 @@ def federation_pending(*, request: HttpRequest) -> FederationPending:
     """The sign-in the callback's state names in this browser's session (see
     `federation_pending_take`)."""
     pending, _saved = federation_pending_take(request=request, key=request.GET.get("state") or "")
+    # A SAML sign-in's RelayState is answered at /saml2/idpresponse, never here.
+    if pending.provider.provider_type == ProviderType.SAML:
+        raise InvalidParameterException(SIGN_IN_LOST)
     return pending
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +114,8 @@ def _security(*, signed_requests: bool, encrypted: bool) -> dict[str, Any]:
         "signatureAlgorithm": Saml.RSA_SHA256,
         "digestAlgorithm": Saml.SHA256,
         "rejectDeprecatedAlgorithm": True,
+        # Self-hosted IdPs are often reached by a single-label host (`http://keycloak:8080`).
+        "allowSingleLabelDomains": True,
     }
 
 
@@ -139,8 +142,11 @@ def _metadata_xml(details: Mapping[str, str]) -> str:
     url = details.get("MetadataURL", "")
     if not is_web_url(url):
         raise _refused("the provider's MetadataURL is not an http(s) URL.")
+    deadline = time.monotonic() + METADATA_TIMEOUT_SECONDS
     try:
-        with requests.get(url, timeout=METADATA_TIMEOUT_SECONDS, stream=True) as answer:
+        with requests.get(
+            url, timeout=METADATA_TIMEOUT_SECONDS, stream=True, allow_redirects=False
+        ) as answer:
             if answer.status_code != 200:
                 raise _refused(f"its metadata answered HTTP {answer.status_code}.")
             body = b""
@@ -148,6 +154,11 @@ def _metadata_xml(details: Mapping[str, str]) -> str:
                 body += chunk
                 if len(body) > MAX_METADATA_BYTES:
                     raise _refused(f"its metadata is larger than {MAX_METADATA_BYTES} bytes.")
+                # The timeout bounds each read; a server trickling bytes is bounded here.
+                if time.monotonic() > deadline:
+                    raise _refused(
+                        f"its metadata took longer than {METADATA_TIMEOUT_SECONDS} seconds."
+                    )
     except requests.RequestException:
         raise _refused("its metadata could not be fetched.") from None
     return body.decode("utf-8", errors="replace")
@@ -161,8 +172,11 @@ def _idp_settings(details: Mapping[str, str]) -> dict[str, Any]:
     idp: dict[str, Any] = parsed.get("idp") or {}
     if not idp.get("entityId"):
         raise _refused("its metadata names no identity provider.")
-    if not (idp.get("singleSignOnService") or {}).get("url"):
+    sso_url = (idp.get("singleSignOnService") or {}).get("url")
+    if not sso_url:
         raise _refused("its metadata has no single sign-on service of the redirect binding.")
+    if not is_web_url(sso_url):
+        raise _refused("its metadata's single sign-on service is not a web URL.")
     if not (idp.get("x509cert") or idp.get("x509certMulti")):
         raise _refused("its metadata has no signing certificate.")
     return idp
@@ -174,18 +188,8 @@ def _auth(provider: IdentityProvider, post_data: Mapping[str, str]) -> OneLogin_
     by."""
     details = identity_provider_details(provider=provider)
     pool = provider.pool
-    # The IdP's metadata first: a refusal for it must not make the pool's certificate.
+    # The IdP's metadata first, outside any transaction (it may be fetched).
     idp = _idp_settings(details)
-    settings = {
-        "strict": True,
-        "debug": False,
-        "sp": _sp_settings(pool),
-        "idp": idp,
-        "security": _security(
-            signed_requests=details.get("RequestSigningAlgorithm") == "rsa-sha256",
-            encrypted=details.get("EncryptedResponses") == "true",
-        ),
-    }
     acs = urlsplit(federation_callback_url(pool=pool, provider_type=ProviderType.SAML))
     request_data = {
         "https": "on" if acs.scheme == "https" else "off",
@@ -194,7 +198,23 @@ def _auth(provider: IdentityProvider, post_data: Mapping[str, str]) -> OneLogin_
         "get_data": {},
         "post_data": dict(post_data),
     }
-    return OneLogin_Saml2_Auth(request_data, old_settings=settings)
+    # A refusal of the settings must not leave the pool's certificate made.
+    with transaction.atomic():
+        settings = {
+            "strict": True,
+            "debug": False,
+            "sp": _sp_settings(pool),
+            "idp": idp,
+            "security": _security(
+                signed_requests=details.get("RequestSigningAlgorithm") == "rsa-sha256",
+                encrypted=details.get("EncryptedResponses") == "true",
+            ),
+        }
+        try:
+            return OneLogin_Saml2_Auth(request_data, old_settings=settings)
+        except OneLogin_Saml2_Error as error:
+            # python3-saml's check of the settings: its words name the setting, not a secret.
+            raise _refused(f"its metadata is not usable: {error}") from None
 
 
 def saml_sign_in_start(*, request: HttpRequest, authorize: AuthorizeRequest) -> str:
@@ -265,18 +285,26 @@ def _confirmations_in_response_to(auth: OneLogin_Saml2_Auth) -> list[str]:
         "/samlp:Response/saml:Assertion/saml:Subject/saml:SubjectConfirmation"
         "/saml:SubjectConfirmationData",
     )
-    return [node.get("InResponseTo") for node in nodes if node.get("InResponseTo")]
+    return [node.get("InResponseTo") or "" for node in nodes]
 
 
 def _answers_the_request(auth: OneLogin_Saml2_Auth, request_id: str) -> None:
-    """python3-saml compares the Response's InResponseTo with the request's only when both are
-    there: a response without one, or with one that only its unsigned envelope says, does not
-    answer this sign-in."""
-    said = [auth.get_last_response_in_response_to(), *_confirmations_in_response_to(auth)]
+    """The response answers this sign-in's AuthnRequest inside what the IdP signed: every bearer
+    confirmation of the assertion names the request (SAML 2.0 profiles §4.1.4.2 wants
+    InResponseTo there for a solicited response), and the Response's own InResponseTo, outside
+    the signature when only the assertion is signed, does not count alone. An unsolicited
+    response names no request anywhere. python3-saml compares the Response's InResponseTo only
+    when both sides have one."""
+    envelope = auth.get_last_response_in_response_to()
+    confirmations = _confirmations_in_response_to(auth)
     if request_id:
-        if said[0] != request_id or any(value != request_id for value in said[1:]):
+        if (
+            not confirmations
+            or any(value != request_id for value in confirmations)
+            or envelope not in {None, "", request_id}
+        ):
             raise _refused("the response does not answer this sign-in's request (InResponseTo).")
-    elif any(said):
+    elif envelope or any(confirmations):
         raise _refused("the response answers a request this sign-in did not send (InResponseTo).")
 
 
@@ -287,18 +315,20 @@ def _claim_value(values: Any) -> str:
     return items[0] if len(items) == 1 else "[" + ", ".join(items) + "]"
 
 
-def _replay_check(provider: IdentityProvider, auth: OneLogin_Saml2_Auth) -> None:
-    """An assertion is accepted once: its ID is kept (hashed) until its NotOnOrAfter, which
-    every bearer assertion carries (SAML 2.0 profiles §4.1.4.2); the purge drops it after."""
+def _replay_check(pool: UserPool, issuer: str, auth: OneLogin_Saml2_Auth) -> None:
+    """An assertion is accepted once in the pool, by whichever of its providers it comes
+    through: the IdP's entity id and the assertion's ID are kept (hashed) until its
+    NotOnOrAfter, which every bearer assertion carries (SAML 2.0 profiles §4.1.4.2); the purge
+    drops them after."""
     assertion_id = auth.get_last_assertion_id()
     not_on_or_after = auth.get_last_assertion_not_on_or_after()
     if not assertion_id or not not_on_or_after:
         raise _refused("the assertion has no ID or no NotOnOrAfter.")
     use: Callable[[str, int, str], bool] = Nonce.use
     fresh = use(
-        f"saml2:{provider.pool.pool_id}:{provider.name}",
+        f"saml2:{pool.pool_id}",
         int(not_on_or_after),
-        hashlib.sha256(assertion_id.encode("utf-8")).hexdigest(),
+        hashlib.sha256(f"{issuer}\0{assertion_id}".encode()).hexdigest(),
     )
     if not fresh:
         raise _refused("the assertion was already used.")
@@ -330,10 +360,13 @@ def saml_sign_in_complete(
         raise _refused(auth.get_last_error_reason() or "the response is not valid.")
     _answers_the_request(auth, pending.request_id)
     subject = auth.get_nameid() or ""
-    claims = {name: _claim_value(values) for name, values in auth.get_attributes().items()}
+    # An attribute sent without a value is not sent: it must not name a user or be written.
+    claims = {
+        name: _claim_value(values) for name, values in auth.get_attributes().items() if values
+    }
     issuer = auth.get_settings().get_idp_data()["entityId"]
     with transaction.atomic():
-        _replay_check(provider, auth)
+        _replay_check(provider.pool, issuer, auth)
         user = federated_sign_in(
             pool=provider.pool, provider=provider, subject=subject, claims=claims, issuer=issuer
         )

@@ -93,7 +93,9 @@ class FacebookAuth(FacebookOAuth2[HttpResponse]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ACCESS_TOKEN_METHOD = _token_method(self)
-        self.USER_DATA_URL = self.setting("USER_DATA_URL")
+        # social-core formats the URL with its Graph API version; the stored URL has its own,
+        # and Graph's field syntax (`picture{url}`) must reach Facebook as written.
+        self.USER_DATA_URL = self.setting("USER_DATA_URL").replace("{", "{{").replace("}", "}}")
 
     def do_auth(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return _profile(self, access_token)
@@ -184,7 +186,7 @@ class AppleAuth(AppleIdAuth[HttpResponse]):
         # the ID token.
         try:
             user = json.loads(self.data.get("user") or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             user = {}
         name = user.get("name") if isinstance(user, dict) else None
         if isinstance(name, dict):

@@ -24,7 +24,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from lxml import etree
+from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
+from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from pytest_django import Settings
 from social_django.models import Nonce
 
@@ -64,6 +67,8 @@ PROVIDER = "Corp"
 IDP_ENTITY_ID = "https://idp.corp.example/saml"
 SCRIPT = Path(__file__).resolve().parents[1] / "js" / "saml_idp.mjs"
 EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
+ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion"
 
 
 def _key_and_certificate() -> tuple[str, str]:
@@ -524,7 +529,7 @@ def test_a_replayed_assertion_is_refused_until_it_expires(url: str, saml_idp: Sa
     assert "already used" in reason
     assert counts(pool) == before
     # Kept until its NotOnOrAfter, then the purge drops it.
-    kept = Nonce.objects.filter(server_url=f"saml2:{pool.pool_id}:{PROVIDER}")
+    kept = Nonce.objects.filter(server_url=f"saml2:{pool.pool_id}")
     [until] = kept.values_list("timestamp", flat=True)
     expired_purge(now=dt.datetime.fromtimestamp(until - 60, tz=dt.UTC))
     assert kept.exists()
@@ -852,4 +857,130 @@ def test_an_unsolicited_response_does_not_complete_a_started_sign_in(
     )
 
     assert "does not answer this sign-in's request" in reason
+    assert snapshot() == before
+
+
+def _signed_at_the_assertion_only(xml: str, key: tuple[str, str], envelope_reply: str) -> str:
+    """The response re-signed as IdPs that sign only the assertion do (Entra ID's default),
+    with `envelope_reply` as the Response's own InResponseTo, outside that signature."""
+    document = etree.fromstring(xml.encode("utf-8"))
+    for signature in document.findall(f"{{{DSIG}}}Signature"):
+        document.remove(signature)
+    assertion = document.find(f"{{{ASSERTION}}}Assertion")
+    assert assertion is not None
+    for signature in assertion.findall(f"{{{DSIG}}}Signature"):
+        assertion.remove(signature)
+    signed = OneLogin_Saml2_Utils.add_sign(
+        etree.tostring(assertion),
+        key[0],
+        key[1],
+        sign_algorithm=OneLogin_Saml2_Constants.RSA_SHA256,
+        digest_algorithm=OneLogin_Saml2_Constants.SHA256,
+    )
+    document.replace(assertion, etree.fromstring(signed))
+    if envelope_reply:
+        document.set("InResponseTo", envelope_reply)
+    text: str = etree.tostring(document).decode("utf-8")
+    return text
+
+
+def test_an_assertion_signed_alone_signs_the_user_in(
+    url: str, saml_idp: SamlIdp, idp_key: tuple[str, str]
+) -> None:
+    pool, client = saml_pool(saml_idp, IDPInit="true")
+    saml_idp.answer("frank")
+    relay_state = idp_initiated_relay_state(client)
+    fields = fields_of(idp_initiated_form(saml_idp, pool, relay_state))
+    resigned = _signed_at_the_assertion_only(xml_of(fields["SAMLResponse"]), idp_key, "")
+
+    code = code_of(post_response(Browser(url), url, encoded(resigned), relay_state))
+
+    assert id_token_claims(url, pool, client, code)["cognito:username"] == f"{PROVIDER}_frank"
+
+
+def test_an_in_response_to_outside_the_signed_assertion_does_not_answer_a_sign_in(
+    url: str, saml_idp: SamlIdp, idp_key: tuple[str, str], downstream: tuple[UserPool, AppClient]
+) -> None:
+    # An unsolicited assertion, signed alone, with the started request's ID written into the
+    # unsigned envelope: the provider allows no IdP-initiated sign-in, so it must not pass.
+    pool, client = downstream
+    saml_idp.answer("mallory")
+    browser = Browser(url)
+    started = fields_of(to_idp(browser, client))
+    request_id = saml_idp.last()["requestId"]
+    unsolicited = fields_of(idp_initiated_form(saml_idp, pool, "unused"))
+    forged = _signed_at_the_assertion_only(xml_of(unsolicited["SAMLResponse"]), idp_key, request_id)
+    before = snapshot()
+
+    reason = refused(post_response(browser, url, encoded(forged), started["RelayState"]))
+
+    assert "does not answer this sign-in's request" in reason
+    assert snapshot() == before
+
+
+def test_attributes_sent_without_a_value_name_no_user(url: str, saml_idp: SamlIdp) -> None:
+    # Mapped to username, an empty attribute must not make one user of everyone who sends it.
+    pool = make_user_pool(name="empty")
+    identity_provider_create(
+        pool=pool,
+        name=PROVIDER,
+        provider_type="SAML",
+        details={"MetadataURL": f"{saml_idp.base}/metadata"},
+        attribute_mapping={"username": "employeeId", "given_name": "firstName"},
+    )
+    client = web_app(
+        pool, AllowedOAuthScopes=["openid", "email"], SupportedIdentityProviders=[PROVIDER]
+    )
+
+    for name in ("alice", "bob"):
+        saml_idp.answer(name, attributes={"employeeId": [], "firstName": []})
+        code_of(sign_in(url, client))
+
+    users = PoolUser.objects.filter(pool=pool).order_by("username")
+    assert [user.username for user in users] == [f"{PROVIDER}_alice", f"{PROVIDER}_bob"]
+    assert [user.given_name for user in users] == ["", ""]
+
+
+def test_metadata_python3_saml_cannot_use_goes_back_to_the_app(url: str) -> None:
+    _key, certificate = _key_and_certificate()
+    body = "".join(certificate.strip().splitlines()[1:-1])
+    # An SSO service that is no web URL, which python3-saml's settings refuse.
+    metadata = (
+        '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+        f'entityID="{IDP_ENTITY_ID}"><md:IDPSSODescriptor '
+        'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">'
+        f"<ds:X509Data><ds:X509Certificate>{body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+        "</md:KeyDescriptor><md:SingleSignOnService "
+        'Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
+        'Location="ftp://idp.corp.example/sso"/>'
+        "</md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+    pool = make_user_pool(name="unusable")
+    identity_provider_create(
+        pool=pool, name=PROVIDER, provider_type="SAML", details={"MetadataFile": metadata}
+    )
+    client = web_app(
+        pool, AllowedOAuthScopes=["openid", "email"], SupportedIdentityProviders=[PROVIDER]
+    )
+    before = snapshot()
+
+    answer = Browser(url).get(authorize_path(client, identity_provider=PROVIDER))
+
+    assert "not a web URL" in refused(answer)
+    assert snapshot() == before
+
+
+def test_a_saml_sign_in_s_relay_state_is_no_oidc_state(
+    url: str, saml_idp: SamlIdp, downstream: tuple[UserPool, AppClient]
+) -> None:
+    _pool, client = downstream
+    browser = Browser(url)
+    started = fields_of(to_idp(browser, client))
+    before = snapshot()
+
+    answer = browser.get(f"/oauth2/idpresponse?state={started['RelayState']}&code=x")
+
+    assert answer.status_code == 400
+    assert "unknown or has expired" in answer.text
     assert snapshot() == before
