@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
 
 from pools.errors import CodeMismatchException, NotAuthorizedException
 from pools.models import AppClient, AuthEvent, PoolUser, UserPool
@@ -281,3 +282,28 @@ def _count_queries(staff: Client, page: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert staff.get(page).status_code == 200
     return len(captured)
+
+
+# --- the management API ----------------------------------------------------------------------
+
+
+def test_the_api_pages_a_users_events_newest_first(
+    api: APIClient, app: AppClient, alice: PoolUser
+) -> None:
+    for _ in range(3):
+        with pytest.raises(NotAuthorizedException):
+            _sign_in(app, password="wrong-Passw0rd!")
+    _sign_in(app)
+    url = f"/api/v1/pools/{alice.pool.pool_id}/users/alice/auth-events/"
+
+    first = api.get(url, {"limit": 3})
+    assert first.status_code == 200, first.content
+    assert [e["event_response"] for e in first.json()["results"]] == ["Pass", "Fail", "Fail"]
+    assert first.json()["results"][1]["reason"] == "wrong_password"
+    rest = api.get(first.json()["next"])
+    assert [e["event_response"] for e in rest.json()["results"]] == ["Fail"]
+    assert rest.json()["next"] is None
+
+    assert api.get(url, {"cursor": "forged"}).status_code == 400
+    missing = f"/api/v1/pools/{alice.pool.pool_id}/users/nobody/auth-events/"
+    assert api.get(missing).status_code == 404
