@@ -51,6 +51,7 @@ __all__ = [
     "UnsupportedUserStateException",
     "UserNotConfirmedException",
     "UserNotFoundException",
+    "UserPoolAddOnNotEnabledException",
     "UserPoolTaggingException",
     "UsernameExistsException",
     "WebAuthnChallengeNotFoundException",
@@ -176,6 +177,11 @@ class UnauthorizedClientException(InvalidOAuthFlowException):
 
 class FeatureUnavailableInTierException(ServiceError):
     aws_type = "FeatureUnavailableInTierException"
+    api_status = 403
+
+
+class UserPoolAddOnNotEnabledException(ServiceError):
+    aws_type = "UserPoolAddOnNotEnabledException"
     api_status = 403
 
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,7 +30,6 @@ from kombu.exceptions import OperationalError
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import FeatureUnavailableInTierException, InvalidParameterException
 from pools.models import (
-    AppClient,
     Delivery,
     LogDeliveryConfiguration,
     PoolUser,
@@ -61,10 +61,8 @@ _LEVEL_OF_SOURCE = {NOTIFICATION: "ERROR", AUTH_EVENTS: "INFO"}
 # The wire names of the sources in the events themselves.
 _EVENT_SOURCE = {NOTIFICATION: "USER_NOTIFICATION", AUTH_EVENTS: "USER_ACTIVITY"}
 
-EventResponse = Literal["Pass", "Fail", "InProgress"]
 
-
-def _threat_protection_active(pool: UserPool) -> bool:
+def threat_protection_active(pool: UserPool) -> bool:
     mode = pool.user_pool_add_ons.get("AdvancedSecurityMode", "OFF")
     return pool.tier == UserPoolTier.PLUS and mode in {"AUDIT", "ENFORCED"}
 
@@ -107,7 +105,7 @@ def _checked(pool: UserPool, configuration: dict[str, Any]) -> dict[str, Any]:
             raise FeatureUnavailableInTierException(
                 "Exporting userAuthEvents logs requires the PLUS feature plan."
             )
-        if not _threat_protection_active(pool):
+        if not threat_protection_active(pool):
             raise InvalidParameterException(
                 "Exporting userAuthEvents logs requires threat protection "
                 "(UserPoolAddOns.AdvancedSecurityMode AUDIT or ENFORCED)."
@@ -183,36 +181,43 @@ def notification_failure_log(*, delivery: Delivery) -> None:
 
 def auth_event_log(
     *,
-    client: AppClient,
+    pool: UserPool,
+    client_id: str,
     username: str,
     user: PoolUser | None,
-    response: EventResponse,
+    response: str,
     ip_address: str = "",
     request_id: str = "",
+    event_id: uuid.UUID | None = None,
+    event_type: str = "SignIn",
+    challenges: Sequence[Mapping[str, str]] = (),
+    created: dt.datetime | None = None,
 ) -> None:
-    """The INFO-level userAuthEvents event of one sign-in outcome, with the fields of Cognito's
-    user activity log that this server knows (no risk assessment: riskDecision PASS, as
-    Cognito's audit-only mode logs a sign-in it found no risk in)."""
-    pool = client.pool
-    if not _threat_protection_active(pool):
+    """The INFO-level userAuthEvents event of one authentication outcome, with the fields of
+    Cognito's user activity log that this server knows (no risk assessment: riskDecision PASS,
+    as Cognito's audit-only mode logs a sign-in it found no risk in). `auth_events` passes the
+    recorded event's id, time and challenges, so that the line and the row agree."""
+    if not threat_protection_active(pool):
         return  # Cognito generates none then; and this costs no read
-    now = timezone.now().astimezone(dt.UTC)
+    now = (created or timezone.now()).astimezone(dt.UTC)
     _emit(
         pool=pool,
         source=AUTH_EVENTS,
         message={
             "version": "1",
-            "eventId": str(uuid.uuid4()),
-            "eventType": "SignIn",
+            "eventId": str(event_id or uuid.uuid4()),
+            "eventType": event_type,
             "userSub": str(user.sub) if user is not None else "",
             "userName": user.username if user is not None else username,
             "userPoolId": pool.pool_id,
-            "clientId": client.client_id,
+            "clientId": client_id,
             "creationDate": now.strftime("%a %b %d %H:%M:%S UTC %Y"),
             "eventResponse": response,
             "riskLevel": "",
             "riskDecision": "PASS",
-            "challenges": [],
+            "challenges": [
+                f"{entry['ChallengeName']}:{entry['ChallengeResponse']}" for entry in challenges
+            ],
             "deviceName": "",
             "ipAddress": ip_address,
             "requestId": request_id,
