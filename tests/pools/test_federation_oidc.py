@@ -6,6 +6,7 @@ and stops at the app's callback."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -23,6 +24,7 @@ from social_django.models import Association, Nonce
 
 from identities.models import AccessKey
 from pools.errors import InvalidParameterException
+from pools.hosted.login import COOKIE_PREFIX
 from pools.models import (
     AppClient,
     AuthorizationCode,
@@ -797,7 +799,8 @@ def test_a_browser_signs_in_through_the_provider_and_the_app_gets_its_code(
 ) -> None:
     if not CHROMIUM.exists() and os.environ.get("CI") != "true":
         pytest.skip("Debian's Chromium is not installed (apt-get install chromium); CI installs it")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    sync_playwright, playwright_error = playwright_api.sync_playwright, playwright_api.Error
     pool, client = downstream
     landed: list[str] = []
     # Playwright's sync API runs an event loop in this thread; the ORM is not used meanwhile.
@@ -818,10 +821,37 @@ def test_a_browser_signs_in_through_the_provider_and_the_app_gets_its_code(
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{CALLBACK}?*", timeout=10_000)
+        first = landed[-1]
+        code = parse_qs(urlsplit(first).query)["code"][0]
+        # Redeemed now: a token shows the user's attributes as they are when it is made.
+        claims = id_token_claims(url, pool, client, code)
+        # Upstream, the user's email changes; the next sign-in through the provider (the
+        # upstream's own session skips its password) brings the new one.
+        user_update_attributes(user=uma, attributes={"email": "uma.new@example.com"})
+        # The app's pool forgets its session (as after its hosted session ends); the upstream's
+        # stays and skips its password.
+        page.context.clear_cookies(name=f"{COOKIE_PREFIX}{pool.pool_id}")
+        # All redirects, which page.route does not see: the request to the app's callback is
+        # caught as it leaves, and its failing navigation (no app.example.com) let go.
+        page.on(
+            "request",
+            lambda sent: landed.append(sent.url) if sent.url.startswith(CALLBACK) else None,
+        )
+        again_path = authorize_path(client, identity_provider=PROVIDER)
+        with contextlib.suppress(playwright_error):
+            page.goto(f"{url}{again_path}")
         chromium.close()
 
-    values = {name: v[0] for name, v in parse_qs(urlsplit(landed[-1]).query).items()}
-    assert values["state"] == "app-state"
-    claims = id_token_claims(url, pool, client, values["code"])
+    codes = [
+        {name: v[0] for name, v in parse_qs(urlsplit(address).query).items()}
+        for address in (first, landed[-1])
+    ]
+    assert [values["state"] for values in codes] == ["app-state", "app-state"]
     assert claims["cognito:username"] == f"{PROVIDER}_{uma.sub}"
     assert claims["email"] == "uma@example.com"
+    assert [(entry["providerName"], entry["userId"]) for entry in claims["identities"]] == [
+        (PROVIDER, str(uma.sub))
+    ]
+    again = id_token_claims(url, pool, client, codes[1]["code"])
+    assert again["sub"] == claims["sub"]
+    assert again["email"] == "uma.new@example.com"
