@@ -407,6 +407,22 @@ def test_facebook_is_asked_for_the_mapped_fields_with_the_app_secret_proof(
     assert (user.email, user.name) == ("fay@example.com", "Fay Book")
 
 
+def test_a_facebook_mapping_in_graph_field_syntax_reaches_facebook_as_written(
+    url: str, social_idp: SocialIdp
+) -> None:
+    social_idp.control(profiles())
+    pool, client = pool_with(social_idp, "Facebook")
+    provider = IdentityProvider.objects.get(pool=pool, name="Facebook")
+    identity_provider_update(
+        provider=provider, attribute_mapping={"email": "email", "picture": "picture{url}"}
+    )
+
+    code_of(sign_in(url, client, "Facebook"))
+
+    # The local Graph API knows no `picture{url}` field and leaves it out; the rest is there.
+    assert PoolUser.objects.get(pool=pool).email == "fay@example.com"
+
+
 def test_apple_s_posted_answer_is_carried_to_the_callback_as_a_get(
     url: str, social_idp: SocialIdp
 ) -> None:
