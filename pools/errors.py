@@ -51,7 +51,6 @@ __all__ = [
     "UnsupportedUserStateException",
     "UserNotConfirmedException",
     "UserNotFoundException",
-    "UserPoolAddOnNotEnabledException",
     "UserPoolTaggingException",
     "UsernameExistsException",
     "WebAuthnChallengeNotFoundException",
@@ -177,11 +176,6 @@ class UnauthorizedClientException(InvalidOAuthFlowException):
 
 class FeatureUnavailableInTierException(ServiceError):
     aws_type = "FeatureUnavailableInTierException"
-    api_status = 403
-
-
-class UserPoolAddOnNotEnabledException(ServiceError):
-    aws_type = "UserPoolAddOnNotEnabledException"
     api_status = 403
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django_otp.models import ThrottlingMixin
 from social_django.models import AbstractUserSocialAuth
 
@@ -763,53 +762,6 @@ class PasswordHistoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"password of {self.user_id} set {self.created_at:%Y-%m-%d}"
-
-
-class AuthEventType(models.TextChoices):
-    SIGN_IN = "SignIn"
-    SIGN_UP = "SignUp"
-    FORGOT_PASSWORD = "ForgotPassword"  # noqa: S105
-    PASSWORD_CHANGE = "PasswordChange"  # noqa: S105
-    RESEND_CODE = "ResendCode"
-
-
-class AuthEventResponse(models.TextChoices):
-    PASS = "Pass"  # noqa: S105
-    FAIL = "Fail"
-    IN_PROGRESS = "InProgress"
-
-
-class AuthEvent(models.Model):
-    """One of a user's authentication events (AdminListUserAuthEvents, the user's page in the
-    admin): a sign-in, a sign-up, a password reset or change, a code sent again. A sign-in that
-    asks a challenge on the way is one event, InProgress until its answer resolves it.
-    `client_id` is the app client's id as a string, so the history outlives the client."""
-
-    pool = models.ForeignKey(UserPool, on_delete=models.CASCADE, related_name="auth_events")
-    user = models.ForeignKey(PoolUser, on_delete=models.CASCADE, related_name="auth_events")
-    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    event_type = models.CharField(max_length=16, choices=AuthEventType.choices, editable=False)
-    event_response = models.CharField(
-        max_length=16, choices=AuthEventResponse.choices, editable=False
-    )
-    created = models.DateTimeField(default=timezone.now, editable=False)
-    ip_address = models.CharField(max_length=45, blank=True, editable=False)
-    client_id = models.CharField(max_length=128, blank=True, editable=False)
-    # [{"ChallengeName": "Password" | "Mfa", "ChallengeResponse": "Success" | "Failure"}]
-    challenges = models.JSONField(default=list, blank=True, editable=False)
-    device_name = models.CharField(max_length=256, blank=True, editable=False)
-    # Why a Fail failed, for the console (wrong_password, locked_out, ...); blank otherwise.
-    reason = models.CharField(max_length=32, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-created", "-id"]
-        indexes = [
-            models.Index(fields=["user", "-created", "-id"], name="auth_event_user_idx"),
-            models.Index(fields=["created"], name="auth_event_created_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event_type} {self.event_response} of {self.user_id}"
 
 
 class RefreshToken(models.Model):

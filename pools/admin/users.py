@@ -20,7 +20,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from cognitoadmin.authorization import action_declare
@@ -37,7 +37,6 @@ from pools.models import (
     PoolUser,
     UserPool,
 )
-from pools.selectors.auth_events import RECENT_AUTH_EVENTS, auth_events_of
 from pools.selectors.mfa import RESET_USER_MFA, software_token_find
 from pools.services.devices import devices_forget_all
 from pools.services.mfa import (
@@ -218,7 +217,6 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         "mfa_factors",
         "mfa_preferred",
         "authenticator",
-        "recent_auth_events",
         "created_at",
         "updated_at",
     )
@@ -240,8 +238,6 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         # Changed with the MFA actions (reset, set up an authenticator app), never in the form.
         ("MFA", {"fields": ("mfa_factors", "mfa_preferred", "authenticator")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
-        # Recorded by the services, whatever the pool's threat protection says; never edited.
-        ("Recent authentication events", {"fields": ("recent_auth_events",)}),
     )
     inlines = (MembershipInline, DeviceInline, FederatedIdentityInline)
     actions = (
@@ -373,34 +369,6 @@ class PoolUserAdmin(PoolServiceAdmin[PoolUser]):
         if token.confirmed and token.pending_key_sealed:
             state = "verified; a new secret awaits its first code"
         return format_html("{} ({})", name, state)
-
-    @admin.display(description=f"last {RECENT_AUTH_EVENTS}, newest first")
-    def recent_auth_events(self, user: PoolUser) -> str:
-        # One query: a table of the newest rows, not an inline, so that it can stop at 50.
-        events = auth_events_of(user=user)[:RECENT_AUTH_EVENTS]
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    f"{event.created:%Y-%m-%d %H:%M:%S %Z}",
-                    event.event_type,
-                    event.event_response,
-                    event.reason or "-",
-                    event.ip_address or "-",
-                    event.client_id or "-",
-                )
-                for event in events
-            ),
-        )
-        if not rows:
-            return "none"
-        return format_html(
-            '<table class="auth-events"><thead><tr><th>time</th><th>type</th><th>response</th>'
-            "<th>reason</th><th>IP address</th><th>app client</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            rows,
-        )
 
     # --- actions -----------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ from cognitoadmin.awsmodel import service_model
 from cognitoadmin.errors import ServiceError
 from cognitoadmin.regions import region_check, resource_region
 from pools.models import (
-    AuthEvent,
     Delivery,
     DeliveryChannel,
     DeliveryKind,
@@ -630,26 +629,6 @@ class DeviceOutputSerializer(serializers.ModelSerializer[Device]):
             "last_authenticated_at",
             "created_at",
             "updated_at",
-        ]
-        read_only_fields = fields
-
-
-class AuthEventOutputSerializer(serializers.ModelSerializer[AuthEvent]):
-    """One of a user's authentication events (AdminListUserAuthEvents), with the console's
-    reason for a failure."""
-
-    class Meta:
-        model = AuthEvent
-        fields = [
-            "event_id",
-            "event_type",
-            "event_response",
-            "created",
-            "ip_address",
-            "client_id",
-            "challenges",
-            "device_name",
-            "reason",
         ]
         read_only_fields = fields
 

@@ -29,7 +29,6 @@ from cognitoadmin.awsmodel import service_model
 from cognitoadmin.ids import user_pool_arn
 from pools.api import serializers as s
 from pools.models import AppClient, Domain, Group, PoolUser, ResourceServer, UserPool
-from pools.selectors.auth_events import auth_events_page
 from pools.selectors.clients import app_client_get, app_client_secrets, app_clients_page
 from pools.selectors.deliveries import (
     LIST_DELIVERIES,
@@ -459,7 +458,6 @@ class PoolUserViewSet(PoolScopedViewSet):
         },
         "reset_mfa": RESET_USER_MFA,
         "devices": "cognito-idp:AdminListDevices",
-        "auth_events": "cognito-idp:AdminListUserAuthEvents",
         "forget_device": "cognito-idp:AdminForgetDevice",
     }
     serializer_class = s.UserOutputSerializer
@@ -680,25 +678,6 @@ class PoolUserViewSet(PoolScopedViewSet):
     @action(detail=True, methods=["post"], url_path="mfa/reset")
     def reset_mfa(self, request: Request, pool_id: str, username: str) -> Response:
         return self.mfa_response(mfa_reset(user=self.get_user(username)))
-
-    @extend_schema(
-        summary="List a user's authentication events",
-        description=(
-            "Sign-ins, sign-ups, password resets and changes and codes sent again, newest first, "
-            "as AdminListUserAuthEvents; recorded and listed here whatever the pool's threat "
-            "protection says."
-        ),
-        parameters=[USERNAME],
-        responses={200: s.AuthEventOutputSerializer(many=True), **_errors(404)},
-    )
-    @action(detail=True, methods=["get"], url_path="auth-events")
-    def auth_events(self, request: Request, pool_id: str, username: str) -> Response:
-        limit, cursor = self.page_arguments(request)
-        events, next_token = auth_events_page(
-            user=self.get_user(username), max_results=min(limit, MAX_PAGE_SIZE), next_token=cursor
-        )
-        data = s.AuthEventOutputSerializer(events, many=True).data
-        return self.page_response(request, data, next_token)
 
     @extend_schema(
         summary="List a user's remembered devices",

@@ -5,7 +5,6 @@ Each module registers its operations on import; the app's `ready()` imports this
 
 from pools.aws import (  # noqa: F401
     auth,
-    auth_events,
     branding,
     clients,
     devices,

@@ -115,12 +115,10 @@ def get_user_auth_factors(call: AwsCall, params: dict[str, Any]) -> dict[str, An
 
 @operation("ChangePassword")
 def change_password(call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
-    context = _signed_in(params)
     password_change(
-        user=context.user,
+        user=_signed_in(params).user,
         previous=params.get("PreviousPassword", ""),
         proposed=params["ProposedPassword"],
-        client_id=context.client.client_id,
     )
     return {}
 

@@ -39,7 +39,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from cognitoadmin.crypto import SealError, digest, seal, unseal_str
-from cognitoadmin.errors import ServiceError
 from pools.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -52,8 +51,6 @@ from pools.errors import (
 )
 from pools.models import (
     AppClient,
-    AuthEventResponse,
-    AuthEventType,
     AuthSession,
     MfaFactor,
     PoolUser,
@@ -66,13 +63,6 @@ from pools.selectors.devices import device_get
 from pools.selectors.tokens import refresh_token_find
 from pools.selectors.users import user_for_client_request, user_readable_attribute_names
 from pools.services.attributes import attributes_validate
-from pools.services.auth_events import (
-    MFA,
-    PASSWORD,
-    Challenge,
-    auth_event_challenge,
-    auth_event_record,
-)
 from pools.services.client_requests import unknown_user_check, unknown_user_write
 from pools.services.clients import (
     LEGACY_AUTH_FLOWS,
@@ -87,13 +77,13 @@ from pools.services.devices import (
     device_track,
 )
 from pools.services.lockout import (
-    LOCKED_OUT_MESSAGE,
     lockout_check,
     lockout_check_unknown,
     lockout_record_failure,
     lockout_record_failure_unknown,
     lockout_record_success,
 )
+from pools.services.log_delivery import auth_event_log
 from pools.services.mfa import (
     AMR_FOR_FACTOR,
     CODE_MISMATCH,
@@ -263,37 +253,6 @@ def _check_after_password(user: PoolUser) -> None:
         raise NotAuthorizedException(TEMPORARY_PASSWORD_EXPIRED)
 
 
-# --- the attempt's authentication event --------------------------------------------------
-
-
-@dataclass
-class _Trail:
-    """What a sign-in attempt has shown of itself so far, for its authentication event: whose it
-    is, the challenges answered, and its event's id, fixed before the first step so that a
-    session can carry it. `resumed`: the event was recorded by an earlier step, which left it
-    InProgress for this one to resolve."""
-
-    user: PoolUser | None = None
-    challenges: list[Challenge] = field(default_factory=list)
-    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    resumed: bool = False
-
-    def answered(self, name: str, *, passed: bool) -> None:
-        self.challenges.append(auth_event_challenge(name, passed=passed))
-
-    def carried(self) -> dict[str, Any]:
-        """What a session keeps of the event, for `resume`."""
-        return {"event_id": str(self.event_id), "challenges": self.challenges}
-
-    def resume(self, user: PoolUser | None, state: Mapping[str, Any]) -> None:
-        """Continue the event a session's `state` carries, if it carries one."""
-        self.user = user
-        if "event_id" in state:
-            self.event_id = uuid.UUID(state["event_id"])
-            self.challenges = list(state["challenges"])
-            self.resumed = True
-
-
 # --- sessions -------------------------------------------------------------------------------
 
 
@@ -414,7 +373,6 @@ class _SignIn:
     session_token: str = ""
     # On the hosted pages: ends with the user, not tokens (see AuthOutcome).
     hosted: bool = False
-    trail: _Trail = field(default_factory=_Trail, compare=False)
 
     def carried(self) -> dict[str, Any]:
         """What a session keeps of the sign-in, for `_resumed`."""
@@ -423,14 +381,14 @@ class _SignIn:
             "amr": list(self.amr),
             "device_key": self.device_key,
             "device_proved": self.device_proved,
-            **self.trail.carried(),
         }
 
 
 def _resumed(
     pending: _Pending,
-    answer: _Answer,
     *,
+    client: AppClient,
+    admin: bool,
     amr: Sequence[str] | None = None,
     device_proved: bool | None = None,
     session_token: str = "",
@@ -441,15 +399,14 @@ def _resumed(
         raise NotAuthorizedException(SESSION_INVALID)
     state = pending.state
     return _SignIn(
-        client=answer.client,
+        client=client,
         user=user,
-        admin=answer.admin,
+        admin=admin,
         amr=tuple(state.get("amr", ()) if amr is None else amr),
         device_key=state.get("device_key", ""),
         device_proved=state.get("device_proved", False) if device_proved is None else device_proved,
         session_token=session_token,
         hosted=state.get("hosted", False),
-        trail=answer.trail,
     )
 
 
@@ -630,7 +587,6 @@ class _Start:
     hosted: bool = False
     # InitiateAuth's Session: ConfirmSignUp's, for USER_AUTH.
     session: str | None = None
-    trail: _Trail = field(default_factory=_Trail, compare=False)
 
 
 def _start_password(start: _Start) -> AuthOutcome:
@@ -660,11 +616,8 @@ def _password_sign_in(
         lockout_record_failure_unknown(pool=start.client.pool, username=username)
         unknown_user_write(client=start.client)
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-    start.trail.user = user
     _check_before_password(user)
-    passed = password_check(user=user, password=password)
-    start.trail.answered(PASSWORD, passed=passed)
-    if not passed:
+    if not password_check(user=user, password=password):
         lockout_record_failure(user=user)
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
     return _password_proved(
@@ -674,7 +627,6 @@ def _password_sign_in(
             admin=start.admin,
             device_key=start.parameters.get("DEVICE_KEY", ""),
             hosted=start.hosted,
-            trail=start.trail,
         )
     )
 
@@ -1018,14 +970,7 @@ def _sign_up_session_sign_in(start: _Start, username: str) -> AuthOutcome:
     _session_consume(pending)
     amr = tuple(pending.state["amr"]) if mfa_owed(user=user) is None else ()
     return _signed_in(
-        _SignIn(
-            client=start.client,
-            user=user,
-            admin=start.admin,
-            amr=amr,
-            hosted=start.hosted,
-            trail=start.trail,
-        )
+        _SignIn(client=start.client, user=user, admin=start.admin, amr=amr, hosted=start.hosted)
     )
 
 
@@ -1151,7 +1096,6 @@ def _first_factor_proved(
             amr=amr,
             device_key=pending.state.get("device_key", ""),
             hosted=answer.hosted,
-            trail=answer.trail,
         )
     )
 
@@ -1286,65 +1230,30 @@ _SIGN_IN_FAILURES = (
 )
 
 
-# Why a failure failed, for the console: what the refusal says, where it says it alone.
-_REASON_OF_MESSAGE = {
-    USER_DISABLED: "disabled",
-    LOCKED_OUT_MESSAGE: "locked_out",
-    TEMPORARY_PASSWORD_EXPIRED: "temporary_password_expired",
-}
-_REASON_OF_CHALLENGE = {PASSWORD: "wrong_password", MFA: "wrong_mfa_code"}
-
-
-def _failure_reason(trail: _Trail, exc: ServiceError) -> str:
-    if isinstance(exc, UserNotConfirmedException):
-        return "unconfirmed"
-    if isinstance(exc, PasswordResetRequiredException):
-        return "password_reset_required"
-    last = trail.challenges[-1] if trail.challenges else None
-    if last is not None and last["ChallengeResponse"] == "Failure":
-        return _REASON_OF_CHALLENGE[last["ChallengeName"]]
-    return _REASON_OF_MESSAGE.get(exc.message, "refused")
-
-
 def _logged(
     *,
     client: AppClient,
     username: str,
     ip_address: str,
     request_id: str,
-    trail: _Trail,
     outcome: Callable[[], AuthOutcome],
 ) -> AuthOutcome:
-    """`outcome()`, with its authentication event (`auth_events`): Pass once tokens are due,
-    Fail on a failure, InProgress when a challenge follows a proved password (the answer
-    resolves that event). A failure for a name nobody has is logged, not recorded."""
-
-    def record(user: PoolUser | None, response: AuthEventResponse, reason: str = "") -> None:
-        # Read when the outcome is known: the steps fill the trail in as they go.
-        auth_event_record(
-            pool=client.pool,
-            client_id=client.client_id,
-            user=user,
-            username=username,
-            event_type=AuthEventType.SIGN_IN,
-            response=response,
-            challenges=trail.challenges,
-            reason=reason,
-            ip_address=ip_address,
-            request_id=request_id,
-            event_id=trail.event_id,
-            resolves=trail.resumed,
-        )
-
+    """`outcome()`, with its user activity log: Pass once tokens are due, Fail on a failure;
+    a challenge on the way logs nothing yet."""
+    log = partial(
+        auth_event_log,
+        client=client,
+        username=username,
+        ip_address=ip_address,
+        request_id=request_id,
+    )
     try:
         result = outcome()
-    except _SIGN_IN_FAILURES as exc:
-        record(trail.user, AuthEventResponse.FAIL, _failure_reason(trail, exc))
+    except _SIGN_IN_FAILURES:
+        log(user=None, response="Fail")
         raise
     if result.user is not None:
-        record(result.user, AuthEventResponse.PASS)
-    elif trail.user is not None and trail.challenges:
-        record(trail.user, AuthEventResponse.IN_PROGRESS)
+        log(user=result.user, response="Pass")
     return result
 
 
@@ -1384,7 +1293,6 @@ def auth_initiate(
         username=parameters.get("USERNAME", ""),
         ip_address=ip_address,
         request_id=request_id,
-        trail=start.trail,
         outcome=partial(spec.start, start),
     )
 
@@ -1406,7 +1314,6 @@ def auth_hosted_sign_in(
         username=username,
         ip_address=ip_address,
         request_id="",
-        trail=start.trail,
         outcome=partial(_start_password, start),
     )
 
@@ -1426,7 +1333,6 @@ def auth_hosted_first_factor(
         username=username,
         ip_address=ip_address,
         request_id="",
-        trail=start.trail,
         outcome=partial(_start_user_auth, start),
     )
 
@@ -1441,7 +1347,6 @@ class _Answer:
     responses: Mapping[str, str]
     admin: bool
     hosted: bool = False
-    trail: _Trail = field(default_factory=_Trail, compare=False)
 
 
 def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
@@ -1484,7 +1389,6 @@ def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
     if user is None:
         lockout_check_unknown(pool=answer.client.pool, username=state["username"])
     else:
-        answer.trail.user = user
         _check_before_password(user)
     _user_id, _salt, verifier = _srp_material(
         client=answer.client, user=user, username=state["username"]
@@ -1503,18 +1407,11 @@ def _answer_password_verifier(answer: _Answer) -> AuthOutcome:
         lockout_record_failure_unknown(pool=answer.client.pool, username=state["username"])
         unknown_user_write(client=answer.client)
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-    answer.trail.answered(PASSWORD, passed=matches)
     if not matches:
         lockout_record_failure(user=user)
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
     return _password_proved(
-        _SignIn(
-            client=answer.client,
-            user=user,
-            admin=answer.admin,
-            device_key=device_key,
-            trail=answer.trail,
-        )
+        _SignIn(client=answer.client, user=user, admin=answer.admin, device_key=device_key)
     )
 
 
@@ -1549,7 +1446,7 @@ def _answer_new_password(answer: _Answer) -> AuthOutcome:
             user_update_attributes(user=user, attributes=attributes)
         # Signing in: the sessions of the temporary password are the ones being made.
         password_replace(user=user, password=new_password, sign_out=False)
-    return _signed_in(_resumed(pending, answer))
+    return _signed_in(_resumed(pending, client=answer.client, admin=answer.admin))
 
 
 # --- MFA answers ----------------------------------------------------------------------------
@@ -1573,7 +1470,6 @@ def _answered(
         hosted=answer.hosted,
     )
     user = pending.row.user
-    answer.trail.resume(user, pending.state)
     names = [pending.state.get("username"), *(_user_names(user) if user else [])]
     if not answer.hosted:
         _secret_hash_check(
@@ -1612,21 +1508,17 @@ def _factor_checked(
     """The code of an MFA challenge, whose session `_continued` found."""
     code = _required(answer.responses, CODE_RESPONSES[factor])
     _session_attempt(pending)
-    try:
-        if factor == MfaFactor.SOFTWARE_TOKEN:
-            software_token_check(user=user, code=code)
-        elif not mfa_code_matches(user=user, code=code, expected_digest=pending.state["code"]):
-            raise CodeMismatchException(CODE_MISMATCH)
-    except CodeMismatchException:
-        answer.trail.answered(MFA, passed=False)
-        raise
-    answer.trail.answered(MFA, passed=True)
+    if factor == MfaFactor.SOFTWARE_TOKEN:
+        software_token_check(user=user, code=code)
+    elif not mfa_code_matches(user=user, code=code, expected_digest=pending.state["code"]):
+        raise CodeMismatchException(CODE_MISMATCH)
     with transaction.atomic():
         _session_consume(pending)
         mfa_factor_proved(user=user, factor=factor)
     sign_in = _resumed(
         pending,
-        answer,
+        client=answer.client,
+        admin=answer.admin,
         amr=AMR_FOR_FACTOR[factor],
         session_token=answer.session or "",
     )
@@ -1664,7 +1556,9 @@ def _answer_select_mfa_type(answer: _Answer) -> AuthOutcome:
             f"ANSWER must be one of {', '.join(pending.state['factors'])}."
         )
     _session_consume(pending)
-    return _factor_challenge(_resumed(pending, answer), MfaFactor(choice))
+    return _factor_challenge(
+        _resumed(pending, client=answer.client, admin=answer.admin), MfaFactor(choice)
+    )
 
 
 def _answer_mfa_setup(answer: _Answer) -> AuthOutcome:
@@ -1675,7 +1569,7 @@ def _answer_mfa_setup(answer: _Answer) -> AuthOutcome:
     if pending.state.get("software_token_verified"):
         _session_consume(pending)
         amr = AMR_FOR_FACTOR[MfaFactor.SOFTWARE_TOKEN]
-        return _signed_in(_resumed(pending, answer, amr=amr))
+        return _signed_in(_resumed(pending, client=answer.client, admin=answer.admin, amr=amr))
     email = answer.responses.get("EMAIL")
     if email is None or MfaFactor.EMAIL not in pending.state["factors"]:
         raise InvalidParameterException(
@@ -1691,7 +1585,9 @@ def _answer_mfa_setup(answer: _Answer) -> AuthOutcome:
         mfa_preference_set(
             user=user, preferences={"EmailMfaSettings": {"Enabled": True, "PreferredMfa": True}}
         )
-        return _factor_challenge(_resumed(pending, answer), MfaFactor.EMAIL)
+        return _factor_challenge(
+            _resumed(pending, client=answer.client, admin=answer.admin), MfaFactor.EMAIL
+        )
 
 
 # --- device answers -------------------------------------------------------------------------
@@ -1757,7 +1653,9 @@ def _answer_device_password_verifier(answer: _Answer) -> AuthOutcome:
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise NotAuthorizedException(INCORRECT_CREDENTIALS)
     device_authenticated(device=device)
-    return _signed_in(_resumed(pending, answer, device_proved=True))
+    return _signed_in(
+        _resumed(pending, client=answer.client, admin=answer.admin, device_proved=True)
+    )
 
 
 def _setup_session(token: str | None) -> _Pending:
@@ -1871,6 +1769,5 @@ def auth_respond(
         username=responses.get("USERNAME", ""),
         ip_address=ip_address,
         request_id=request_id,
-        trail=answer.trail,
         outcome=partial(handler, answer),
     )

@@ -19,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +29,7 @@ from kombu.exceptions import OperationalError
 from cognitoadmin.awsmodel import model_validate
 from pools.errors import FeatureUnavailableInTierException, InvalidParameterException
 from pools.models import (
+    AppClient,
     Delivery,
     LogDeliveryConfiguration,
     PoolUser,
@@ -61,8 +61,10 @@ _LEVEL_OF_SOURCE = {NOTIFICATION: "ERROR", AUTH_EVENTS: "INFO"}
 # The wire names of the sources in the events themselves.
 _EVENT_SOURCE = {NOTIFICATION: "USER_NOTIFICATION", AUTH_EVENTS: "USER_ACTIVITY"}
 
+EventResponse = Literal["Pass", "Fail", "InProgress"]
 
-def threat_protection_active(pool: UserPool) -> bool:
+
+def _threat_protection_active(pool: UserPool) -> bool:
     mode = pool.user_pool_add_ons.get("AdvancedSecurityMode", "OFF")
     return pool.tier == UserPoolTier.PLUS and mode in {"AUDIT", "ENFORCED"}
 
@@ -105,7 +107,7 @@ def _checked(pool: UserPool, configuration: dict[str, Any]) -> dict[str, Any]:
             raise FeatureUnavailableInTierException(
                 "Exporting userAuthEvents logs requires the PLUS feature plan."
             )
-        if not threat_protection_active(pool):
+        if not _threat_protection_active(pool):
             raise InvalidParameterException(
                 "Exporting userAuthEvents logs requires threat protection "
                 "(UserPoolAddOns.AdvancedSecurityMode AUDIT or ENFORCED)."
@@ -181,43 +183,36 @@ def notification_failure_log(*, delivery: Delivery) -> None:
 
 def auth_event_log(
     *,
-    pool: UserPool,
-    client_id: str,
+    client: AppClient,
     username: str,
     user: PoolUser | None,
-    response: str,
+    response: EventResponse,
     ip_address: str = "",
     request_id: str = "",
-    event_id: uuid.UUID | None = None,
-    event_type: str = "SignIn",
-    challenges: Sequence[Mapping[str, str]] = (),
-    created: dt.datetime | None = None,
 ) -> None:
-    """The INFO-level userAuthEvents event of one authentication outcome, with the fields of
-    Cognito's user activity log that this server knows (no risk assessment: riskDecision PASS,
-    as Cognito's audit-only mode logs a sign-in it found no risk in). `auth_events` passes the
-    recorded event's id, time and challenges, so that the line and the row agree."""
-    if not threat_protection_active(pool):
+    """The INFO-level userAuthEvents event of one sign-in outcome, with the fields of Cognito's
+    user activity log that this server knows (no risk assessment: riskDecision PASS, as
+    Cognito's audit-only mode logs a sign-in it found no risk in)."""
+    pool = client.pool
+    if not _threat_protection_active(pool):
         return  # Cognito generates none then; and this costs no read
-    now = (created or timezone.now()).astimezone(dt.UTC)
+    now = timezone.now().astimezone(dt.UTC)
     _emit(
         pool=pool,
         source=AUTH_EVENTS,
         message={
             "version": "1",
-            "eventId": str(event_id or uuid.uuid4()),
-            "eventType": event_type,
+            "eventId": str(uuid.uuid4()),
+            "eventType": "SignIn",
             "userSub": str(user.sub) if user is not None else "",
             "userName": user.username if user is not None else username,
             "userPoolId": pool.pool_id,
-            "clientId": client_id,
+            "clientId": client.client_id,
             "creationDate": now.strftime("%a %b %d %H:%M:%S UTC %Y"),
             "eventResponse": response,
             "riskLevel": "",
             "riskDecision": "PASS",
-            "challenges": [
-                f"{entry['ChallengeName']}:{entry['ChallengeResponse']}" for entry in challenges
-            ],
+            "challenges": [],
             "deviceName": "",
             "ipAddress": ip_address,
             "requestId": request_id,

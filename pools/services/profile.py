@@ -16,14 +16,12 @@ which the model has no place for yet, so here such pools behave like the others.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import partial
 from typing import Any
 
 from django.db import transaction
 
 from pools.errors import InvalidParameterException, NotAuthorizedException
-from pools.models import AppClient, AuthEventResponse, AuthEventType, CodePurpose, PoolUser
-from pools.services.auth_events import PASSWORD, auth_event_challenge, auth_event_record
+from pools.models import AppClient, CodePurpose, PoolUser
 from pools.services.clients import app_client_check_write_attributes
 from pools.services.codes import (
     MEDIUM_FOR_ATTRIBUTE,
@@ -41,30 +39,14 @@ from pools.services.users import (
 )
 
 
-def password_change(*, user: PoolUser, previous: str, proposed: str, client_id: str = "") -> None:
+def password_change(*, user: PoolUser, previous: str, proposed: str) -> None:
     """ChangePassword: the current password proves the change; the new one meets the policy. A
-    user who has none (signed up passwordless) sets their first with the access token alone.
-    `client_id` is the access token's, for the user's authentication event."""
+    user who has none (signed up passwordless) sets their first with the access token alone."""
     attempt_record(action=LimitedAction.CHANGE_PASSWORD, pool=user.pool, user=user)
-    record = partial(
-        auth_event_record,
-        pool=user.pool,
-        client_id=client_id,
-        user=user,
-        username=user.username,
-        event_type=AuthEventType.PASSWORD_CHANGE,
-    )
     if user.password and not password_check(user=user, password=previous):
-        record(
-            response=AuthEventResponse.FAIL,
-            challenges=[auth_event_challenge(PASSWORD, passed=False)],
-            reason="wrong_password",
-        )
         raise NotAuthorizedException("Incorrect username or password.")
     # Cognito's ChangePassword leaves the user's sessions signed in.
-    with transaction.atomic():
-        password_replace(user=user, password=proposed, sign_out=False)
-        record(response=AuthEventResponse.PASS)
+    password_replace(user=user, password=proposed, sign_out=False)
 
 
 @transaction.atomic

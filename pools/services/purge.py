@@ -1,6 +1,6 @@
 """Deleting what has expired: auth sessions, verification codes, refresh tokens, devices handed
-out but never confirmed, the records of messages sent or failed long ago, what federated
-sign-ins that were never finished left in social-auth's tables, and old authentication events.
+out but never confirmed, the records of messages sent or failed long ago, and what federated
+sign-ins that were never finished left in social-auth's tables.
 
 Nothing else removes these rows, and each sign-in leaves some. Celery beat runs this hourly
 (`pools.tasks.expired_purge_task`); `manage.py purge` runs it at once. A purge never changes an
@@ -28,7 +28,6 @@ from pools.models import (
     RefreshToken,
     VerificationCode,
 )
-from pools.services.auth_events import auth_events_purge
 from pools.services.clients import ACCESS_ID_RANGE
 from pools.services.federated_sign_in import PENDING_SECONDS
 
@@ -52,7 +51,6 @@ class Purged:
     authorization_codes: int = 0
     hosted_sessions: int = 0
     federation_states: int = 0
-    auth_events: int = 0
 
 
 def expired_purge(*, now: dt.datetime | None = None) -> Purged:
@@ -61,8 +59,7 @@ def expired_purge(*, now: dt.datetime | None = None) -> Purged:
     messages done with for DELIVERY_RETENTION (a queued one stays, whatever its age), and devices
     left unconfirmed for UNCONFIRMED_DEVICE_RETENTION; authorization codes past their five
     minutes (a used one is kept until then, to recognise its reuse), hosted sign-in sessions
-    expired or ended, the states and nonces of federated sign-ins past their lifetimes, and
-    users' authentication events older than their retention (`auth_events`)."""
+    expired or ended, and the states and nonces of federated sign-ins past their lifetimes."""
     now = now or timezone.now()
     sessions, _ = AuthSession.objects.filter(expires_at__lte=now).delete()
     codes, _ = VerificationCode.objects.filter(
@@ -88,7 +85,6 @@ def expired_purge(*, now: dt.datetime | None = None) -> Purged:
     states, _ = Nonce.objects.filter(timestamp__lt=epoch - PENDING_SECONDS).delete()
     nonces, _ = Association.objects.filter(issued__lt=epoch - F("lifetime")).delete()
     return Purged(
-        auth_events=auth_events_purge(now=now),
         authorization_codes=authorization_codes,
         hosted_sessions=hosted_sessions,
         federation_states=states + nonces,

@@ -15,9 +15,8 @@ from typing import Any
 
 from django.db import transaction
 
-from pools.models import AppClient, AuthEventResponse, AuthEventType, CodePurpose, PoolUser
+from pools.models import AppClient, CodePurpose
 from pools.selectors.users import user_for_client_request
-from pools.services.auth_events import auth_event_record
 from pools.services.client_requests import (
     client_request_validate,
     unknown_user_check,
@@ -57,23 +56,11 @@ def password_forgot(
         }
     code_recovery_allowed_check(user=user)
     medium = code_medium_for_recovery(user=user)
-    details = code_send(
-        user=user, purpose=CodePurpose.FORGOT_PASSWORD, medium=medium, client=client
-    )
-    # The reset is under way until ConfirmForgotPassword's code comes back.
-    _recovery_record(client, user, AuthEventResponse.IN_PROGRESS)
-    return {"CodeDeliveryDetails": details}
-
-
-def _recovery_record(client: AppClient, user: PoolUser, response: AuthEventResponse) -> None:
-    auth_event_record(
-        pool=client.pool,
-        client_id=client.client_id,
-        user=user,
-        username=user.username,
-        event_type=AuthEventType.FORGOT_PASSWORD,
-        response=response,
-    )
+    return {
+        "CodeDeliveryDetails": code_send(
+            user=user, purpose=CodePurpose.FORGOT_PASSWORD, medium=medium, client=client
+        )
+    }
 
 
 def password_forgot_confirm(
@@ -115,4 +102,3 @@ def password_forgot_confirm(
     code_recovery_allowed_check(user=user)
     with code_check(user=user, purpose=CodePurpose.FORGOT_PASSWORD, code=code):
         password_replace(user=user, password=password)
-        _recovery_record(client, user, AuthEventResponse.PASS)

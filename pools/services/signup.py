@@ -25,20 +25,11 @@ from pools.errors import (
     InvalidParameterException,
     NotAuthorizedException,
 )
-from pools.models import (
-    AppClient,
-    AuthEventResponse,
-    AuthEventType,
-    CodePurpose,
-    PoolUser,
-    UserPool,
-    UserStatus,
-)
+from pools.models import AppClient, CodePurpose, PoolUser, UserPool, UserStatus
 from pools.selectors.clients import app_client_get_by_id
 from pools.selectors.users import user_for_client_request
 from pools.services.attributes import attributes_validate
 from pools.services.auth import auth_sign_up_session
-from pools.services.auth_events import auth_event_record
 from pools.services.client_requests import (
     client_request_validate,
     unknown_user_check,
@@ -116,14 +107,6 @@ def sign_up(
         status=UserStatus.UNCONFIRMED,
         # SignUp words a taken username differently from AdminCreateUser.
         taken_message="User already exists",
-    )
-    auth_event_record(
-        pool=pool,
-        client_id=client.client_id,
-        user=user,
-        username=user.username,
-        event_type=AuthEventType.SIGN_UP,
-        response=AuthEventResponse.PASS,
     )
     result: dict[str, Any] = {"UserConfirmed": False, "UserSub": str(user.sub)}
     medium = code_medium_for_sign_up(user=user)
@@ -244,13 +227,8 @@ def confirmation_code_resend(
             "Cannot resend codes. The user has no email or phone number that the user pool "
             "verifies automatically."
         )
-    details = code_send(user=user, purpose=CodePurpose.SIGN_UP, medium=medium, client=client)
-    auth_event_record(
-        pool=pool,
-        client_id=client.client_id,
-        user=user,
-        username=user.username,
-        event_type=AuthEventType.RESEND_CODE,
-        response=AuthEventResponse.PASS,
-    )
-    return {"CodeDeliveryDetails": details}
+    return {
+        "CodeDeliveryDetails": code_send(
+            user=user, purpose=CodePurpose.SIGN_UP, medium=medium, client=client
+        )
+    }

@@ -175,9 +175,8 @@ def test_password_auth_takes_a_bounded_number_of_queries(
     client: AppClient, user: PoolUser, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
     _password_auth(client, "alice", PASSWORD)  # the signing key is cached from here on
-    # The user, the sign-in's refresh-token row, the signing key, the user's groups and the
-    # sign-in's authentication event.
-    with django_assert_max_num_queries(5):
+    # The user, the sign-in's refresh-token row, the signing key and the user's groups.
+    with django_assert_max_num_queries(4):
         _password_auth(client, "alice", PASSWORD)
 
 

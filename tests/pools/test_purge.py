@@ -111,7 +111,7 @@ def test_the_command_says_what_it_deleted(app: AppClient, clock: Clock) -> None:
     assert out.getvalue().strip() == (
         "Deleted 1 auth session(s), 0 verification code(s), 0 refresh token(s), "
         "0 unconfirmed device(s), 0 authorization code(s), 0 hosted sign-in session(s), "
-        "0 federated sign-in state(s), 0 authentication event(s) and 0 message record(s)."
+        "0 federated sign-in state(s) and 0 message record(s)."
     )
 
 

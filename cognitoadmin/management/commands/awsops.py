@@ -13,7 +13,7 @@ from cognitoadmin.awsmodel import service_model
 README_START = "<!-- awsops:start -->"
 README_END = "<!-- awsops:end -->"
 
-_CONSOLE = "issue 18 (admin console: user import jobs)"
+_CONSOLE = "issue 18 (admin console: user import jobs, sign-in history)"
 _NO_RISK = "not planned (threat protection: this server rates no risk)"
 _ONE_SERVER = (
     "not planned (replicas, point-in-time recovery: one server, its database's own backups)"
@@ -39,6 +39,7 @@ NOT_SERVED_REASONS: dict[str, str] = {
     "StopUserImportJob": _CONSOLE,
     "DescribeUserImportJob": _CONSOLE,
     "ListUserImportJobs": _CONSOLE,
+    "AdminListUserAuthEvents": _CONSOLE,
     "DescribeRiskConfiguration": _NO_RISK,
     "SetRiskConfiguration": _NO_RISK,
     "AdminUpdateAuthEventFeedback": _NO_RISK,

@@ -24,7 +24,6 @@ class Command(BaseCommand):
             f"verification code(s), {purged.refresh_tokens} refresh token(s), "
             f"{purged.devices} unconfirmed device(s), {purged.authorization_codes} "
             f"authorization code(s), {purged.hosted_sessions} hosted sign-in session(s), "
-            f"{purged.federation_states} federated sign-in state(s), "
-            f"{purged.auth_events} authentication event(s) and "
+            f"{purged.federation_states} federated sign-in state(s) and "
             f"{purged.deliveries} message record(s)."
         )
